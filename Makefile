@@ -1,0 +1,39 @@
+# tagtrail: `make run` starts tagtrail, `make test` runs the whole suite (both set everything up).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Debian packages the tests need (installed by `make test` when missing).
+TEST_SYSTEM_PACKAGES := nginx
+
+.PHONY: run test lint bench tour clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	@bash scripts/tour.sh $(BIN)/tagtrail
+
+test: $(VENV)/.installed-dev
+	bash scripts/system-packages.sh $(TEST_SYSTEM_PACKAGES)
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/mypy src
+	$(BIN)/python -m pytest -q tests/test_docs.py
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/build.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,89 @@
+"""The `tagtrail` command: a thin layer over the library.
+
+Every command parses its options, calls the library and prints (text for people, `--json` for
+scripts). Errors are translated here, once: a `TagtrailError` exits with 1 and its message, a
+usage error with 2 and the usage hint, and with `--json` both stay valid JSON on stdout. No
+traceback reaches a user unless `TAGTRAIL_DEBUG=1` asks for one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from tagtrail import __version__
+from tagtrail.cli.output import report_error, report_tagtrail_error
+from tagtrail.errors import TagtrailError
+
+logger = logging.getLogger(__name__)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="tagtrail")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    envvar="TAGTRAIL_LOG_LEVEL",
+    show_default=True,
+    help="How much to log on stderr.",
+)
+def cli(log_level: str) -> None:
+    """tagtrail: campaign links you can trust, and the attribution they earn.
+
+    Build and lint UTM links, predict their GA4 channel, and check that their UTMs survive every
+    redirect. Run `tagtrail COMMAND --help` for a command's options; docs/cli.md has them all.
+    """
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+
+
+# Commands: each module owns its commands; register them here, one line each.
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with `argv` and return the exit code (never raises for user errors)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in args
+    try:
+        result = cli.main(args, prog_name="tagtrail", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.UsageError as exc:
+        hint = None
+        if exc.ctx is not None:
+            hint = f"see `{exc.ctx.command_path} --help`"
+        report_error(exc.format_message(), hint=hint, as_json=as_json, status=2)
+        return 2
+    except click.ClickException as exc:
+        report_error(exc.format_message(), hint=None, as_json=as_json, status=exc.exit_code)
+        return exc.exit_code
+    except TagtrailError as exc:
+        report_tagtrail_error(exc, as_json=as_json)
+        return 1
+    except click.Abort:
+        report_error("aborted", hint=None, as_json=as_json, status=130)
+        return 130
+    except KeyboardInterrupt:
+        report_error("interrupted", hint=None, as_json=as_json, status=130)
+        return 130
+    except Exception as exc:  # the last line of defence: a bug, reported without a traceback
+        if os.environ.get("TAGTRAIL_DEBUG") == "1":
+            raise
+        logger.debug("unexpected error", exc_info=True)
+        report_error(
+            f"internal error: {type(exc).__name__}: {exc}",
+            hint="run again with TAGTRAIL_DEBUG=1 for the traceback, and report it",
+            as_json=as_json,
+            status=1,
+        )
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def entrypoint() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

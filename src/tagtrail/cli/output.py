@@ -1,0 +1,52 @@
+"""What every command shares for printing: JSON on stdout, Rich for people, errors on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+
+from tagtrail.errors import TagtrailError
+
+#: Option shared by every command.
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout instead of text."
+)
+
+
+def stdout_console() -> Console:
+    """A console for people on stdout (colour only on a terminal; never wraps URLs)."""
+    return Console(soft_wrap=True, highlight=False)
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def emit_json(value: Any) -> None:
+    """Print one JSON document on stdout, keys in the order given."""
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def error_document(message: str, *, hint: str | None = None, status: int = 1) -> dict[str, Any]:
+    """The JSON body of a failed command (the same shape the API uses for errors)."""
+    errors = [message] if hint is None else [message, hint]
+    return {"ok": False, "error": message, "errors": errors, "status": status}
+
+
+def report_error(message: str, *, hint: str | None, as_json: bool, status: int) -> None:
+    """Tell the user what went wrong: JSON on stdout with --json, one or two lines on stderr else."""
+    if as_json:
+        emit_json(error_document(message, hint=hint, status=status))
+        return
+    console = stderr_console()
+    console.print(f"[bold red]Error:[/] {message}", markup=True, highlight=False)
+    if hint:
+        console.print(f"[yellow]Hint:[/] {hint}", markup=True, highlight=False)
+
+
+def report_tagtrail_error(exc: TagtrailError, *, as_json: bool) -> None:
+    report_error(exc.message, hint=exc.hint, as_json=as_json, status=1)

@@ -1,0 +1,62 @@
+"""The one error tree of tagtrail.
+
+    TagtrailError
+    ├── InvalidLink          a URL or UTM value the link builder cannot accept
+    ├── InvalidInput         a file, option or value a command cannot read
+    ├── PolicyError          a naming-policy file that cannot be read or is malformed
+    ├── RedirectError        misuse of the redirect checker (broken hops are data, not errors)
+    │   ├── RedirectLoop
+    │   └── TooManyRedirects
+    └── StoreError
+        └── NotFound
+
+Domain errors know nothing about HTTP or exit codes: the CLI and the server translate them at
+their edges. Every error carries a message that says what is wrong and, where there is one, a
+`hint` that says what to do instead.
+"""
+
+from __future__ import annotations
+
+
+class TagtrailError(Exception):
+    """Base class of every error tagtrail raises on purpose."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if self.hint is None else f"{self.message} ({self.hint})"
+
+
+class InvalidLink(TagtrailError):
+    """A URL or UTM value that the link builder refuses."""
+
+
+class InvalidInput(TagtrailError):
+    """An input file, option or value that cannot be read."""
+
+
+class PolicyError(TagtrailError):
+    """A naming policy (`tagtrail.toml`, section `[naming]`) that is malformed."""
+
+
+class RedirectError(TagtrailError):
+    """Misuse of the redirect checker."""
+
+
+class RedirectLoop(RedirectError):
+    """A redirect chain that visits the same URL twice."""
+
+
+class TooManyRedirects(RedirectError):
+    """A redirect chain longer than the allowed number of hops."""
+
+
+class StoreError(TagtrailError):
+    """A failure of the online store."""
+
+
+class NotFound(StoreError):
+    """A record that does not exist."""

@@ -42,6 +42,14 @@ def cli(log_level: str) -> None:
 
 
 # Commands: each module owns its commands; register them here, one line each.
+from tagtrail.cli.channel import channel  # noqa: E402
+
+cli.add_command(channel)
+from tagtrail.cli.build import build, lint, presets  # noqa: E402
+
+cli.add_command(build)
+cli.add_command(lint)
+cli.add_command(presets)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

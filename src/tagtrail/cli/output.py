@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
@@ -38,7 +37,7 @@ def error_document(message: str, *, hint: str | None = None, status: int = 1) ->
 
 
 def report_error(message: str, *, hint: str | None, as_json: bool, status: int) -> None:
-    """Tell the user what went wrong: JSON on stdout with --json, one or two lines on stderr else."""
+    """Say what went wrong: JSON on stdout with --json, else one or two lines on stderr."""
     if as_json:
         emit_json(error_document(message, hint=hint, status=status))
         return

@@ -15,6 +15,7 @@ from tagtrail.channels import (
     is_shopping_campaign,
     traffic_source,
 )
+from tagtrail.errors import InvalidInput
 
 TOKENS = st.sampled_from(
     [
@@ -72,3 +73,13 @@ def test_string_tests_equal_googles_regexes(value: str) -> None:
 def test_traffic_source_never_fails_on_a_referrer(path: str, referrer: str | None) -> None:
     got = traffic_source("https://example.com/?" + path, referrer)
     assert got.channel in RULESET_CHANNELS["ga4"]
+
+
+@given(st.text(max_size=80))
+def test_landing_url_either_parses_or_raises_invalid_input(url: str) -> None:
+    try:
+        got = traffic_source(url)
+    except InvalidInput as exc:
+        assert exc.message and exc.hint
+    else:
+        assert got.channel in RULESET_CHANNELS["ga4"]

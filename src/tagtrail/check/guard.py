@@ -140,12 +140,15 @@ class Guard:
 
     def check_url(self, url: str) -> None:
         """S1 on the URL text: scheme, port, metadata and localhost names. Raises `Blocked`."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:
+            raise Blocked(f"malformed URL: {exc}") from None
         scheme = parts.scheme.lower()
         if scheme not in SCHEMES:
             raise Blocked(f"scheme {scheme or '(none)'!r} is not allowed (only http and https)")
-        host = (parts.hostname or "").rstrip(".").lower()
         try:
+            host = (parts.hostname or "").rstrip(".").lower()
             port = parts.port or (443 if scheme == "https" else 80)
         except ValueError as exc:
             raise Blocked(f"invalid port: {exc}") from None

@@ -26,7 +26,7 @@ from tagtrail.check.html import find_js_redirect, find_meta_refresh, parse_refre
 from tagtrail.check.report import CheckReport, Hop, RedirectKind
 from tagtrail.check.rules import ChainEnd, evaluate
 from tagtrail.check.transport import insecure_context, make_client
-from tagtrail.check.utm import compare, url_utms
+from tagtrail.check.utm import compare, scheme, url_utms
 from tagtrail.errors import RedirectError
 
 logger = logging.getLogger(__name__)
@@ -59,12 +59,24 @@ def next_target(fetched: Fetched) -> tuple[str | None, RedirectKind | None]:
 def _scheme_change(previous: str | None, url: str) -> str | None:
     if previous is None:
         return None
-    before, after = urlsplit(previous).scheme.lower(), urlsplit(url).scheme.lower()
+    before, after = scheme(previous), scheme(url)
     return None if before == after else f"{before}->{after}"
 
 
 def _ms_since(started: float) -> float:
     return (time.monotonic() - started) * 1000
+
+
+def _follow(current: str, location: str) -> str:
+    """The absolute URL a Location points to; browsers carry the fragment over (RFC 9110)."""
+    try:
+        following = urljoin(current, location.strip())
+        fragment = urlsplit(current).fragment
+    except ValueError:
+        return location.strip()  # the next hop fails as a malformed URL
+    if "#" not in following and fragment:
+        following = f"{following}#{fragment}"
+    return following
 
 
 def _defragment(url: str) -> str:
@@ -179,10 +191,7 @@ class Checker:
             hops.append(hop)
             if location is None:
                 break
-            following = urljoin(current, location.strip())
-            fragment = urlsplit(current).fragment
-            if "#" not in following and fragment:
-                following = f"{following}#{fragment}"  # browsers carry the fragment over
+            following = _follow(current, location)
             if _defragment(following) in seen:
                 end = ChainEnd(loop_to=seen[_defragment(following)], max_hops=max_hops)
                 break

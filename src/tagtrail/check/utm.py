@@ -34,15 +34,27 @@ def utm_pairs(query: str) -> dict[str, str]:
     return {k: v for k, v in parse_qsl(query, keep_blank_values=True) if k in _UTM_SET}
 
 
+def _part(url: str, name: str) -> str:
+    try:
+        return str(getattr(urlsplit(url), name))
+    except ValueError:  # e.g. an unclosed IPv6 bracket: the hop fails elsewhere, with a reason
+        return ""
+
+
+def scheme(url: str) -> str:
+    """The lower-cased scheme of `url` ("" when it has none or cannot be parsed)."""
+    return _part(url, "scheme").lower()
+
+
 def url_utms(url: str) -> dict[str, str]:
     """The UTM pairs of a URL's query string, in tagtrail's order."""
-    pairs = utm_pairs(urlsplit(url).query)
+    pairs = utm_pairs(_part(url, "query"))
     return {name: pairs[name] for name in UTM_NAMES if name in pairs}
 
 
 def fragment_utms(url: str) -> dict[str, str]:
     """UTM pairs hidden in the fragment (`#utm_source=…`), which GA4 ignores."""
-    return utm_pairs(urlsplit(url).fragment)
+    return utm_pairs(_part(url, "fragment"))
 
 
 def compare(first: dict[str, str], current: dict[str, str]) -> UtmDiff:

@@ -143,7 +143,9 @@ def write_site(tmp: Path, ca: trustme.CA) -> None:
     (www / "big.html").write_text("<p>" + "x" * (2 * 1024 * 1024) + "</p>")
     now = dt.datetime.now(dt.UTC)
     certs = {
-        "valid": ca.issue_cert("localhost", "127.0.0.1", "shop.test"),
+        "valid": ca.issue_cert(
+            "localhost", "127.0.0.1", "shop.test", not_after=now + dt.timedelta(days=90)
+        ),
         "expired": ca.issue_cert(
             "localhost",
             "127.0.0.1",

@@ -71,8 +71,9 @@ def _next_text(hop: Hop) -> Text:
         return Text(hop.error, style="red")
     if hop.redirect is None:
         return Text("final", style="dim")
-    style = "yellow" if hop.redirect == "javascript" else ""
-    return Text(f"{hop.redirect}: {hop.location}", style=style)
+    if hop.redirect == "javascript":
+        return Text(f"javascript (not followed): {hop.location}", style="yellow")
+    return Text(hop.redirect)
 
 
 def _utm_text(hop: Hop) -> Text:
@@ -93,18 +94,21 @@ def _tls_text(hop: Hop) -> Text:
     tls = hop.tls
     if tls is None:
         return Text("—" if not hop.url.lower().startswith("https:") else "?", style="dim")
-    days = "" if tls.days_to_expiry is None else f", {tls.days_to_expiry} d left"
+    days = ""
+    if tls.days_to_expiry is not None:
+        left = tls.days_to_expiry
+        days = f", {left} d left" if left >= 0 else f", expired {-left} d ago"
     if tls.cert_valid:
         return Text(f"{tls.protocol or 'TLS'}, valid{days}", style="green")
     return Text(f"{tls.protocol or 'TLS'}, invalid: {tls.error}{days}", style="bold red")
 
 
 def render_report(console: Console, report: CheckReport) -> None:
-    """A table of hops (status, next, time, UTMs, TLS) and the list of checks."""
+    """A table of hops (status, URL, how it moved on, time, UTMs, TLS) and the checks."""
     console.print(Text.assemble(("Checking ", "bold"), report.url))
     hops = Table("#", "status")
     hops.add_column("url", overflow="fold")
-    hops.add_column("next", overflow="fold")
+    hops.add_column("via", overflow="fold")
     for name in ("ms", "UTMs", "TLS"):
         hops.add_column(name)
     for number, hop in enumerate(report.hops, start=1):

@@ -201,8 +201,15 @@ def test_bulk_build(run_cli: Run, tmp_path: Path) -> None:
 def test_bulk_build_in_parallel_gives_the_same_file(run_cli: Run, tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
     rows = [["url", "source", "medium", "campaign", "content"]]
+    quoted = 'Variant {}, "quoted"\nover two lines'
     rows += [
-        [f"https://example.com/p/{i}?ref={i}", "newsletter", "email", f"c{i % 7}", f"Variant {i}"]
+        [
+            f"https://example.com/p/{i}?ref={i}",
+            "newsletter",
+            "email",
+            f"c{i % 7}",
+            quoted.format(i) if i % 999 == 0 else f"Variant {i}",
+        ]
         for i in range(10_000)
     ]
     _write_csv(source, rows)
@@ -211,6 +218,11 @@ def test_bulk_build_in_parallel_gives_the_same_file(run_cli: Run, tmp_path: Path
     result = run_cli("build", "--csv", str(source), "--out", str(two), "--jobs", "2")
     assert result.code == 0 and "10,000 rows" in result.out
     assert one.read_bytes() == two.read_bytes()
+    with two.open(newline="", encoding="utf-8") as handle:
+        built = list(csv.DictReader(handle))
+    assert len(built) == 10_000
+    assert built[999]["content"] == 'Variant 999, "quoted"\nover two lines'
+    assert built[999]["tracked_url"].endswith("utm_content=variant-999-quoted-over-two-lines")
 
 
 def test_bulk_build_needs_a_url_column(run_cli: Run, tmp_path: Path) -> None:

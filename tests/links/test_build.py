@@ -393,3 +393,8 @@ def test_every_issue_names_a_known_code_with_its_level() -> None:
     for issue in result.issues:
         assert CODES[issue.code][0] == issue.level
         assert issue.message
+
+
+def test_wrong_case_name_does_not_hide_a_missing_source() -> None:
+    result = build_link("https://example.com/?UTM_SOURCE=x", medium="email", campaign="c")
+    assert {"W_UTM_NAME_CASE", "E_MISSING_SOURCE"} <= set(codes(result))

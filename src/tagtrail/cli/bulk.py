@@ -1,8 +1,9 @@
 """`tagtrail build --csv`: build every row of a CSV file, in parallel, with a progress bar.
 
-Rows are read in the parent, built in chunks by worker processes (forked, so they share the
-policy) and written back in input order. One row's problems never stop the others: each output
-row carries its own status and issues.
+The parent only cuts the file into blocks of whole records (a block ends where the count of `"`
+is even, so a quoted newline never splits a record); forked workers parse and build each block
+and the parent writes the results back in input order. One row's problems never stop the
+others: each output row carries its own status and issues.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from rich.table import Table
 
 from tagtrail.cli.output import emit_json, stderr_console, stdout_console
 from tagtrail.errors import InvalidInput
-from tagtrail.links import FIELDS, NamingPolicy, build_link
+from tagtrail.links import FIELDS, NamingPolicy, build_from
 
 OUTPUT_COLUMNS = ("tracked_url", "status", "channel", "issue_codes", "issues")
 _CHUNK = 4096
@@ -29,14 +30,24 @@ _CHUNK = 4096
 
 @dataclass(slots=True)
 class BulkSummary:
+    """Rows built, by status, and how many rows carry each issue code."""
+
     rows: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
-    codes: Counter[str] = field(default_factory=Counter)
+    code_lists: Counter[str] = field(default_factory=Counter)  # "E_X W_Y" → rows
 
     def add(self, other: BulkSummary) -> None:
         self.rows += other.rows
         self.statuses.update(other.statuses)
-        self.codes.update(other.codes)
+        self.code_lists.update(other.code_lists)
+
+    @property
+    def codes(self) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for codes, rows in self.code_lists.items():
+            for code in codes.split():
+                counts[code] += rows
+        return counts
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -93,7 +104,7 @@ def run_bulk_build(
                 csv.writer(sink, lineterminator="\n").writerow([*keep, *OUTPUT_COLUMNS])
                 with _progress(as_json) as progress:
                     task = progress.add_task("building", total=total)
-                    for text, part, urls in _run(reader, jobs or os.cpu_count() or 1):
+                    for text, part, urls in _run(handle, jobs or os.cpu_count() or 1):
                         sink.write(text)
                         summary.add(part)
                         if check:
@@ -102,7 +113,7 @@ def run_bulk_build(
         except OSError as exc:
             raise InvalidInput(f"cannot write {out}: {exc}") from None
         except csv.Error as exc:
-            raise InvalidInput(f"{source}, line {reader.line_num}: {exc}") from None
+            raise InvalidInput(f"{source} is not a readable CSV file: {exc}") from None
     check_ok = True
     document: dict[str, object] = {"input": str(source), "output": str(out), **summary.to_json()}
     if check and tracked:
@@ -145,34 +156,40 @@ def _plan(header: Sequence[str], preset: str | None, policy: NamingPolicy, sourc
     )
 
 
-def _chunks(reader: Iterator[list[str]]) -> Iterator[list[list[str]]]:
-    chunk: list[list[str]] = []
-    for row in reader:
-        chunk.append(row)
-        if len(chunk) == _CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _blocks(lines: Iterator[str]) -> Iterator[str]:
+    """Blocks of about `_CHUNK` whole CSV records."""
+    block: list[str] = []
+    quotes = 0
+    for line in lines:
+        block.append(line)
+        quotes += line.count('"')
+        if len(block) >= _CHUNK and quotes % 2 == 0:
+            yield "".join(block)
+            block, quotes = [], 0
+    if block:
+        yield "".join(block)
 
 
-def _run(reader: Iterator[list[str]], jobs: int) -> Iterator[tuple[str, BulkSummary, list[str]]]:
+def _run(lines: Iterator[str], jobs: int) -> Iterator[tuple[str, BulkSummary, list[str]]]:
     if jobs == 1:
-        yield from map(_build_chunk, _chunks(reader))
+        yield from map(_build_chunk, _blocks(lines))
         return
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        yield from pool.imap(_build_chunk, _chunks(reader), chunksize=1)
+        yield from pool.imap(_build_chunk, _blocks(lines), chunksize=1)
 
 
-def _build_chunk(rows: list[list[str]]) -> tuple[str, BulkSummary, list[str]]:
+def _build_chunk(block: str) -> tuple[str, BulkSummary, list[str]]:
     plan = _PLAN
-    assert plan is not None
+    assert plan is not None  # set before the workers fork
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    summary = BulkSummary(rows=len(rows))
+    summary = BulkSummary()
     tracked: list[str] = []
     width = max(plan.keep, default=-1) + 1
-    for row in rows:
+    for row in csv.reader(io.StringIO(block)):
+        if not row:
+            continue
+        summary.rows += 1
         if len(row) < width:
             row = row + [""] * (width - len(row))
         values = {name: row[i] for name, i in plan.values if row[i] != ""}
@@ -183,10 +200,10 @@ def _build_chunk(rows: list[list[str]]) -> tuple[str, BulkSummary, list[str]]:
         if preset is not None:
             values.setdefault("source", preset[0])
             values.setdefault("medium", preset[1])
-        result = build_link(row[plan.url], policy=plan.policy, **values)
-        codes = [i.code for i in result.issues]
+        result = build_from(row[plan.url], values, policy=plan.policy)
+        codes = " ".join([i.code for i in result.issues])
         summary.statuses[result.status] += 1
-        summary.codes.update(codes)
+        summary.code_lists[codes] += 1
         if result.tracked_url is not None:
             tracked.append(result.tracked_url)
         writer.writerow(
@@ -195,8 +212,8 @@ def _build_chunk(rows: list[list[str]]) -> tuple[str, BulkSummary, list[str]]:
                 result.tracked_url or "",
                 result.status,
                 result.channel or "",
-                " ".join(codes),
-                " | ".join(i.message for i in result.issues if i.level != "info"),
+                codes,
+                " | ".join([i.message for i in result.issues if i.level != "info"]),
             ]
         )
     return buffer.getvalue(), summary, tracked

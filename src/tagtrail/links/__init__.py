@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tagtrail.links.build import CLICK_IDS, UTM_NAMES, BuildResult, build_link
+from tagtrail.links.build import BuildResult, build_from, build_link
+from tagtrail.links.destination import CLICK_IDS, UTM_NAMES
 from tagtrail.links.issues import CODES, Issue
 from tagtrail.links.lint import LintResult, lint_link
 from tagtrail.links.policy import DEFAULT_POLICY, FIELDS, NamingPolicy, load_policy
@@ -21,6 +22,7 @@ __all__ = [
     "LintResult",
     "NamingPolicy",
     "Preset",
+    "build_from",
     "build_link",
     "lint_link",
     "load_policy",

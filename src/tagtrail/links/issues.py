@@ -77,11 +77,3 @@ def issue(
 ) -> Issue:
     """Make an issue of a known code (its level comes from `CODES`)."""
     return Issue(code, CODES[code][0], field, message, suggestion, fix)
-
-
-_LEVEL_ORDER = {"error": 0, "warning": 1, "info": 2}
-
-
-def sort_issues(issues: list[Issue]) -> tuple[Issue, ...]:
-    """Errors first, then warnings, then information; otherwise in the order found."""
-    return tuple(sorted(issues, key=lambda i: _LEVEL_ORDER[i.level]))

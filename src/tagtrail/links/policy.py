@@ -45,9 +45,12 @@ _SEPARATORS = ("-", "_")
 _NAMING_KEYS = {"separator", "lowercase", "max_length", "required", "allowed"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class NamingPolicy:
-    """How values are normalised and which values are allowed (the defaults are DESIGN §4)."""
+    """How values are normalised and which values are allowed (the defaults are DESIGN §4).
+
+    Policies compare (and hash) by identity, so results can be cached per policy.
+    """
 
     separator: str = "-"
     lowercase: bool = True

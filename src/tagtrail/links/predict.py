@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from functools import lru_cache
 
-from tagtrail.channels import channel_for
-from tagtrail.channels.rules import is_paid_medium
+from tagtrail.channels import channel_for, is_paid_medium
 from tagtrail.links.issues import Issue, issue
 
 _DOMAIN = re.compile(r"([a-z0-9-]+\.)+[a-z]{2,}")
@@ -44,10 +43,12 @@ _MEDIUM_HINTS = (
 _GA4_MEDIUMS = "email, sms, social, cpc, display, affiliate, referral, app, audio, push, organic"
 
 
-def predict_channel(values: Mapping[str, str], found: list[Issue]) -> str | None:
-    """GA4's channel for these UTM values (None without source and medium), adding warnings."""
-    source = values.get("source")
-    medium = values.get("medium")
+@lru_cache(maxsize=65536)
+def predict_channel(
+    source: str | None, medium: str | None, campaign: str | None
+) -> tuple[str | None, tuple[Issue, ...]]:
+    """GA4's channel for normalised UTM values (None without source and medium) and warnings."""
+    found: list[Issue] = []
     if source is not None and _DOMAIN.fullmatch(source):
         name = platform_name(source)
         found.append(
@@ -61,8 +62,7 @@ def predict_channel(values: Mapping[str, str], found: list[Issue]) -> str | None
             )
         )
     if source is None or medium is None:
-        return None
-    campaign = values.get("campaign")
+        return None, tuple(found)
     channel = channel_for(source, medium, campaign)
     base = channel_for(source, medium)
     if channel == "Unassigned":
@@ -90,7 +90,7 @@ def predict_channel(values: Mapping[str, str], found: list[Issue]) -> str | None
                 "use the sending tool or publisher as the source (e.g. `newsletter`, `intercom`)",
             )
         )
-    return channel
+    return channel, tuple(found)
 
 
 def platform_name(host: str) -> str:

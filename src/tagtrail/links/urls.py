@@ -17,6 +17,7 @@ from tagtrail.links.issues import Issue, issue
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+_BAD_AUTHORITY = re.compile(r"[\s\\%]")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 # WHATWG's path percent-encode set: controls, space, " < > ` { } (and non-ASCII).
 _PATH_UNSAFE = re.compile(r"[\x00-\x20\"<>`{}\x7f-\U0010ffff]")
@@ -101,7 +102,7 @@ def _authority(
             "remove the `user:password@` part",
             fix=raw.replace(authority, authority.rsplit("@", 1)[1], 1),
         )
-    if any(c.isspace() for c in authority) or "\\" in authority or "%" in authority:
+    if _BAD_AUTHORITY.search(authority):
         return _invalid(raw, "the host contains spaces, `\\` or `%`")
     host, port = authority, ""
     if authority.startswith("["):

@@ -165,3 +165,38 @@ def test_check_and_render_for_build(site: str, capsys: pytest.CaptureFixture[str
     )
     assert valid and len(reports) == 2
     assert json.loads(capsys.readouterr().out)["summary"]["valid"] == 2
+
+
+def test_build_check_follows_the_built_link(run_cli: Callable[..., Any], site: str) -> None:
+    kept = run_cli(
+        "build",
+        "--url",
+        f"{site}/keep",
+        "--preset",
+        "intercom",
+        "--campaign",
+        "spring",
+        "--check",
+        "--json",
+    )
+    assert kept.code == 0, kept.out
+    document = kept.json()
+    assert document["status"] == "warning"  # plain http on loopback
+    assert document["check"]["valid"] is True
+    assert document["check"]["url"] == document["tracked_url"]
+    stripped = run_cli(
+        "build", "--url", f"{site}/strip", "--preset", "intercom", "--campaign", "spring", "--check"
+    )
+    assert stripped.code == 1
+    assert "utm_source" in stripped.out and "Traceback" not in stripped.err
+
+
+def test_bulk_build_check(run_cli: Callable[..., Any], site: str, tmp_path: Path) -> None:
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(
+        f"url,source,medium,campaign\n{site}/keep,a,email,x\n{site}/strip,a,email,x\n",
+        encoding="utf-8",
+    )
+    result = run_cli("build", "--csv", str(source), "--out", str(out), "--check", "--json")
+    assert result.code == 1
+    assert result.json()["check"] == {"checked": 2, "valid": 1, "invalid": 1}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from tagtrail.cli.check import check_and_render, run_checks
 from tagtrail.cli.output import emit_json, json_option, stderr_console, stdout_console
 from tagtrail.cli.policy import policy_option, resolve_policy
 from tagtrail.cli.render import render_issues, suggested_command
@@ -93,16 +94,17 @@ def build(
         values["medium"] = values["medium"] if values["medium"] is not None else chosen.medium
     result = build_link(url, policy=policy, **values)
     check_ok = True
-    document = result.to_json()
-    if check and result.tracked_url is not None:
-        from tagtrail.cli.check import check_and_render
-
-        reports, check_ok = check_and_render([result.tracked_url], as_json=True, quiet=as_json)
-        document["check"] = reports[0].to_json()
     if as_json:
+        document = result.to_json()
+        if check and result.tracked_url is not None:
+            report = run_checks([result.tracked_url], quiet=True)[0]
+            document["check"] = report.to_json()
+            check_ok = report.valid
         emit_json(document)
     else:
         _render_build(result, {"url": url, **values})
+        if check and result.tracked_url is not None:
+            check_ok = check_and_render([result.tracked_url], as_json=False)[1]
     ctx.exit(1 if result.status == "error" or not check_ok else 0)
 
 

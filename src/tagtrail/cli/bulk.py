@@ -20,6 +20,7 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from tagtrail.cli.check import check_and_render, reports_document, run_checks
 from tagtrail.cli.output import emit_json, stderr_console, stdout_console
 from tagtrail.errors import InvalidInput
 from tagtrail.links import FIELDS, NamingPolicy, build_from
@@ -116,19 +117,16 @@ def run_bulk_build(
             raise InvalidInput(f"{source} is not a readable CSV file: {exc}") from None
     check_ok = True
     document: dict[str, object] = {"input": str(source), "output": str(out), **summary.to_json()}
-    if check and tracked:
-        from tagtrail.cli.check import check_and_render
-
-        reports, check_ok = check_and_render(tracked, as_json=True, quiet=as_json)
-        document["check"] = {
-            "checked": len(reports),
-            "valid": sum(r.valid for r in reports),
-            "invalid": sum(not r.valid for r in reports),
-        }
     if as_json:
+        if check and tracked:
+            reports = run_checks(tracked, quiet=True)
+            document["check"] = reports_document(reports)["summary"]
+            check_ok = all(r.valid for r in reports)
         emit_json(document)
     else:
         _render_summary(summary, out)
+        if check and tracked:
+            check_ok = check_and_render(tracked, as_json=False, single=False)[1]
     return 1 if summary.statuses["error"] or not check_ok else 0
 
 

@@ -166,6 +166,40 @@ def render_summary(console: Console, reports: Sequence[CheckReport]) -> None:
     )
 
 
+def run_checks(
+    urls: Sequence[str],
+    *,
+    quiet: bool,
+    max_hops: int = 10,
+    timeout: float = 10.0,
+    guard: Guard | None = None,
+    concurrency: int = 16,
+    ssl_context: ssl.SSLContext | None = None,
+) -> list[CheckReport]:
+    """Check `urls` with a progress bar on stderr (when it is a terminal and not `quiet`)."""
+    err = stderr_console()
+    progress = Progress(
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal or len(urls) < 2,
+    )
+    with progress:
+        task = progress.add_task("checking", total=len(urls))
+        return check_many(
+            urls,
+            max_hops=max_hops,
+            timeout=timeout,
+            guard=guard,
+            concurrency=concurrency,
+            ssl_context=ssl_context,
+            on_done=lambda _report: progress.advance(task),
+        )
+
+
 def check_and_render(
     urls: Sequence[str],
     *,
@@ -183,27 +217,15 @@ def check_and_render(
     summary (JSON: `{"reports": [...], "summary": {...}}`). A progress bar goes to stderr when
     it is a terminal and `as_json` is off.
     """
-    err = stderr_console()
-    progress = Progress(
-        TextColumn("checking"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=as_json or not err.is_terminal or len(urls) < 2,
+    reports = run_checks(
+        urls,
+        quiet=as_json,
+        max_hops=max_hops,
+        timeout=timeout,
+        guard=guard,
+        concurrency=concurrency,
+        ssl_context=ssl_context,
     )
-    with progress:
-        task = progress.add_task("checking", total=len(urls))
-        reports = check_many(
-            urls,
-            max_hops=max_hops,
-            timeout=timeout,
-            guard=guard,
-            concurrency=concurrency,
-            ssl_context=ssl_context,
-            on_done=lambda _report: progress.advance(task),
-        )
     one = len(reports) == 1 if single is None else single
     if as_json:
         emit_json(reports[0].to_json() if one and reports else reports_document(reports))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from tagtrail.channels import TrafficSource, channel_for, traffic_source
+from tagtrail.check import CheckReport, check_url
 from tagtrail.errors import (
     InvalidInput,
     InvalidLink,
@@ -18,10 +20,16 @@ from tagtrail.errors import (
     TagtrailError,
     TooManyRedirects,
 )
+from tagtrail.links import BuildResult, Issue, LintResult, NamingPolicy, build_link, lint_link
 
 __all__ = [
+    "BuildResult",
+    "CheckReport",
     "InvalidInput",
     "InvalidLink",
+    "Issue",
+    "LintResult",
+    "NamingPolicy",
     "NotFound",
     "PolicyError",
     "RedirectError",
@@ -29,5 +37,11 @@ __all__ = [
     "StoreError",
     "TagtrailError",
     "TooManyRedirects",
+    "TrafficSource",
     "__version__",
+    "build_link",
+    "channel_for",
+    "check_url",
+    "lint_link",
+    "traffic_source",
 ]

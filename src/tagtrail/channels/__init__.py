@@ -41,7 +41,6 @@ from tagtrail.channels.traffic import (
 __all__ = [
     "AI_ASSISTANT",
     "CHANNELS",
-    "ChannelExplanation",
     "DEFAULT_RULESET",
     "GOOGLE_ADS_CLICK_IDS",
     "INFERRED_CLICK_IDS",
@@ -49,6 +48,7 @@ __all__ = [
     "RULESET_CHANNELS",
     "RULESET_VERSION",
     "RULESET_VERSIONS",
+    "ChannelExplanation",
     "TrafficSource",
     "ai_assistant_for",
     "channel_for",

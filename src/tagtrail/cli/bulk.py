@@ -245,7 +245,7 @@ def _render_summary(summary: BulkSummary, out: Path) -> None:
         f"[yellow]{counts['warning']:,} with warnings[/], [red]{counts['error']:,} with errors[/]"
     )
     if summary.codes:
-        table = Table("issue", "rows", title="Issues found")
+        table = Table("issue", "times", title="Issues found")
         for code, n in summary.codes.most_common():
             table.add_row(code, f"{n:,}")
         console.print(table)

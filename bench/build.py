@@ -20,19 +20,38 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tagtrail.channels import channel_for, channel_for_uncached
 
 OUT = Path(__file__).parent / "out"
 PAIRS = [
-    ("newsletter", "email"), ("Intercom", "Email"), ("intercom.com", "email"),
-    ("instasent", "sms"), ("Instasent", "SMS"), ("facebook", "cpc"), ("facebook", "paid_social"),
-    ("google", "cpc"), ("google", "email"), ("linkedin", "social"), ("LinkedIn", "Social Media"),
-    ("twitter", "social"), ("x.com", "social"), ("youtube", "cpv"), ("partner", "affiliate"),
-    ("intercom", "in-app"), ("firebase", "push"), ("podcast", "audio"), ("bing", "cpc"),
-    ("tiktok", "cpc"), ("reddit", "cpc"), ("mailchimp", "email"), ("publisher", "banner"),
+    ("newsletter", "email"),
+    ("Intercom", "Email"),
+    ("intercom.com", "email"),
+    ("instasent", "sms"),
+    ("Instasent", "SMS"),
+    ("facebook", "cpc"),
+    ("facebook", "paid_social"),
+    ("google", "cpc"),
+    ("google", "email"),
+    ("linkedin", "social"),
+    ("LinkedIn", "Social Media"),
+    ("twitter", "social"),
+    ("x.com", "social"),
+    ("youtube", "cpv"),
+    ("partner", "affiliate"),
+    ("intercom", "in-app"),
+    ("firebase", "push"),
+    ("podcast", "audio"),
+    ("bing", "cpc"),
+    ("tiktok", "cpc"),
+    ("reddit", "cpc"),
+    ("mailchimp", "email"),
+    ("publisher", "banner"),
 ]
 
 
@@ -71,14 +90,21 @@ def urllib_builder(source: Path, target: Path) -> None:
         for url, src, medium, campaign, content in reader:
             parts = urlsplit(url)
             query = [(k, v) for k, v in parse_qsl(parts.query) if not k.startswith("utm_")]
-            query += [("utm_source", src), ("utm_medium", medium), ("utm_campaign", campaign),
-                      ("utm_content", content)]
+            query += [
+                ("utm_source", src),
+                ("utm_medium", medium),
+                ("utm_campaign", campaign),
+                ("utm_content", content),
+            ]
             writer.writerow([url, urlunsplit(parts._replace(query=urlencode(query)))])
 
 
-def timed(label: str, rows: int, func: object, *args: object) -> dict[str, object]:
+Row = dict[str, Any]
+
+
+def timed(label: str, rows: int, func: Callable[..., None], *args: object) -> Row:
     start = time.perf_counter()
-    func(*args)  # type: ignore[operator]
+    func(*args)
     seconds = time.perf_counter() - start
     return {"what": label, "seconds": round(seconds, 3), "per_second": round(rows / seconds)}
 
@@ -86,8 +112,20 @@ def timed(label: str, rows: int, func: object, *args: object) -> dict[str, objec
 def tagtrail_build(source: Path, target: Path, jobs: int) -> None:
     exe = Path(sys.executable).parent / "tagtrail"
     done = subprocess.run(
-        [str(exe), "build", "--csv", str(source), "--out", str(target), "--json",
-         "--jobs", str(jobs)], capture_output=True, text=True, check=False,
+        [
+            str(exe),
+            "build",
+            "--csv",
+            str(source),
+            "--out",
+            str(target),
+            "--json",
+            "--jobs",
+            str(jobs),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode not in (0, 1):
         raise SystemExit(f"tagtrail build failed: {done.stderr}")
@@ -95,34 +133,29 @@ def tagtrail_build(source: Path, target: Path, jobs: int) -> None:
     assert summary["rows"] > 0
 
 
-def channel_calls(calls: int) -> list[dict[str, object]]:
+def channel_calls(calls: int) -> list[Row]:
     rng = random.Random(7)
     campaigns = ["spring", "black-friday-shop", None, "onboarding", "cross-network-q3"]
     mix = [(s.lower(), m.lower(), rng.choice(campaigns)) for s, m in PAIRS]
     sample = [mix[rng.randrange(len(mix))] for _ in range(calls)]
-    unique = [(f"src{i}", rng.choice(["email", "cpc", "social", "x"]), f"c{i}") for i in range(
-        calls // 10)]
+    unique = [
+        (f"src{i}", rng.choice(["email", "cpc", "social", "x"]), f"c{i}")
+        for i in range(calls // 10)
+    ]
     table = {key: channel_for(*key) for key in mix}
-    results = []
+    return [
+        _per_call("anchor: dict lookup", table.get, [(key,) for key in sample]),
+        _per_call("channel_for (realistic mix)", channel_for, sample),
+        _per_call("channel_for_uncached (all distinct)", channel_for_uncached, unique),
+    ]
+
+
+def _per_call(what: str, func: Callable[..., object], calls: list[tuple[Any, ...]]) -> Row:
     start = time.perf_counter()
-    for key in sample:
-        table[key]
+    for args in calls:
+        func(*args)
     seconds = time.perf_counter() - start
-    results.append({"what": "anchor: dict lookup", "seconds": round(seconds, 3),
-                    "per_second": round(calls / seconds)})
-    start = time.perf_counter()
-    for s, m, c in sample:
-        channel_for(s, m, c)
-    seconds = time.perf_counter() - start
-    results.append({"what": "channel_for (realistic mix)", "seconds": round(seconds, 3),
-                    "per_second": round(calls / seconds)})
-    start = time.perf_counter()
-    for s, m, c in unique:
-        channel_for_uncached(s, m, c)
-    seconds = time.perf_counter() - start
-    results.append({"what": "channel_for_uncached (all distinct)", "seconds": round(seconds, 3),
-                    "per_second": round(len(unique) / seconds)})
-    return results
+    return {"what": what, "seconds": round(seconds, 3), "per_second": round(len(calls) / seconds)}
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 import shutil
 import subprocess
@@ -263,3 +264,21 @@ def test_console_script_runs_without_traceback() -> None:
         [exe, "--version"], capture_output=True, text=True, timeout=60, check=False
     )
     assert version.returncode == 0 and "tagtrail" in version.stdout
+
+
+def test_a_bug_is_reported_without_a_traceback(
+    run_cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = importlib.import_module("tagtrail.cli.build")  # the module, not the command
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(module, "build_link", broken)
+    result = run_cli("build", "--url", URL, "--source", "a", "--medium", "email", "--json")
+    assert result.code == 1
+    assert result.json()["error"] == "internal error: RuntimeError: boom"
+    assert "TAGTRAIL_DEBUG=1" in result.json()["errors"][1]
+    monkeypatch.setenv("TAGTRAIL_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        run_cli("build", "--url", URL, "--source", "a", "--medium", "email")

@@ -398,3 +398,16 @@ def test_every_issue_names_a_known_code_with_its_level() -> None:
 def test_wrong_case_name_does_not_hide_a_missing_source() -> None:
     result = build_link("https://example.com/?UTM_SOURCE=x", medium="email", campaign="c")
     assert {"W_UTM_NAME_CASE", "E_MISSING_SOURCE"} <= set(codes(result))
+
+
+@pytest.mark.parametrize(
+    "url", ["https://ü..com/", "https://[::1]x/", "https://[zz]/", "https://a\u200db.com/"]
+)
+def test_more_invalid_hosts(url: str) -> None:
+    assert only(build_link(url, **BASE), "E_URL_INVALID").field == "url"
+
+
+def test_percent_encoded_utm_names_are_recognised() -> None:
+    result = build_link("https://example.com/?utm%5Fsource=Old", medium="email", campaign="c")
+    assert result.utm["source"] == "old"
+    assert result.tracked_url is not None and "utm%5Fsource" not in result.tracked_url

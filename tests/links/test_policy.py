@@ -97,3 +97,8 @@ def test_unknown_preset_lists_the_known_ones() -> None:
     with pytest.raises(PolicyError) as caught:
         policy_from_mapping({}).preset("intercomm")
     assert caught.value.hint is not None and "intercom" in caught.value.hint
+
+
+def test_unreadable_policy_file(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="cannot read policy file"):
+        load_policy(tmp_path)

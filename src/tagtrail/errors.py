@@ -7,8 +7,11 @@
     ├── RedirectError        misuse of the redirect checker (broken hops are data, not errors)
     │   ├── RedirectLoop
     │   └── TooManyRedirects
-    └── StoreError
-        └── NotFound
+    ├── StoreError
+    │   ├── NotFound
+    │   ├── Conflict
+    │   └── MigrationError
+    └── AuthError            a missing, unknown or revoked API key
 
 Domain errors know nothing about HTTP or exit codes: the CLI and the server translate them at
 their edges. Every error carries a message that says what is wrong and, where there is one, a
@@ -16,6 +19,8 @@ their edges. Every error carries a message that says what is wrong and, where th
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class TagtrailError(Exception):
@@ -31,7 +36,11 @@ class TagtrailError(Exception):
 
 
 class InvalidLink(TagtrailError):
-    """A URL or UTM value that the link builder refuses."""
+    """A URL or UTM value that the link builder refuses (`issues`: the builder's result)."""
+
+    def __init__(self, message: str, *, hint: str | None = None, issues: Any = None) -> None:
+        super().__init__(message, hint=hint)
+        self.issues = issues
 
 
 class InvalidInput(TagtrailError):
@@ -60,3 +69,15 @@ class StoreError(TagtrailError):
 
 class NotFound(StoreError):
     """A record that does not exist."""
+
+
+class Conflict(StoreError):
+    """A record that already exists (a short-link code that is taken)."""
+
+
+class MigrationError(StoreError):
+    """A migration that cannot be applied."""
+
+
+class AuthError(TagtrailError):
+    """A missing, unknown or revoked API key."""

@@ -50,6 +50,9 @@ from tagtrail.cli.build import build, lint, presets  # noqa: E402
 cli.add_command(build)
 cli.add_command(lint)
 cli.add_command(presets)
+from tagtrail.cli.serve import serve  # noqa: E402
+
+cli.add_command(serve)
 from tagtrail.cli.check import check  # noqa: E402
 
 cli.add_command(check)

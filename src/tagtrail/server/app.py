@@ -1,0 +1,55 @@
+"""`create_app(settings)`: the redirect for `/{code}`, FastAPI for everything else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tagtrail import __version__
+from tagtrail.server import errors
+from tagtrail.server.api import links
+from tagtrail.server.redirect import Redirector, is_link_path
+from tagtrail.server.state import ServerState
+from tagtrail.service.links import RESERVED_CODES
+from tagtrail.settings import Settings
+
+
+def create_app(settings: Settings) -> ASGIApp:
+    """The whole server as one ASGI app (its lifespan opens the store and the writer)."""
+    state = ServerState(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async with state.lifespan():
+            yield
+
+    api = FastAPI(
+        title="tagtrail",
+        version=__version__,
+        description="Campaign links, click tracking and attribution. Authenticate with "
+        "`Authorization: Bearer <admin key>`.",
+        lifespan=lifespan,
+    )
+    api.state.tagtrail = state
+    errors.install(api)
+    api.include_router(links.router)
+
+    @api.get("/health", tags=["server"])
+    def health() -> dict[str, object]:
+        return {"ok": True, "version": __version__}
+
+    redirect = Redirector(state)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            path = scope["path"]
+            if is_link_path(path) and path[1:].lower() not in RESERVED_CODES:
+                await redirect(scope, receive, send)
+                return
+        await api(scope, receive, send)
+
+    app.state = state  # type: ignore[attr-defined]
+    return app

@@ -1,0 +1,72 @@
+"""Domain errors → HTTP answers, in one table. Every error body has datasette's shape:
+`{"ok": false, "error": "...", "errors": [...], "status": N}` (plus `issues` for a refused link)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from tagtrail.errors import (
+    AuthError,
+    Conflict,
+    InvalidInput,
+    InvalidLink,
+    NotFound,
+    PolicyError,
+    StoreError,
+    TagtrailError,
+)
+
+STATUS: list[tuple[type[TagtrailError], int]] = [
+    (AuthError, 401),
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidLink, 422),
+    (InvalidInput, 422),
+    (PolicyError, 422),
+    (StoreError, 503),
+    (TagtrailError, 400),
+]
+
+
+def error_body(status: int, message: str, errors: list[str], **extra: Any) -> dict[str, Any]:
+    return {"ok": False, "error": message, "errors": errors, "status": status, **extra}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(TagtrailError)
+    async def _domain(_request: Request, exc: TagtrailError) -> JSONResponse:
+        status = next(code for kind, code in STATUS if isinstance(exc, kind))
+        extra: dict[str, Any] = {}
+        if isinstance(exc, InvalidLink) and exc.issues is not None:
+            extra["issues"] = [i.to_json() for i in exc.issues.issues]
+        errors = [exc.message] + ([exc.hint] if exc.hint else [])
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(
+            error_body(status, exc.message, errors, **extra), status_code=status, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
+        ]
+        return JSONResponse(error_body(422, "the request is not valid", errors), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.status_code, str(exc.detail), [str(exc.detail)]),
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(Exception)
+    async def _bug(_request: Request, _exc: Exception) -> JSONResponse:
+        return JSONResponse(
+            error_body(500, "internal error", ["internal error; the server log has the details"]),
+            status_code=500,
+        )

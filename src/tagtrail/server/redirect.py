@@ -1,0 +1,176 @@
+"""`GET|HEAD /{code}`: the redirect hot path (DESIGN §6).
+
+The destination comes only from the link row (never from the request); the click is
+classified, anonymised and committed before the 302 goes out; HEAD and every other bot signal
+are recorded as bot clicks, never dropped, and always redirected.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl
+
+import anyio.to_thread
+from starlette.types import Receive, Scope, Send
+
+from tagtrail.clicks import (
+    HINT_PARAMETER,
+    TOKEN_PARAMETER,
+    ClickFacts,
+    anonymize_ip,
+    classify_click,
+    visitor_hash,
+)
+from tagtrail.errors import StoreError
+from tagtrail.links.compose import append_query
+from tagtrail.server import pages
+from tagtrail.server.state import ServerState
+from tagtrail.service.sends import last_send_before
+from tagtrail.store.schema import clicks
+
+logger = logging.getLogger(__name__)
+
+_WANTED = {b"user-agent", b"referer", b"purpose", b"sec-purpose", b"x-purpose", b"x-moz"}
+_SAFE_PIECE = re.compile(r"[!-~]{1,2000}")  # printable ASCII, no space, no control characters
+_OWN = (f"{TOKEN_PARAMETER}=", f"{HINT_PARAMETER}=")
+_NO_STORE = (b"cache-control", b"private, no-store")
+
+
+class Redirector:
+    """The ASGI handler for short links."""
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+
+    async def __call__(self, scope: Scope, _receive: Receive, send: Send) -> None:
+        state = self.state
+        code = scope["path"][1:]
+        method = scope["method"]
+        link = await state.cache.get(code)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        if link is None:
+            await _page(send, 404, pages.NOT_FOUND, method)
+            return
+        if link.disabled or (link.expires_at is not None and link.expires_at <= now):
+            await _page(send, 410, pages.GONE, method)
+            return
+        headers = {k.decode(): v.decode("latin-1") for k, v in scope["headers"] if k in _WANTED}
+        query = scope["query_string"].decode("latin-1")
+        recipient = None
+        if query:
+            token = _parameter(query, TOKEN_PARAMETER)
+            if token:
+                public_id = state.tokens.recipient(token, code)
+                if public_id is not None:
+                    found = await state.recipient(public_id)
+                    if found is not None and found.workspace_id == link.workspace_id:
+                        recipient = found
+        extra: list[str] = []
+        if link.forward_query and query:
+            extra = _forwarded(query, link.target)
+        identified = recipient is not None and link.identify and method == "GET"
+        if identified:
+            assert recipient is not None
+            hint = state.hints.hint(recipient.public_id, str(link.workspace_id), now)
+            extra.append(f"{HINT_PARAMETER}={hint}")
+        location = append_query(link.target, extra) if extra else link.target
+        ip = scope["client"][0] if scope.get("client") else None
+        user_agent = headers.get("user-agent", "")
+        visitor = visitor_hash(
+            state.secret, now.date(), ip or "", user_agent, str(link.workspace_id)
+        )
+        since_send = None
+        if recipient is not None:
+            sent = await anyio.to_thread.run_sync(
+                last_send_before, state.engine, recipient.id, link.campaign_id, now
+            )
+            if sent is not None:
+                since_send = (now - sent).total_seconds()
+        who: object = recipient.id if recipient is not None else visitor
+        others = state.recent.record((who, link.campaign_id), link.id)
+        verdict = classify_click(
+            ClickFacts(method, user_agent, headers, ip, link.honeypot, since_send, others),
+            state.bot_rules,
+        )
+        row = {
+            "link_id": link.id,
+            "clicked_at": now,
+            "recipient_id": recipient.id if recipient is not None else None,
+            "ip": anonymize_ip(ip) if ip else None,
+            "user_agent": user_agent[:512],
+            "referrer": headers.get("referer", "")[:512],
+            "method": method,
+            "is_bot": verdict.is_bot,
+            "bot_reasons": " ".join(verdict.reasons),
+            "visitor": visitor,
+            "identified": identified,
+        }
+        try:
+            await state.writer.insert(clicks, row)
+        except StoreError:
+            logger.error("click on %s not stored; answering 503", code)
+            await _page(send, 503, pages.UNAVAILABLE, method)
+            return
+        await _redirect(send, location)
+
+
+def _parameter(query: str, name: str) -> str | None:
+    prefix = name + "="
+    for piece in query.split("&"):
+        if piece.startswith(prefix):
+            return piece[len(prefix) :]
+    return None
+
+
+def _forwarded(query: str, target: str) -> list[str]:
+    """The incoming query pieces a link forwards: never ours, never a name the target already
+    has (the destination's own parameters win), never anything but printable ASCII."""
+    base = target.split("#", 1)[0]
+    own = {name for name, _ in parse_qsl(base.partition("?")[2], keep_blank_values=True)}
+    kept = []
+    for piece in query.split("&"):
+        if not piece or piece.startswith(_OWN) or not _SAFE_PIECE.fullmatch(piece):
+            continue
+        if "#" in piece or piece.partition("=")[0] in own:
+            continue
+        kept.append(piece)
+    return kept
+
+
+async def _redirect(send: Send, location: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 302,
+            "headers": [
+                (b"location", location.encode("latin-1")),
+                _NO_STORE,
+                (b"content-length", b"0"),
+                (b"referrer-policy", b"no-referrer-when-downgrade"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _page(send: Send, status: int, body: bytes, method: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                _NO_STORE,
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    payload = b"" if method == "HEAD" else body
+    await send({"type": "http.response.body", "body": payload})
+
+
+def is_link_path(path: str) -> bool:
+    """A single path segment that can be a short-link code."""
+    return len(path) > 1 and "/" not in path[1:]

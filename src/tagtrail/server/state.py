@@ -1,0 +1,148 @@
+"""What a server process holds between requests: the store, the writer, and the caches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import anyio.to_thread
+from sqlalchemy import Engine
+
+from tagtrail.clicks import BotRules, IdentityHints, RecipientTokens
+from tagtrail.service import keys
+from tagtrail.service.links import ResolvedLink, links_version, resolve
+from tagtrail.service.recipients import Recipient, find_recipient
+from tagtrail.settings import Settings
+from tagtrail.store.database import open_store
+from tagtrail.store.writer import WriteQueue
+
+logger = logging.getLogger(__name__)
+_MAX_CACHED = 100_000
+
+
+class LinkCache:
+    """code → link (or None for unknown codes), cleared whenever the store's links version
+    changes, which every process checks every `poll_seconds` (so a change made through another
+    process, or the CLI, is seen within that time; a change made here is seen at once)."""
+
+    def __init__(self, engine: Engine, poll_seconds: float) -> None:
+        self._engine = engine
+        self._poll = poll_seconds
+        self._links: dict[str, ResolvedLink | None] = {}
+        self._version = -1
+
+    async def get(self, code: str) -> ResolvedLink | None:
+        try:
+            return self._links[code]
+        except KeyError:
+            pass
+        link = await anyio.to_thread.run_sync(resolve, self._engine, code)
+        if len(self._links) >= _MAX_CACHED:
+            self._links.clear()
+        self._links[code] = link
+        return link
+
+    def invalidate(self) -> None:
+        self._links.clear()
+
+    async def watch(self) -> None:
+        while True:
+            try:
+                version = await anyio.to_thread.run_sync(links_version, self._engine)
+                if version != self._version:
+                    self._version = version
+                    self._links.clear()
+            except Exception:  # keep serving from the cache if the store blinks
+                logger.warning("could not read the links version", exc_info=True)
+            await asyncio.sleep(self._poll)
+
+
+class RecentClicks:
+    """Per process: which links of one message a visitor clicked in the last `window` s."""
+
+    def __init__(self, window: float = 2.0) -> None:
+        self._window = window
+        self._seen: dict[tuple[object, ...], deque[tuple[float, int]]] = {}
+
+    def record(self, key: tuple[object, ...], link_id: int) -> int:
+        """Remember this click; return how many *other* distinct links the key hit lately."""
+        now = time.monotonic()
+        queue = self._seen.setdefault(key, deque())
+        while queue and now - queue[0][0] > self._window:
+            queue.popleft()
+        others = {link for _, link in queue if link != link_id}
+        queue.append((now, link_id))
+        if len(self._seen) > _MAX_CACHED:
+            self._seen = {k: v for k, v in self._seen.items() if v and now - v[-1][0] <= 2}
+        return len(others)
+
+
+class ServerState:
+    """Built by `create_app`; opened by the app's lifespan."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.secret = settings.secret()
+        self.tokens = RecipientTokens([self.secret])
+        self.hints = IdentityHints([self.secret])
+        self.bot_rules = BotRules(fast_click_seconds=settings.fast_click_seconds)
+        self.origin = settings.public_origin
+        self.recent = RecentClicks()
+        self._recipients: dict[str, Recipient | None] = {}
+        self._engine: Engine | None = None
+        self._writer: WriteQueue | None = None
+        self._cache: LinkCache | None = None
+
+    @property
+    def engine(self) -> Engine:
+        assert self._engine is not None, "the app's lifespan has not started"
+        return self._engine
+
+    @property
+    def writer(self) -> WriteQueue:
+        assert self._writer is not None, "the app's lifespan has not started"
+        return self._writer
+
+    @property
+    def cache(self) -> LinkCache:
+        assert self._cache is not None, "the app's lifespan has not started"
+        return self._cache
+
+    async def recipient(self, public_id: str) -> Recipient | None:
+        try:
+            return self._recipients[public_id]
+        except KeyError:
+            pass
+        found = await anyio.to_thread.run_sync(find_recipient, self.engine, public_id)
+        if found is not None:  # unknown ids are not cached: they may be created any moment
+            if len(self._recipients) >= _MAX_CACHED:
+                self._recipients.clear()
+            self._recipients[public_id] = found
+        return found
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self) -> AsyncIterator[None]:
+        settings = self.settings
+        self._engine = await anyio.to_thread.run_sync(
+            lambda: open_store(settings.store_url, sqlite_synchronous=settings.sqlite_synchronous)
+        )
+        await anyio.to_thread.run_sync(
+            lambda: keys.ensure_workspace(self.engine, now=datetime.now(UTC).replace(tzinfo=None))
+        )
+        self._writer = WriteQueue(self.engine, batch=settings.commit_batch)
+        self._writer.start()
+        self._cache = LinkCache(self.engine, settings.cache_poll_seconds)
+        watcher = asyncio.create_task(self._cache.watch())
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            await anyio.to_thread.run_sync(self._writer.stop)
+            self.engine.dispose()

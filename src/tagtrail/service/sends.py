@@ -1,0 +1,116 @@
+"""Sends (exposures): who was sent which campaign when. The bot timing rule and, later, the
+billboard attribution model read them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, insert, select
+
+from tagtrail.errors import InvalidInput
+from tagtrail.service.links import campaign_id_for
+from tagtrail.service.recipients import ensure_recipient
+from tagtrail.store.schema import sends
+
+SEND_COLUMNS = ("recipient", "campaign", "message", "sent_at", "channel")
+
+
+@dataclass(frozen=True, slots=True)
+class SendSpec:
+    recipient: str
+    sent_at: datetime
+    campaign: str | None = None
+    message: str = ""
+    channel: str = ""
+
+
+def parse_time(value: str, *, where: str) -> datetime:
+    """An ISO 8601 time as naive UTC (`2024-01-03T14:05:09Z`; no zone means UTC)."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            f"{where}: {value!r} is not an ISO 8601 time", hint="write e.g. 2024-01-03T14:05:09Z"
+        ) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def record_sends(
+    engine: Engine, workspace_id: int, items: Iterable[SendSpec], *, secret: bytes, now: datetime
+) -> int:
+    """Store sends (all or none); return how many."""
+    count = 0
+    with engine.begin() as conn:
+        for item in items:
+            person = ensure_recipient(conn, workspace_id, item.recipient, secret=secret, now=now)
+            conn.execute(
+                insert(sends).values(
+                    workspace_id=workspace_id,
+                    recipient_id=person.id,
+                    campaign_id=campaign_id_for(conn, workspace_id, item.campaign, now=now),
+                    message=item.message,
+                    channel=item.channel,
+                    sent_at=item.sent_at,
+                )
+            )
+            count += 1
+    return count
+
+
+def sends_from_csv(text: str) -> list[SendSpec]:
+    """Parse a sends CSV (header `recipient,campaign,message,sent_at,channel`; campaign,
+    message and channel optional). Every bad row is reported with its line number."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = set(reader.fieldnames or ())
+    if not {"recipient", "sent_at"} <= header:
+        raise InvalidInput(
+            "a sends CSV needs the columns recipient and sent_at",
+            hint="header: " + ",".join(SEND_COLUMNS),
+        )
+    items: list[SendSpec] = []
+    problems: list[str] = []
+    for row in reader:
+        line = reader.line_num
+        try:
+            items.append(spec_from_row(row, where=f"line {line}"))
+        except InvalidInput as exc:
+            problems.append(exc.message)
+    if problems:
+        raise InvalidInput(
+            f"{len(problems)} bad row(s): " + "; ".join(problems[:5]),
+            hint="fix them and import again (nothing was stored)",
+        )
+    return items
+
+
+def spec_from_row(row: Mapping[str, str | None], *, where: str) -> SendSpec:
+    recipient = (row.get("recipient") or "").strip()
+    if not recipient:
+        raise InvalidInput(f"{where}: recipient is empty")
+    return SendSpec(
+        recipient=recipient,
+        sent_at=parse_time(row.get("sent_at") or "", where=where),
+        campaign=(row.get("campaign") or "").strip() or None,
+        message=(row.get("message") or "").strip(),
+        channel=(row.get("channel") or "").strip(),
+    )
+
+
+def last_send_before(
+    engine: Engine, recipient_id: int, campaign_id: int | None, moment: datetime
+) -> datetime | None:
+    """The latest send to this recipient (of this campaign, when known) at or before `moment`."""
+    query = select(sends.c.sent_at).where(
+        sends.c.recipient_id == recipient_id, sends.c.sent_at <= moment
+    )
+    if campaign_id is not None:
+        query = query.where(sends.c.campaign_id == campaign_id)
+    with engine.connect() as conn:
+        value = conn.execute(query.order_by(sends.c.sent_at.desc()).limit(1)).scalar()
+    return value if isinstance(value, datetime) else None

@@ -1,0 +1,112 @@
+"""Settings, read once from flags, `TAGTRAIL_*` variables, `.env`, then defaults.
+
+Entrypoints build `Settings()` and pass it down; nothing reads the environment at import time.
+docs/configuration.md documents every field (a test keeps it that way).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tagtrail.errors import InvalidInput
+
+logger = logging.getLogger(__name__)
+
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "default", "test", "tagtrail"}
+
+
+class Settings(BaseSettings):
+    """Everything the server and the data commands can be told."""
+
+    model_config = SettingsConfigDict(env_prefix="TAGTRAIL_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("tagtrail-data"), description="Where the embedded store lives.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the online store; default SQLite in data_dir."
+    )
+    host: str = Field("127.0.0.1", description="Address `tagtrail serve` listens on.")
+    port: int = Field(8080, ge=1, le=65535, description="Port `tagtrail serve` listens on.")
+    base_url: str | None = Field(
+        None, description="Public origin of short links (default http://HOST:PORT)."
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="Signs recipient tokens and hashes; default: data_dir/secret.key."
+    )
+    workers: int = Field(1, ge=1, le=64, description="Server processes for `tagtrail serve`.")
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        "FULL", description="SQLite durability: FULL survives power loss, NORMAL a crash."
+    )
+    commit_batch: int = Field(
+        512, ge=1, le=100_000, description="Most clicks committed in one transaction."
+    )
+    cache_poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="How often a server checks other processes' link changes."
+    )
+    fast_click_seconds: float = Field(
+        10.0, ge=0, le=3600, description="A click this soon after its send is a bot signal."
+    )
+    unsafe_allow_private: bool = Field(
+        False, description="Let POST /api/check reach private addresses (tests only)."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Server log level."
+    )
+    log_format: Literal["text", "json"] = Field("text", description="Server log format.")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raw = value.get_secret_value()
+            if raw.lower() in _PLACEHOLDERS or len(raw) < 32:
+                raise ValueError("secret_key must be at least 32 random characters")
+        return value
+
+    @property
+    def store_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tagtrail.db').resolve()}"
+
+    @property
+    def public_origin(self) -> str:
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+    def secret(self) -> bytes:
+        """The signing secret: the setting, or a random one kept in data_dir/secret.key."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / "secret.key"
+        try:
+            return path.read_bytes().strip()
+        except FileNotFoundError:
+            pass
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48).encode()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_bytes().strip()
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(value)
+        logger.info("created a signing secret in %s", path)
+        return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings with CLI flags (`overrides`, None meaning not given) over the environment."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise InvalidInput(f"invalid settings: {exc}") from None

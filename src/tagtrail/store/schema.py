@@ -1,0 +1,117 @@
+"""The store's tables as SQLAlchemy Core objects (the DDL itself is in migrations/)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("default_utm", Text, nullable=False),
+    Column("identify", Boolean, nullable=False),
+    Column("excluded_domains", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("workspace_id", _ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("prefix", Text, nullable=False),
+    Column("key_hash", Text, nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("workspace_id", _ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("default_utm", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("workspace_id", _ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("code", Text, nullable=False, unique=True),
+    Column("destination", Text, nullable=False),
+    Column("campaign_id", _ID, ForeignKey("campaigns.id")),
+    Column("utm", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("forward_query", Boolean, nullable=False),
+    Column("honeypot", Boolean, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("expires_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("workspace_id", _ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("public_id", Text, nullable=False, unique=True),
+    Column("kind", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+sends = Table(
+    "sends",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("workspace_id", _ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("recipient_id", _ID, ForeignKey("recipients.id"), nullable=False),
+    Column("campaign_id", _ID, ForeignKey("campaigns.id")),
+    Column("message", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("sent_at", DateTime, nullable=False),
+)
+
+clicks = Table(
+    "clicks",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("link_id", _ID, ForeignKey("links.id"), nullable=False),
+    Column("clicked_at", DateTime, nullable=False),
+    Column("recipient_id", _ID, ForeignKey("recipients.id")),
+    Column("ip", Text),
+    Column("user_agent", Text, nullable=False),
+    Column("referrer", Text, nullable=False),
+    Column("method", Text, nullable=False),
+    Column("is_bot", Boolean, nullable=False),
+    Column("bot_reasons", Text, nullable=False),
+    Column("visitor", Text, nullable=False),
+    Column("identified", Boolean, nullable=False),
+)
+
+settings_versions = Table(
+    "settings_versions",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)

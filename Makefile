@@ -1,4 +1,4 @@
-# tagtrail: `make run` starts tagtrail, `make test` runs the whole suite (both set everything up).
+# tagtrail: `make run` starts the server, `make test` runs the whole suite (both set everything up).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -20,6 +20,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
+	$(BIN)/tagtrail serve
+
+tour: $(VENV)/.installed
 	@bash scripts/tour.sh $(BIN)/tagtrail
 
 test: $(VENV)/.installed-dev

@@ -52,6 +52,13 @@ def test_every_check_and_channel_is_documented() -> None:
     assert not [name for name in CHANNELS if name not in channels]
 
 
+def test_every_setting_is_in_docs_configuration() -> None:
+    from tagtrail.settings import Settings
+
+    text = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    assert not [n for n in Settings.model_fields if f"`TAGTRAIL_{n.upper()}`" not in text]
+
+
 def test_readme_gives_the_two_commands_and_its_links_resolve() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make run" in readme and "make test" in readme

@@ -13,7 +13,14 @@ def _isort_key(name: str) -> tuple[int, str]:
     return kind, name
 
 
-PACKAGES = ["tagtrail", "tagtrail.links", "tagtrail.channels", "tagtrail.check"]
+PACKAGES = [
+    "tagtrail",
+    "tagtrail.links",
+    "tagtrail.channels",
+    "tagtrail.check",
+    "tagtrail.clicks",
+    "tagtrail.server",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -58,7 +58,6 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Server log level."
     )
-    log_format: Literal["text", "json"] = Field("text", description="Server log format.")
 
     @field_validator("secret_key")
     @classmethod

@@ -92,4 +92,5 @@ def serve(
         access_log=False,
         log_level=settings.log_level,
         server_header=False,
+        proxy_headers=False,
     )

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import ipaddress
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Final
 
 __all__ = [
@@ -69,6 +70,7 @@ def parse_ip(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return address
 
 
+@lru_cache(maxsize=65536)
 def anonymize_ip(ip: str) -> str | None:
     """The /24 network of an IPv4 address or the /48 of an IPv6 one; None when not an address.
 
@@ -89,6 +91,7 @@ def _utc_day(day: date) -> date:
     return day
 
 
+@lru_cache(maxsize=64)
 def daily_salt(secret: bytes, day: date) -> bytes:
     """HMAC-SHA256(secret, b"visitor-salt:" + ISO date): a new salt every UTC day, never stored.
 
@@ -100,6 +103,7 @@ def daily_salt(secret: bytes, day: date) -> bytes:
     return hmac.new(secret, message, hashlib.sha256).digest()
 
 
+@lru_cache(maxsize=65536)
 def visitor_hash(secret: bytes, day: date, ip: str, user_agent: str, scope: str) -> str:
     """The daily unique-visitor id: 32 hex chars of HMAC(daily salt, scope, IP, user agent).
 

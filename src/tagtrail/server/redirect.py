@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 import anyio.to_thread
@@ -18,6 +19,8 @@ from starlette.types import Receive, Scope, Send
 from tagtrail.clicks import (
     HINT_PARAMETER,
     TOKEN_PARAMETER,
+    BotRules,
+    BotVerdict,
     ClickFacts,
     anonymize_ip,
     classify_click,
@@ -90,10 +93,19 @@ class Redirector:
                 since_send = (now - sent).total_seconds()
         who: object = recipient.id if recipient is not None else visitor
         others = state.recent.record((who, link.campaign_id), link.id)
-        verdict = classify_click(
-            ClickFacts(method, user_agent, headers, ip, link.honeypot, since_send, others),
-            state.bot_rules,
-        )
+        if since_send is None:
+            verdict = _classify(
+                method,
+                user_agent,
+                tuple(headers.items()),
+                ip,
+                link.honeypot,
+                others,
+                state.bot_rules,
+            )
+        else:
+            facts = ClickFacts(method, user_agent, headers, ip, link.honeypot, since_send, others)
+            verdict = classify_click(facts, state.bot_rules)
         row = {
             "link_id": link.id,
             "clicked_at": now,
@@ -114,6 +126,21 @@ class Redirector:
             await _page(send, 503, pages.UNAVAILABLE, method)
             return
         await _redirect(send, location)
+
+
+@lru_cache(maxsize=16384)
+def _classify(
+    method: str,
+    user_agent: str,
+    headers: tuple[tuple[str, str], ...],
+    ip: str | None,
+    honeypot: bool,
+    others: int,
+    rules: BotRules,
+) -> BotVerdict:
+    """`classify_click` for a click with no known send (memoised: the common case)."""
+    facts = ClickFacts(method, user_agent, dict(headers), ip, honeypot, None, others)
+    return classify_click(facts, rules)
 
 
 def _parameter(query: str, name: str) -> str | None:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -63,23 +62,39 @@ class LinkCache:
 
 
 class RecentClicks:
-    """Per process: which links of one message a visitor clicked in the last `window` s."""
+    """Per process: which links of one message a visitor clicked in the last `window` s.
+
+    Each key keeps only the last time of each distinct link, so a visitor who clicks one link
+    a thousand times costs one entry, not a thousand.
+    """
 
     def __init__(self, window: float = 2.0) -> None:
         self._window = window
-        self._seen: dict[tuple[object, ...], deque[tuple[float, int]]] = {}
+        self._seen: dict[tuple[object, ...], dict[int, float]] = {}
 
     def record(self, key: tuple[object, ...], link_id: int) -> int:
         """Remember this click; return how many *other* distinct links the key hit lately."""
         now = time.monotonic()
-        queue = self._seen.setdefault(key, deque())
-        while queue and now - queue[0][0] > self._window:
-            queue.popleft()
-        others = {link for _, link in queue if link != link_id}
-        queue.append((now, link_id))
-        if len(self._seen) > _MAX_CACHED:
-            self._seen = {k: v for k, v in self._seen.items() if v and now - v[-1][0] <= 2}
-        return len(others)
+        links = self._seen.get(key)
+        if links is None:
+            if len(self._seen) >= _MAX_CACHED:
+                self._forget_old(now)
+            links = self._seen[key] = {}
+        others = 0
+        for other, at in list(links.items()):
+            if now - at > self._window:
+                del links[other]
+            elif other != link_id:
+                others += 1
+        links[link_id] = now
+        return others
+
+    def _forget_old(self, now: float) -> None:
+        self._seen = {
+            key: links
+            for key, links in self._seen.items()
+            if any(now - at <= self._window for at in links.values())
+        }
 
 
 class ServerState:

@@ -14,9 +14,10 @@ import queue
 import threading
 from collections import defaultdict
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, insert
+from sqlalchemy import Connection, Engine, Table, insert
 from sqlalchemy.exc import DBAPIError
 
 from tagtrail.errors import StoreError
@@ -80,7 +81,7 @@ class WriteQueue:
         try:
             with self._engine.begin() as conn:
                 for table, rows in by_table.items():
-                    conn.execute(insert(table), rows)
+                    self._insert(conn, table, rows)
         except DBAPIError as exc:
             logger.error("could not commit %d rows: %s", len(items), exc.orig)
             error = StoreError(f"could not store the click: {exc.orig}")
@@ -98,6 +99,35 @@ class WriteQueue:
                 loop.call_soon_threadsafe(_settle, futures, error)
             except RuntimeError:  # the loop closed while we committed
                 pass
+
+
+    def _insert(self, conn: Connection, table: Table, rows: list[Mapping[str, Any]]) -> None:
+        """One driver-level executemany: the rows are plain values our own code made, so the
+        ORM-level bind processing SQLAlchemy would do per value is skipped (the writer thread
+        shares the GIL with the event loop, so its Python time is request time)."""
+        columns = tuple(rows[0])
+        if any(tuple(row) != columns for row in rows):
+            conn.execute(insert(table), rows)
+            return
+        sqlite = self._engine.dialect.name == "sqlite"
+        mark = "?" if sqlite else "%s"
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(mark for _ in columns)})"
+        )
+        adapt = _sqlite_value if sqlite else _same
+        conn.exec_driver_sql(sql, [tuple(adapt(row[c]) for c in columns) for row in rows])
+
+
+def _sqlite_value(value: Any) -> Any:
+    """Values as SQLAlchemy stores them in SQLite (times as `YYYY-MM-DD HH:MM:SS.ffffff`)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _settle(futures: list[asyncio.Future[None]], error: Exception | None) -> None:

@@ -142,3 +142,56 @@ def test_utm_precedence_destination_link_campaign_workspace(engine: Engine) -> N
     )
     assert link.channel == "SMS"
     _ = datetime.now(UTC)
+
+
+def test_stats_per_link_campaign_and_recipient(engine: Engine, secret: bytes) -> None:
+    from sqlalchemy import insert
+
+    from tagtrail.service.recipients import ensure_recipient
+    from tagtrail.service.stats import campaign_stats, link_stats, recipient_stats
+    from tagtrail.store.schema import clicks
+
+    workspace, _ = keys.ensure_workspace(engine, now=NOW)
+    link = service.create_link(
+        engine,
+        workspace,
+        service.LinkSpec(
+            url="https://example.com/", campaign="Spring", utm={"source": "a", "medium": "email"}
+        ),
+        origin=ORIGIN,
+        now=NOW,
+    )
+    with engine.begin() as conn:
+        alice = ensure_recipient(conn, workspace, "Alice@Example.com", secret=secret, now=NOW)
+        rows = [
+            (alice.id, False, "v1"),
+            (alice.id, False, "v1"),
+            (None, True, "v2"),
+            (None, False, "v3"),
+        ]
+        for recipient_id, is_bot, visitor in rows:
+            conn.execute(
+                insert(clicks).values(
+                    link_id=link.id,
+                    clicked_at=NOW,
+                    recipient_id=recipient_id,
+                    ip="127.0.0.0",
+                    user_agent="",
+                    referrer="",
+                    method="GET",
+                    is_bot=is_bot,
+                    bot_reasons="",
+                    visitor=visitor,
+                    identified=False,
+                )
+            )
+    stats = link_stats(engine, link.code)
+    assert (stats["total"], stats["human"], stats["bot"], stats["unique"]) == (4, 3, 1, 2)
+    assert stats["by_day"] == [{"day": "2026-11-24", "total": 4, "human": 3, "bot": 1}]
+    assert stats["recipients"] == [{"recipient": alice.label, "clicks": 2, "human": 2}]
+    assert campaign_stats(engine, workspace, "Spring")["total"] == 4
+    mine = recipient_stats(engine, workspace, "alice@example.com ", secret=secret)
+    assert mine["total"] == 2 and mine["links"][0]["code"] == link.code
+    assert "alice" not in str(mine).lower()
+    with pytest.raises(NotFound):
+        recipient_stats(engine, workspace, "bob@example.com", secret=secret)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, case, func, select
 
 from tagtrail.errors import NotFound
-from tagtrail.service.recipients import label
+from tagtrail.service.recipients import label, recipient_key
 from tagtrail.store.schema import campaigns, clicks, links, recipients
 
 
@@ -35,6 +35,40 @@ def campaign_stats(engine: Engine, workspace_id: int, name: str) -> dict[str, An
         raise NotFound(f"no campaign named {name!r}")
     in_campaign = clicks.c.link_id.in_(select(links.c.id).where(links.c.campaign_id == campaign_id))
     return {"campaign": name, **_stats(engine, in_campaign)}
+
+
+def recipient_stats(
+    engine: Engine, workspace_id: int, recipient: str, *, secret: bytes
+) -> dict[str, Any]:
+    """One recipient's clicks (an email address is looked up by its keyed hash), per link."""
+    kind, key = recipient_key(recipient, secret)
+    with engine.connect() as conn:
+        recipient_id = conn.execute(
+            select(recipients.c.id).where(
+                recipients.c.workspace_id == workspace_id,
+                recipients.c.kind == kind,
+                recipients.c.key == key,
+            )
+        ).scalar()
+        if recipient_id is None:
+            raise NotFound("no clicks or sends are known for that recipient")
+        human = case((clicks.c.is_bot.is_(False), 1), else_=0)
+        per_link = conn.execute(
+            select(links.c.code, func.count(), func.sum(human), func.max(clicks.c.clicked_at))
+            .join(links, links.c.id == clicks.c.link_id)
+            .where(clicks.c.recipient_id == recipient_id)
+            .group_by(links.c.code)
+            .order_by(func.count().desc(), links.c.code)
+        ).all()
+    return {
+        "recipient": label(kind, key),
+        "total": sum(int(n) for _, n, _, _ in per_link),
+        "human": sum(int(h or 0) for _, _, h, _ in per_link),
+        "links": [
+            {"code": code, "clicks": int(n), "human": int(h or 0), "last": last.isoformat()}
+            for code, n, h, last in per_link
+        ],
+    }
 
 
 def _stats(engine: Engine, where: Any) -> dict[str, Any]:

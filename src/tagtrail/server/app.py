@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tagtrail import __version__
 from tagtrail.server import errors
-from tagtrail.server.api import links
+from tagtrail.server.api import campaigns, links, sends, tools, workspace
 from tagtrail.server.redirect import Redirector, is_link_path
 from tagtrail.server.state import ServerState
 from tagtrail.service.links import RESERVED_CODES
@@ -36,6 +36,10 @@ def create_app(settings: Settings) -> ASGIApp:
     api.state.tagtrail = state
     errors.install(api)
     api.include_router(links.router)
+    api.include_router(campaigns.router)
+    api.include_router(workspace.router)
+    api.include_router(sends.router)
+    api.include_router(tools.router)
 
     @api.get("/health", tags=["server"])
     def health() -> dict[str, object]:

@@ -1,33 +1,63 @@
-"""/api/links: create, list, show, update, disable, delete, stats and recipient URLs."""
+"""/api/links: create, import, list, show, update, disable, delete, stats, recipient URLs
+and QR codes."""
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+import segno
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
+from tagtrail.server.api import imports
+from tagtrail.server.api.limits import LimitedRoute, MiB, body_limit, read_csv
 from tagtrail.server.api.models import (
     LinkCreate,
     LinkPublic,
+    LinksImported,
     LinksPublic,
+    LinkUntracked,
     LinkUpdate,
     RecipientUrl,
     RecipientUrlRequest,
 )
 from tagtrail.server.deps import Admin, State, utcnow
+from tagtrail.server.state import ServerState
 from tagtrail.service import links as service
 from tagtrail.service.recipients import recipient_url
 from tagtrail.service.stats import link_stats
+from tagtrail.service.workspace import untracked_link
 
-router = APIRouter(prefix="/api/links", tags=["links"])
+router = APIRouter(prefix="/api/links", tags=["links"], route_class=LimitedRoute)
+_IMPORT_EXAMPLE = (
+    "url,code,campaign,source,medium,content,tags\n"
+    "https://example.com/pricing,spring,spring-sale,newsletter,email,hero,promo|q2\n"
+)
+Scale = Annotated[int, Query(ge=1, le=40, description="Pixels (PNG) or units (SVG) per module.")]
+_QR_CACHE = {"Cache-Control": "public, max-age=3600"}
 
 
-@router.post("", status_code=201, response_model=LinkPublic)
-def create_link(body: LinkCreate, state: State, who: Admin) -> dict[str, Any]:
-    """Create a short link. Refused (422, with the builder's `issues`) when the destination
-    and UTMs have errors."""
+@router.post(
+    "",
+    status_code=201,
+    response_model=LinkPublic | LinkUntracked,
+    summary="Create a short link",
+    responses={200: {"model": LinkUntracked, "description": "Destination on an excluded domain"}},
+)
+def create_link(body: LinkCreate, state: State, who: Admin, response: Response) -> dict[str, Any]:
+    """Create a short link (201). Refused (422, with the builder's `issues`) when the destination
+    and UTMs have errors; 409 when the custom `code` is taken.
+
+    A destination on one of the workspace's `excluded_domains` (or a subdomain of one) gets no
+    short link: the answer is 200 with `"tracked": false` and `short_url` set to the tracked
+    destination URL itself, with the same default UTMs applied. Nothing is stored."""
     utm = body.given()
     campaign = utm.pop("campaign", None)
+    untracked = untracked_link(state.engine, who.workspace_id, body.url, campaign=campaign, utm=utm)
+    if untracked is not None:
+        response.status_code = 200
+        return untracked
     spec = service.LinkSpec(
         url=body.url,
         code=body.code,
@@ -45,7 +75,35 @@ def create_link(body: LinkCreate, state: State, who: Admin) -> dict[str, Any]:
     return link.to_json()
 
 
-@router.get("", response_model=LinksPublic)
+@router.post(
+    "/import",
+    response_model=LinksImported,
+    summary="Create links from a CSV body",
+    openapi_extra=body_limit(MiB, csv=True, example=_IMPORT_EXAMPLE),
+)
+async def import_links(request: Request, state: State, who: Admin) -> dict[str, Any]:
+    """Create one link per CSV row (the body, `Content-Type: text/csv`, at most 1 MiB and
+    10,000 rows). Columns: `url` (required), `code`, `campaign`, `source`, `medium`, `content`,
+    `term`, `id`, `source_platform`, `creative_format`, `marketing_tactic`, `tags` (separated
+    by `|`); `utm_` prefixes are allowed and other columns are ignored (`ignored_columns`).
+
+    A bad row does not stop the others: it is listed in `errors` with its line number, its
+    error and the builder's issues. Rows on excluded domains come back with `"tracked": false`.
+    """
+    rows, ignored = imports.read_rows(await read_csv(request))
+    done = await run_in_threadpool(
+        imports.import_links,
+        state.engine,
+        who.workspace_id,
+        rows,
+        origin=state.origin,
+        now=utcnow(),
+    )
+    state.cache.invalidate()
+    return {**done, "ignored_columns": ignored}
+
+
+@router.get("", response_model=LinksPublic, summary="List links")
 def list_links(
     state: State,
     who: Admin,
@@ -54,6 +112,8 @@ def list_links(
     campaign: str | None = None,
     tag: str | None = None,
 ) -> dict[str, Any]:
+    """A page of links, newest first, optionally only one campaign's or one tag's; `count` is
+    how many match in all."""
     page, count = service.list_links(
         state.engine,
         who.workspace_id,
@@ -66,16 +126,19 @@ def list_links(
     return {"data": [link.to_json() for link in page], "count": count}
 
 
-@router.get("/{code}", response_model=LinkPublic)
+@router.get("/{code}", response_model=LinkPublic, summary="Show a link")
 def show_link(code: str, state: State, who: Admin) -> dict[str, Any]:
+    """One link, with `tracked_url`: where it redirects now, after the destination's own UTMs,
+    the link's, the campaign's and the workspace's defaults (in that precedence)."""
     return service.get_link(
         state.engine, code, origin=state.origin, workspace_id=who.workspace_id
     ).to_json()
 
 
-@router.patch("/{code}", response_model=LinkPublic)
+@router.patch("/{code}", response_model=LinkPublic, summary="Change a link")
 def update_link(code: str, body: LinkUpdate, state: State, who: Admin) -> dict[str, Any]:
-    """Change a link. `campaign` moves it to another campaign ("" for none)."""
+    """Change what the body gives. `campaign` moves the link to another campaign ("" for
+    none). Validated like a new link (422 with the builder's issues)."""
     utm = body.given()
     campaign = utm.pop("campaign", None)
     spec = service.LinkSpec(
@@ -94,7 +157,7 @@ def update_link(code: str, body: LinkUpdate, state: State, who: Admin) -> dict[s
     return link.to_json()
 
 
-@router.post("/{code}/disable", status_code=204)
+@router.post("/{code}/disable", status_code=204, summary="Disable a link")
 def disable_link(code: str, state: State, who: Admin) -> Response:
     """Turn a link off: it then answers 410."""
     service.set_disabled(state.engine, who.workspace_id, code, True)
@@ -102,14 +165,15 @@ def disable_link(code: str, state: State, who: Admin) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{code}/enable", status_code=204)
+@router.post("/{code}/enable", status_code=204, summary="Enable a link")
 def enable_link(code: str, state: State, who: Admin) -> Response:
+    """Turn a disabled link back on."""
     service.set_disabled(state.engine, who.workspace_id, code, False)
     state.cache.invalidate()
     return Response(status_code=204)
 
 
-@router.delete("/{code}", status_code=204)
+@router.delete("/{code}", status_code=204, summary="Delete a link")
 def delete_link(code: str, state: State, who: Admin) -> Response:
     """Delete a link and its clicks: its code then answers 404."""
     service.delete_link(state.engine, who.workspace_id, code)
@@ -117,13 +181,15 @@ def delete_link(code: str, state: State, who: Admin) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/{code}/stats")
+@router.get("/{code}/stats", summary="Click statistics of a link")
 def stats(code: str, state: State, who: Admin) -> dict[str, Any]:
     """Clicks: total, human, bot, unique humans, by recipient and by day."""
     return link_stats(state.engine, code, workspace_id=who.workspace_id)
 
 
-@router.post("/{code}/recipient-url", response_model=RecipientUrl)
+@router.post(
+    "/{code}/recipient-url", response_model=RecipientUrl, summary="A link for one recipient"
+)
 def make_recipient_url(
     code: str, body: RecipientUrlRequest, state: State, who: Admin
 ) -> dict[str, str]:
@@ -138,3 +204,34 @@ def make_recipient_url(
         now=utcnow(),
     )
     return {"url": url}
+
+
+@router.get(
+    "/{code}/qr.svg",
+    summary="QR code of a link (SVG)",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
+def qr_svg(code: str, state: State, who: Admin, scale: Scale = 10) -> Response:
+    """An SVG QR code that encodes the link's short URL (4 modules of quiet zone)."""
+    svg = _qr(state, who.workspace_id, code, "svg", scale)
+    return Response(svg, media_type="image/svg+xml", headers=_QR_CACHE)
+
+
+@router.get(
+    "/{code}/qr.png",
+    summary="QR code of a link (PNG)",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+def qr_png(code: str, state: State, who: Admin, scale: Scale = 10) -> Response:
+    """A PNG QR code that encodes the link's short URL (4 modules of quiet zone)."""
+    png = _qr(state, who.workspace_id, code, "png", scale)
+    return Response(png, media_type="image/png", headers=_QR_CACHE)
+
+
+def _qr(state: ServerState, workspace_id: int, code: str, kind: str, scale: int) -> bytes:
+    link = service.get_link(state.engine, code, origin=state.origin, workspace_id=workspace_id)
+    buffer = io.BytesIO()
+    segno.make_qr(link.short_url).save(buffer, kind=kind, scale=scale, border=4)
+    return buffer.getvalue()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+Tag = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class UtmValues(BaseModel):
@@ -38,7 +40,7 @@ class LinkCreate(UtmValues):
 
     url: str = Field(..., max_length=8192, description="The destination URL (http or https).")
     code: str | None = Field(None, max_length=64, description="A custom code; random if absent.")
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
     forward_query: bool = False
     honeypot: bool = False
     expires_at: datetime | None = None
@@ -46,13 +48,16 @@ class LinkCreate(UtmValues):
 
 class LinkUpdate(UtmValues):
     url: str | None = Field(None, max_length=8192)
-    tags: list[str] | None = Field(None, max_length=50)
+    tags: list[Tag] | None = Field(None, max_length=50)
     forward_query: bool | None = None
     honeypot: bool | None = None
     expires_at: datetime | None = None
 
 
 class LinkPublic(BaseModel):
+    """A short link. `tracked_url` is where it redirects (all default UTMs applied)."""
+
+    tracked: Literal[True] = True
     code: str
     short_url: str
     destination: str
@@ -67,6 +72,36 @@ class LinkPublic(BaseModel):
     expires_at: str | None
     created_at: str
     issues: list[dict[str, Any]]
+
+
+class LinkUntracked(BaseModel):
+    """The answer for a destination on an excluded domain: no short link was made, and
+    `short_url` is the tracked destination URL itself (with the default UTMs applied)."""
+
+    tracked: Literal[False] = False
+    code: None = None
+    short_url: str
+    destination: str
+    tracked_url: str
+    channel: str | None
+    campaign: str | None
+    utm: dict[str, str]
+    excluded_domain: str
+    issues: list[dict[str, Any]]
+
+
+class RowError(BaseModel):
+    """A CSV row that was refused."""
+
+    line: int = Field(description="The row's line number in the CSV (the header is line 1).")
+    error: str
+    issues: list[dict[str, Any]] = Field(description="The link builder's issues, if any.")
+
+
+class LinksImported(BaseModel):
+    created: list[Annotated[LinkPublic | LinkUntracked, Field(discriminator="tracked")]]
+    errors: list[RowError]
+    ignored_columns: list[str] = Field(description="Header columns that were not read.")
 
 
 class LinksPublic(BaseModel):
@@ -91,3 +126,94 @@ class Stats(BaseModel):
     unique: int
     recipients: list[dict[str, Any]]
     by_day: list[dict[str, Any]]
+
+
+class CampaignCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        ..., min_length=1, max_length=200, description="Also its default utm_campaign."
+    )
+    default_utm: UtmValues = Field(
+        default_factory=UtmValues, description="UTM values every link of the campaign gets."
+    )
+
+
+class CampaignUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default_utm: UtmValues | None = Field(None, description="Replaces the defaults ({}: none).")
+
+
+class CampaignPublic(BaseModel):
+    name: str
+    default_utm: dict[str, str]
+    links: int = Field(description="How many links the campaign has.")
+    created_at: str
+
+
+class CampaignsPublic(BaseModel):
+    data: list[CampaignPublic]
+    count: int
+
+
+class WorkspaceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default_utm: UtmValues | None = Field(None, description="Replaces the defaults ({}: none).")
+    identify: bool | None = Field(
+        None, description="Hand landing pages a signed identity hint on recipient clicks."
+    )
+    excluded_domains: list[Annotated[str, Field(max_length=253)]] | None = Field(
+        None, max_length=500, description="Domains (and their subdomains) never short-linked."
+    )
+
+
+class WorkspacePublic(BaseModel):
+    name: str
+    default_utm: dict[str, str]
+    identify: bool
+    excluded_domains: list[str]
+    created_at: str
+
+
+class SendIn(BaseModel):
+    """One message sent to one recipient (an exposure)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    recipient: str = Field(..., min_length=1, max_length=320, description="Email or user id.")
+    sent_at: datetime = Field(description="ISO 8601; no zone means UTC.")
+    campaign: str | None = Field(None, max_length=200)
+    message: str = Field("", max_length=500, description="The message (email, SMS) id.")
+    channel: str = Field("", max_length=100, description="email, sms, push, ...")
+
+
+class SendsStored(BaseModel):
+    stored: int
+
+
+class BuildRequest(UtmValues):
+    """The fields of `tagtrail build`."""
+
+    url: str = Field(..., min_length=1, max_length=8192, description="The destination URL.")
+    preset: str | None = Field(None, max_length=100, description="Fill source and medium.")
+
+
+class BuildResponse(BaseModel):
+    status: Literal["ok", "warning", "error"]
+    tracked_url: str | None
+    channel: str | None
+    issues: list[dict[str, Any]]
+
+
+class CheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(..., min_length=1, max_length=8192)
+    max_hops: int = Field(10, ge=0, le=10, description="Most redirects followed.")
+    timeout: float = Field(10.0, gt=0, le=10, description="Seconds for the whole chain.")
+
+
+class CampaignStats(Stats):
+    campaign: str

@@ -56,6 +56,11 @@ cli.add_command(serve)
 from tagtrail.cli.check import check  # noqa: E402
 
 cli.add_command(check)
+from tagtrail.cli.keys import keys  # noqa: E402
+from tagtrail.cli.links import links  # noqa: E402
+
+cli.add_command(keys)
+cli.add_command(links)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

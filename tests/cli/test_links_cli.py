@@ -190,6 +190,7 @@ def test_import_reports_bad_rows_by_line_and_creates_the_others(
     assert [(e["line"], bool(e["issues"])) for e in body["errors"]] == [(3, True), (6, False)]
     assert "E_SCHEME_MISSING" in {i["code"] for i in body["errors"][0]["issues"]}
     assert body["summary"] == {"rows": 4, "created": 2, "failed": 2}
+    assert body["ignored_columns"] == []
     again = run_cli("links", "import", str(path), *store)  # now the codes are taken
     assert again.code == 1 and "line 2:" in again.err and "is taken" in again.err
     assert "0 of 4 rows imported, 4 failed" in again.err
@@ -197,14 +198,22 @@ def test_import_reports_bad_rows_by_line_and_creates_the_others(
 
 def test_import_of_a_clean_file_exits_0(run_cli: Run, store: list[str], tmp_path: Path) -> None:
     path = tmp_path / "ok.csv"
-    path.write_text("\ufeffURL,source,medium\nhttps://example.com/1,nl,email\n", encoding="utf-8")
+    path.write_text(
+        "\ufeffURL,utm_source,medium,notes\nhttps://example.com/1,nl,email,hi\n", encoding="utf-8"
+    )
     result = run_cli("links", "import", str(path), *store)
     assert result.code == 0, result.err
     assert result.out.startswith("http://127.0.0.1:8080/") and "1 of 1 rows imported" in result.err
+    assert "ignored columns: notes" in result.err
+    body = run_cli("links", "import", str(path), *store, "--json").json()
+    assert body["ignored_columns"] == ["notes"] and body["summary"]["created"] == 1
     bad = tmp_path / "bad.csv"
     bad.write_text("link,utm_source\nhttps://example.com,nl\n", encoding="utf-8")
     refused = run_cli("links", "import", str(bad), *store, "--json")
-    assert refused.code == 1 and "unknown column(s): link, utm_source" in refused.json()["error"]
+    assert refused.code == 1 and "the CSV has no `url` column" in refused.json()["error"]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    assert "the CSV is empty" in run_cli("links", "import", str(empty), *store).err
 
 
 # --- bad input: never a traceback, JSON stays JSON -----------------------------------------
@@ -344,3 +353,21 @@ def test_local_changes_reach_the_running_server(run_cli: Run, server: Server) ->
     assert status == 302
     local = run_cli("links", "stats", "fromdisk", "--data-dir", str(server.data_dir), "--json")
     assert local.json()["total"] >= 1
+
+
+def test_excluded_domains_get_no_short_link_in_both_modes(run_cli: Run, server: Server) -> None:
+    workspace = f"{server.url}/api/workspace"
+    auth = {"Authorization": f"Bearer {server.key}"}
+    assert httpx.patch(workspace, json={"excluded_domains": ["apps.example.org"]},
+                       headers=auth).status_code == 200  # fmt: skip
+    try:
+        args = ["--url", "https://apps.example.org/open", "--source", "nl", "--medium", "email"]
+        remote = run_cli("links", "create", *args, *server.api, "--json").json()
+        local = run_cli("links", "create", *args, "--data-dir", str(server.data_dir), "--json")
+        assert local.json() == remote
+        assert remote["tracked"] is False and remote["code"] is None
+        assert remote["short_url"] == "https://apps.example.org/open?utm_source=nl&utm_medium=email"
+        human = run_cli("links", "create", *args, *server.api)
+        assert human.out.strip() == remote["short_url"] and "Not tracked" in human.err
+    finally:
+        httpx.patch(workspace, json={"excluded_domains": []}, headers=auth)

@@ -25,17 +25,16 @@ from sqlalchemy import Engine
 
 from tagtrail.cli.output import stderr_console
 from tagtrail.client import Client
-from tagtrail.errors import InvalidInput, InvalidLink, TagtrailError
+from tagtrail.errors import InvalidInput
+from tagtrail.server.api import imports
 from tagtrail.service import links as service
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.service.recipients import recipient_url
 from tagtrail.service.stats import link_stats
+from tagtrail.service.workspace import untracked_link
 from tagtrail.settings import Settings, load_settings
 from tagtrail.store.database import open_store
 
-#: Columns of `tagtrail links import` (tags separated by `|`).
-IMPORT_COLUMNS = ("url", "code", "campaign", "source", "medium", "content", "term", "id", "tags")
-_UTM_COLUMNS = ("source", "medium", "content", "term", "id")
 _CHUNK_ROWS = 500
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
@@ -92,6 +91,12 @@ class LocalBackend:
         self.engine.dispose()
 
     def create_link(self, spec: service.LinkSpec) -> dict[str, Any]:
+        if spec.url:  # a destination on an excluded domain gets no short link, as in the API
+            untracked = untracked_link(
+                self.engine, self.workspace_id, spec.url, campaign=spec.campaign, utm=spec.utm
+            )
+            if untracked is not None:
+                return untracked
         link = service.create_link(
             self.engine, self.workspace_id, spec, origin=self.origin, now=utcnow()
         )
@@ -138,18 +143,18 @@ class LocalBackend:
         service.delete_link(self.engine, self.workspace_id, code)
 
     def import_csv(self, text: str, progress: Progress) -> dict[str, Any]:
-        rows = parse_import(text)
+        """What POST /api/links/import does, through the same code, a row at a time."""
+        rows, ignored = imports.read_rows(text)
         created: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
-        for done, (line, spec) in enumerate(rows, 1):
-            try:
-                if isinstance(spec, TagtrailError):
-                    raise spec
-                created.append({"line": line, **self.create_link(spec)})
-            except TagtrailError as exc:
-                errors.append(row_error(line, exc))
+        for done, row in enumerate(rows, 1):
+            answer = imports.import_links(
+                self.engine, self.workspace_id, [row], origin=self.origin, now=utcnow()
+            )
+            created += answer["created"]
+            errors += answer["errors"]
             progress(done, len(rows))
-        return {"created": created, "errors": errors}
+        return {"created": created, "errors": errors, "ignored_columns": ignored}
 
 
 class RemoteBackend:
@@ -196,6 +201,7 @@ class RemoteBackend:
         header, records = _records(text)
         created: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
+        ignored: list[str] = []
         for start in range(0, max(len(records), 1), _CHUNK_ROWS):
             block = records[start : start + _CHUNK_ROWS]
             chunk, lines = _chunk(header, block)
@@ -204,8 +210,9 @@ class RemoteBackend:
                 created.append(_renumber(item, lines))
             for item in answer.get("errors") or []:
                 errors.append(_renumber(item, lines))
+            ignored = list(answer.get("ignored_columns") or ignored)
             progress(start + len(block), len(records))
-        return {"created": created, "errors": errors}
+        return {"created": created, "errors": errors, "ignored_columns": ignored}
 
 
 @contextmanager
@@ -298,43 +305,11 @@ def _target(
     return Target(settings)
 
 
-def parse_import(text: str) -> list[tuple[int, service.LinkSpec | TagtrailError]]:
-    """Each row of an import CSV with its line number: a LinkSpec, or what is wrong with it."""
-    header, records = _records(text)
-    unknown = [name for name in header if name not in IMPORT_COLUMNS]
-    if "url" not in header or unknown:
-        raise _bad_header(unknown)
-    rows: list[tuple[int, service.LinkSpec | TagtrailError]] = []
-    for line, values in records:
-        row = {name: value.strip() for name, value in zip(header, values, strict=False)}
-        if not row.get("url"):
-            rows.append((line, InvalidInput("the row has no url", hint="fill its url column")))
-            continue
-        tags = [t.strip() for t in row.get("tags", "").split("|") if t.strip()]
-        spec = service.LinkSpec(
-            url=row["url"],
-            code=row.get("code") or None,
-            campaign=row.get("campaign") or None,
-            utm={name: row[name] for name in _UTM_COLUMNS if row.get(name)},
-            tags=tags,
-        )
-        rows.append((line, spec))
-    return rows
-
-
-def row_error(line: int, exc: TagtrailError) -> dict[str, Any]:
-    issues = []
-    if isinstance(exc, InvalidLink) and exc.issues is not None:
-        issues = [i.to_json() for i in exc.issues.issues]
-    message = exc.message if exc.hint is None else f"{exc.message} ({exc.hint})"
-    return {"line": line, "error": message, "issues": issues}
-
-
 def _records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header (lower-cased names) and each non-blank record with its first line number."""
+    """The header and each non-blank record with the line number it starts on."""
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     try:
-        header = [name.strip().lower() for name in next(reader, [])]
+        header = next(reader, [])
         records: list[tuple[int, list[str]]] = []
         last = reader.line_num
         for values in reader:
@@ -346,16 +321,8 @@ def _records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
             f"line {reader.line_num} of the CSV file cannot be read: {exc}"
         ) from None
     if not header:
-        raise _bad_header([])
+        raise InvalidInput("the CSV is empty", hint="start with a header row: url,...")
     return header, records
-
-
-def _bad_header(unknown: list[str]) -> TagtrailError:
-    what = f"unknown column(s): {', '.join(unknown)}" if unknown else "no url column"
-    return InvalidInput(
-        f"the CSV file's header has {what}",
-        hint="columns: " + ", ".join(IMPORT_COLUMNS) + " (only url is required; tags as a|b)",
-    )
 
 
 def _chunk(header: list[str], block: list[tuple[int, list[str]]]) -> tuple[str, dict[int, int]]:

@@ -141,6 +141,8 @@ def render_import(out: Console, err: Console, result: Mapping[str, Any]) -> None
     for item in result["errors"]:
         err.print(f"[bold red]line {item['line']}:[/] {escape(str(item['error']))}")
         render_issues(err, [issue_from_json(i) for i in item.get("issues") or []])
+    if result.get("ignored_columns"):
+        err.print("[yellow]ignored columns:[/] " + escape(", ".join(result["ignored_columns"])))
     summary = import_summary(result)
     style = "bold red" if summary["failed"] else "bold green"
     err.print(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from tagtrail.service.keys import create_key, revoke_key
@@ -148,3 +151,16 @@ def test_openapi_describes_every_route(lite: Server) -> None:
     csv_body = document["paths"]["/api/links/import"]["post"]["requestBody"]["content"]
     assert "text/csv" in csv_body
     assert lite.client.get("/docs").status_code == 200
+
+
+def test_docs_api_md_has_every_route(lite: Server) -> None:
+    text = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    headings = set(re.findall(r"^### (GET|POST|PATCH|DELETE|PUT) (\S+)$", text, re.MULTILINE))
+    document = lite.client.get("/openapi.json").json()
+    routes = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        if path.startswith("/api/")
+        for method in operations
+    }
+    assert routes == headings

@@ -152,5 +152,9 @@ def test_excluded_domains_get_the_tracked_destination_not_a_short_link(server: S
     body = server.post("/api/links/import", content=rows).json()
     assert [c["tracked"] for c in body["created"]] == [False, True]
     assert "utm_source=push&utm_medium=sms" in body["created"][0]["short_url"]
+    moved = server.patch(
+        f"/api/links/{tracked.json()['code']}", json={"url": "https://app.example.org/"}
+    )
+    assert moved.status_code == 422 and "excluded" in moved.json()["error"]
     bad = server.post("/api/links", json={"url": "https://app.example.org/", "id": "bad id!"})
     assert bad.status_code == 422 and bad.json()["issues"]

@@ -121,6 +121,16 @@ def excluded_domain(url: str, domains: Sequence[str]) -> str | None:
     return next((d for d in domains if host == d or host.endswith("." + d)), None)
 
 
+def refuse_excluded(engine: Engine, workspace_id: int, url: str) -> None:
+    """InvalidInput when `url` is on an excluded domain (a link cannot be moved there)."""
+    domain = excluded_domain(url, get_workspace(engine, workspace_id).excluded_domains)
+    if domain is not None:
+        raise InvalidInput(
+            f"{domain} is excluded from click tracking, so no short link can point there",
+            hint="use the destination URL itself (POST /api/links answers it as short_url)",
+        )
+
+
 def untracked_link(
     engine: Engine,
     workspace_id: int,

@@ -27,7 +27,7 @@ from tagtrail.server.state import ServerState
 from tagtrail.service import links as service
 from tagtrail.service.recipients import recipient_url
 from tagtrail.service.stats import link_stats
-from tagtrail.service.workspace import untracked_link
+from tagtrail.service.workspace import refuse_excluded, untracked_link
 
 router = APIRouter(prefix="/api/links", tags=["links"], route_class=LimitedRoute)
 _IMPORT_EXAMPLE = (
@@ -138,7 +138,10 @@ def show_link(code: str, state: State, who: Admin) -> dict[str, Any]:
 @router.patch("/{code}", response_model=LinkPublic, summary="Change a link")
 def update_link(code: str, body: LinkUpdate, state: State, who: Admin) -> dict[str, Any]:
     """Change what the body gives. `campaign` moves the link to another campaign ("" for
-    none). Validated like a new link (422 with the builder's issues)."""
+    none). Validated like a new link (422 with the builder's issues). A new `url` on an
+    excluded domain is refused (422): such destinations never get a short link."""
+    if body.url is not None:
+        refuse_excluded(state.engine, who.workspace_id, body.url)
     utm = body.given()
     campaign = utm.pop("campaign", None)
     spec = service.LinkSpec(

@@ -118,10 +118,9 @@ def test_bots_are_flagged_browsers_are_not_and_nothing_personal_is_stored(
     ]
     assert found["honey"] == [(True, "honeypot")]
     assert found["fast"] == [(True, "fast_after_send scanner_referrer")]
-    # The click that completes the burst is a bot. The first two cannot know of the third when
-    # they are judged: they keep their soft signal (see test_every_click_of_a_burst_is_a_bot).
+    # The click that completes the burst is a bot, and it re-flags the first two (rule B4).
     assert found["b3"] == [(True, "fast_after_send burst")]
-    assert found["b1"] == found["b2"] == [(False, "fast_after_send")]
+    assert found["b1"] == found["b2"] == [(True, "fast_after_send burst")]
     assert found["human"] == [(False, "")] * 11
     assert found["mine"] == [(False, "")]
 
@@ -133,11 +132,6 @@ def test_bots_are_flagged_browsers_are_not_and_nothing_personal_is_stored(
     assert server.key not in dump and server.env["TAGTRAIL_SECRET_KEY"] not in dump
 
 
-@pytest.mark.xfail(
-    reason="verdicts are made at click time: the first clicks of a burst are not re-flagged "
-    "when the burst completes (a follow-up for the click owner)",
-    strict=True,
-)
 def test_every_click_of_a_burst_is_a_bot(tmp_path: Path) -> None:
     env = {"TAGTRAIL_SECRET_KEY": random_secret()}
     with start_server(data_dir=tmp_path / "data", env=env) as server:

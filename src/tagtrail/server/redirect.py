@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import parse_qsl
 
@@ -30,6 +30,7 @@ from tagtrail.errors import StoreError
 from tagtrail.links.compose import append_query
 from tagtrail.server import pages
 from tagtrail.server.state import ServerState
+from tagtrail.service.clicks import flag_burst
 from tagtrail.service.sends import last_send_before
 from tagtrail.store.schema import clicks
 
@@ -39,6 +40,7 @@ _WANTED = {b"user-agent", b"referer", b"purpose", b"sec-purpose", b"x-purpose", 
 _SAFE_PIECE = re.compile(r"[!-~]{1,2000}")  # printable ASCII, no space, no control characters
 _OWN = (f"{TOKEN_PARAMETER}=", f"{HINT_PARAMETER}=")
 _NO_STORE = (b"cache-control", b"private, no-store")
+_BURST_WINDOW = timedelta(seconds=2)
 
 
 class Redirector:
@@ -125,6 +127,16 @@ class Redirector:
             logger.error("click on %s not stored; answering 503", code)
             await _page(send, 503, pages.UNAVAILABLE, method)
             return
+        if verdict.is_bot and "burst" in verdict.reasons:
+            await anyio.to_thread.run_sync(
+                lambda: flag_burst(
+                    state.engine,
+                    campaign_id=link.campaign_id,
+                    recipient_id=row["recipient_id"],
+                    visitor=visitor,
+                    since=now - _BURST_WINDOW,
+                )
+            )
         await _redirect(send, location)
 
 

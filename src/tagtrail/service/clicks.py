@@ -1,0 +1,43 @@
+"""Click rows after the fact: re-flagging the earlier clicks of a burst."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, and_, case, or_, select, update
+
+from tagtrail.store.schema import clicks, links
+
+
+def flag_burst(
+    engine: Engine,
+    *,
+    campaign_id: int | None,
+    recipient_id: int | None,
+    visitor: str,
+    since: datetime,
+) -> int:
+    """Mark as bots the human clicks of one visitor (a recipient, or an anonymous visitor hash)
+    on links of one message since `since`: the earlier clicks of a burst that has just been
+    recognised at its last click (research rule B4). Returns how many rows changed."""
+    of_message = select(links.c.id).where(
+        links.c.campaign_id.is_(None) if campaign_id is None else links.c.campaign_id == campaign_id
+    )
+    who = (
+        clicks.c.recipient_id == recipient_id
+        if recipient_id is not None
+        else and_(clicks.c.recipient_id.is_(None), clicks.c.visitor == visitor)
+    )
+    reasons = case((clicks.c.bot_reasons == "", "burst"), else_=clicks.c.bot_reasons + " burst")
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(clicks)
+            .where(
+                clicks.c.is_bot.is_(False),
+                clicks.c.clicked_at >= since,
+                clicks.c.link_id.in_(of_message),
+                or_(who),
+            )
+            .values(is_bot=True, bot_reasons=reasons)
+        )
+    return int(done.rowcount or 0)

@@ -3,6 +3,8 @@
     TagtrailError
     ├── InvalidLink          a URL or UTM value the link builder cannot accept
     ├── InvalidInput         a file, option or value a command cannot read
+    ├── InvalidEvent         a tracking payload (Segment's HTTP API) that fails validation
+    │   └── EventTooLarge    an event or batch over Segment's size limits (32 KB / 500 KB)
     ├── PolicyError          a naming-policy file that cannot be read or is malformed
     ├── RedirectError        misuse of the redirect checker (broken hops are data, not errors)
     │   ├── RedirectLoop
@@ -45,6 +47,20 @@ class InvalidLink(TagtrailError):
 
 class InvalidInput(TagtrailError):
     """An input file, option or value that cannot be read."""
+
+
+class InvalidEvent(TagtrailError):
+    """A tracking payload that fails validation (`errors`: one message per field, in order)."""
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, errors: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.errors = errors
+
+
+class EventTooLarge(InvalidEvent):
+    """An event over 32 KB or a batch over 500 KB (the server answers 413)."""
 
 
 class PolicyError(TagtrailError):

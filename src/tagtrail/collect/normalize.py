@@ -1,0 +1,226 @@
+"""One validated event → one `NormalizedEvent`: corrected time, message id, context, traffic source.
+
+Pure: the caller passes the time it received the event, the request's IP and user agent, the
+workspace's own hosts and the channel ruleset. Times come out as aware UTC datetimes (a naive
+input is read as UTC).
+
+- **Time** (Segment's rule): the client's clock is `originalTimestamp`, else `timestamp`. With a
+  `sentAt`, the event happened at `receivedAt − (sentAt − client time)`, so a phone whose clock
+  is an hour off still lands at the right moment; the result is never later than `receivedAt`.
+  Without `sentAt`, a given `timestamp` is kept as is (a historical import); with no time at
+  all, the event happened when it was received.
+- **messageId**: kept as sent (the de-duplication key). When missing, it is `tt-` and 32 hex
+  digits of the SHA-256 of the canonical payload (the validated event as compact, key-sorted
+  JSON, without `writeKey` and `receivedAt`), so a retried event gets the same id.
+- **Context**: the page URL and referrer from `context.page` (else a page call's `properties`),
+  the user agent and IP from `context` (else the request's; the caller anonymises the IP).
+- **Campaign**: `context.campaign`, else the page URL's `utm_*` parameters.
+- **Traffic source**: for page and screen events, and track events with a page URL,
+  `tagtrail.channels.traffic_source(url, referrer, site_hosts=…, ruleset=…)`; a mobile event with
+  only `context.campaign` gets the campaign's channel. An unreadable URL counts as none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlsplit
+
+from tagtrail.channels import DEFAULT_RULESET, TrafficSource, channel_for, traffic_source
+from tagtrail.clicks.tokens import HINT_PARAMETER
+from tagtrail.collect.schema import (
+    AliasEvent,
+    Event,
+    EventType,
+    GroupEvent,
+    IdentifyEvent,
+    PageEvent,
+    ScreenEvent,
+    TrackEvent,
+)
+from tagtrail.errors import InvalidInput
+
+__all__ = [
+    "Campaign",
+    "NormalizedEvent",
+    "as_utc",
+    "corrected_timestamp",
+    "message_id",
+    "normalize",
+]
+
+_NOT_SET: Final = "(not set)"
+_HASHED_OUT: Final = frozenset({"writeKey", "receivedAt"})
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """The UTMs an event carried (`name` is `utm_campaign`); missing ones are None."""
+
+    source: str | None
+    medium: str | None
+    name: str | None
+    content: str | None = None
+    term: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedEvent:
+    """An event as tagtrail stores it. `timestamp` is the corrected event time (aware UTC)."""
+
+    message_id: str
+    type: EventType
+    timestamp: datetime
+    received_at: datetime
+    anonymous_id: str | None = None
+    user_id: str | None = None
+    previous_id: str | None = None
+    group_id: str | None = None
+    event: str | None = None  # a track call's event name
+    name: str | None = None  # a page or screen call's name
+    sent_at: datetime | None = None
+    original_timestamp: datetime | None = None  # the client's clock, uncorrected
+    url: str | None = None
+    referrer: str | None = None
+    title: str | None = None
+    user_agent: str | None = None
+    ip: str | None = None
+    campaign: Campaign | None = None
+    traffic: TrafficSource | None = None
+    hint: str | None = None  # the `tt_hint` of the page URL (an identity hint to verify)
+    properties: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    traits: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def as_utc(value: datetime) -> datetime:
+    """An aware UTC datetime (a naive one is taken as UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def corrected_timestamp(event: Event, received_at: datetime) -> datetime:
+    """Segment's skew correction: `receivedAt − (sentAt − originalTimestamp|timestamp)`."""
+    received = as_utc(received_at)
+    client = event.original_timestamp or event.timestamp
+    if client is None:
+        return received
+    if event.sent_at is None:
+        return as_utc(client)
+    corrected = received - (as_utc(event.sent_at) - as_utc(client))
+    return min(corrected, received)
+
+
+def message_id(event: Event) -> str:
+    """The event's `messageId`, or a deterministic one from the canonical payload."""
+    if event.message_id:
+        return event.message_id
+    payload = event.model_dump(mode="json", by_alias=True, exclude_none=True)
+    canonical = {k: v for k, v in payload.items() if k not in _HASHED_OUT}
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "tt-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _text(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _query(url: str | None) -> dict[str, str]:
+    if not url:
+        return {}
+    try:
+        return dict(parse_qsl(urlsplit(url).query, keep_blank_values=False))
+    except ValueError:
+        return {}
+
+
+def _campaign(event: Event, params: Mapping[str, str]) -> Campaign | None:
+    given = event.context.campaign
+    if given is not None and any((given.source, given.medium, given.name)):
+        return Campaign(given.source, given.medium, given.name, given.content, given.term)
+    utm = [_text(params.get(f"utm_{n}")) for n in ("source", "medium", "campaign", "content")]
+    if any(utm[:3]):
+        return Campaign(utm[0], utm[1], utm[2], utm[3], _text(params.get("utm_term")))
+    return None
+
+
+def _traffic(
+    url: str | None,
+    referrer: str | None,
+    campaign: Campaign | None,
+    *,
+    site_hosts: Iterable[str],
+    ruleset: str,
+) -> TrafficSource:
+    if url is not None:
+        try:
+            found = traffic_source(url, referrer, site_hosts=site_hosts, ruleset=ruleset)
+        except InvalidInput:
+            found = None
+        # context.campaign the URL does not carry (a mobile deep link) still decides
+        if found is not None and (found.channel != "Direct" or campaign is None):
+            return found
+    if campaign is not None:
+        source = campaign.source or _NOT_SET
+        medium = campaign.medium or _NOT_SET
+        name = campaign.name or _NOT_SET
+        channel = channel_for(source, medium, name, ruleset=ruleset)
+        return TrafficSource(source, medium, name, campaign.content, campaign.term, None, channel)
+    return traffic_source("/", referrer, site_hosts=site_hosts, ruleset=ruleset)
+
+
+def normalize(
+    event: Event,
+    *,
+    received_at: datetime,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    site_hosts: Iterable[str] = (),
+    ruleset: str = DEFAULT_RULESET,
+) -> NormalizedEvent:
+    """The stored form of `event`, received at `received_at` from `ip` with `user_agent`."""
+    context = event.context
+    page = context.page
+    properties: dict[str, Any] = dict(getattr(event, "properties", {}))
+    url = _text(page.url if page else None)
+    referrer = _text(page.referrer if page else None)
+    title = _text(page.title if page else None)
+    if isinstance(event, PageEvent):
+        url = url or _text(properties.get("url"))
+        referrer = referrer or _text(properties.get("referrer"))
+        title = title or _text(properties.get("title"))
+    params = _query(url)
+    campaign = _campaign(event, params)
+    traffic = None
+    if isinstance(event, PageEvent | ScreenEvent) or (isinstance(event, TrackEvent) and url):
+        traffic = _traffic(url, referrer, campaign, site_hosts=site_hosts, ruleset=ruleset)
+    traits = event.traits if isinstance(event, IdentifyEvent | GroupEvent) else {}
+    return NormalizedEvent(
+        message_id=message_id(event),
+        type=event.type,
+        timestamp=corrected_timestamp(event, received_at),
+        received_at=as_utc(received_at),
+        anonymous_id=event.anonymous_id,
+        user_id=event.user_id,
+        previous_id=event.previous_id if isinstance(event, AliasEvent) else None,
+        group_id=event.group_id if isinstance(event, GroupEvent) else None,
+        event=event.event if isinstance(event, TrackEvent) else None,
+        name=event.name if isinstance(event, PageEvent | ScreenEvent) else None,
+        sent_at=as_utc(event.sent_at) if event.sent_at else None,
+        original_timestamp=as_utc(t)
+        if (t := event.original_timestamp or event.timestamp)
+        else None,
+        url=url,
+        referrer=referrer,
+        title=title,
+        user_agent=_text(context.user_agent) or _text(user_agent),
+        ip=_text(context.ip) or _text(ip),
+        campaign=campaign,
+        traffic=traffic,
+        hint=_text(params.get(HINT_PARAMETER)),
+        properties=MappingProxyType(properties),
+        traits=MappingProxyType(dict(traits)),
+    )

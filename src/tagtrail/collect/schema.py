@@ -1,0 +1,333 @@
+"""Segment's HTTP tracking API payloads: track, identify, page, screen, alias, group and batch.
+
+The models use Segment's field names (`messageId`, `anonymousId`, `sentAt`, …) as aliases, so
+they read exactly what Segment's and RudderStack's clients send; the Python attributes are
+snake_case. Unknown top-level fields are ignored; `properties`, `traits`, `integrations` and the
+rest of `context` are kept as given. The rules Segment documents:
+
+- every call but `alias` needs a `userId` or an `anonymousId` (a number is read as its string;
+  an empty string counts as absent);
+- `track` needs a non-empty `event`; `group` a `groupId`; `alias` a `previousId` and a `userId`;
+- one event is at most 32 KB and one batch at most 500 KB (`check_size`);
+- a batch may carry `context`, `integrations`, `sentAt` and `writeKey` for all its events (an
+  event's own values win; contexts are merged one level deep).
+
+`parse_event` and `parse_batch` raise `InvalidEvent` whose `errors` hold one message per field,
+such as ``event: is required`` or ``batch[2].timestamp: must be an ISO 8601 timestamp``. A batch
+is all or nothing: one invalid event refuses the whole batch, so a client's retry cannot store
+half of it twice.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Final, Literal, TypeAlias
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from tagtrail.errors import EventTooLarge, InvalidEvent
+
+__all__ = [
+    "EVENT_TYPES",
+    "MAX_BATCH_BYTES",
+    "MAX_EVENT_BYTES",
+    "AliasEvent",
+    "Batch",
+    "CampaignContext",
+    "Context",
+    "Event",
+    "EventType",
+    "GroupEvent",
+    "IdentifyEvent",
+    "LibraryContext",
+    "PageContext",
+    "PageEvent",
+    "ScreenEvent",
+    "TrackEvent",
+    "check_size",
+    "event_size",
+    "parse_batch",
+    "parse_event",
+]
+
+#: Segment: "There is a maximum of 32KB per call" and "a limit of 500KB per batch request".
+MAX_EVENT_BYTES: Final = 32 * 1024
+MAX_BATCH_BYTES: Final = 500 * 1024
+
+EventType: TypeAlias = Literal["track", "identify", "page", "screen", "alias", "group"]
+EVENT_TYPES: Final[tuple[EventType, ...]] = (
+    "track",
+    "identify",
+    "page",
+    "screen",
+    "alias",
+    "group",
+)
+
+
+def _identifier(value: object) -> object:
+    """An id: a string (stripped; empty means absent) or an integer read as its string."""
+    if isinstance(value, bool):
+        raise ValueError("must be a string")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    if value is None:
+        return None
+    raise ValueError("must be a string")
+
+
+def _required(value: object) -> object:
+    found = _identifier(value)
+    if found is None:
+        raise ValueError("is required")
+    return found
+
+
+Identifier = Annotated[str | None, BeforeValidator(_identifier)]
+RequiredIdentifier = Annotated[str, BeforeValidator(_required)]
+Text = Annotated[str | None, Field(default=None)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+
+class PageContext(_Model):
+    """`context.page`: what the browser was showing."""
+
+    url: str | None = None
+    referrer: str | None = None
+    title: str | None = None
+    path: str | None = None
+    search: str | None = None
+
+
+class CampaignContext(_Model):
+    """`context.campaign`: the UTMs (`name` is `utm_campaign`)."""
+
+    name: str | None = None
+    source: str | None = None
+    medium: str | None = None
+    term: str | None = None
+    content: str | None = None
+
+
+class LibraryContext(_Model):
+    name: str | None = None
+    version: str | None = None
+
+
+class Context(_Model):
+    """`context`: the fields tagtrail reads are typed; any other key is kept as given."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True)
+
+    page: PageContext | None = None
+    campaign: CampaignContext | None = None
+    user_agent: str | None = Field(default=None, alias="userAgent")
+    ip: str | None = None
+    library: LibraryContext | None = None
+
+
+class _Message(_Model):
+    type: EventType
+    message_id: Identifier = Field(default=None, alias="messageId")
+    anonymous_id: Identifier = Field(default=None, alias="anonymousId")
+    user_id: Identifier = Field(default=None, alias="userId")
+    context: Context = Field(default_factory=Context)
+    integrations: dict[str, Any] | None = None
+    timestamp: datetime | None = None
+    sent_at: datetime | None = Field(default=None, alias="sentAt")
+    original_timestamp: datetime | None = Field(default=None, alias="originalTimestamp")
+    received_at: datetime | None = Field(default=None, alias="receivedAt")
+    write_key: str | None = Field(default=None, alias="writeKey")
+
+    @model_validator(mode="after")
+    def _needs_an_id(self) -> _Message:
+        if self.type != "alias" and self.user_id is None and self.anonymous_id is None:
+            article = "an" if self.type == "identify" else "a"
+            raise ValueError(f"userId: {article} {self.type} call needs a userId or an anonymousId")
+        return self
+
+
+class TrackEvent(_Message):
+    type: Literal["track"] = "track"
+    event: Annotated[str, Field(min_length=1)]
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class IdentifyEvent(_Message):
+    type: Literal["identify"] = "identify"
+    traits: dict[str, Any] = Field(default_factory=dict)
+
+
+class PageEvent(_Message):
+    type: Literal["page"] = "page"
+    name: Text
+    category: Text
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScreenEvent(_Message):
+    type: Literal["screen"] = "screen"
+    name: Text
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class GroupEvent(_Message):
+    type: Literal["group"] = "group"
+    group_id: RequiredIdentifier = Field(alias="groupId")
+    traits: dict[str, Any] = Field(default_factory=dict)
+
+
+class AliasEvent(_Message):
+    type: Literal["alias"] = "alias"
+    previous_id: RequiredIdentifier = Field(alias="previousId")
+    user_id: RequiredIdentifier = Field(alias="userId")
+
+
+Event: TypeAlias = TrackEvent | IdentifyEvent | PageEvent | ScreenEvent | GroupEvent | AliasEvent
+
+_MODELS: Final[dict[str, type[_Message]]] = {
+    "track": TrackEvent,
+    "identify": IdentifyEvent,
+    "page": PageEvent,
+    "screen": ScreenEvent,
+    "group": GroupEvent,
+    "alias": AliasEvent,
+}
+
+
+class Batch(_Model):
+    """`POST /v1/batch`: the events plus values shared by all of them (for OpenAPI)."""
+
+    batch: list[Annotated[Event, Field(discriminator="type")]]
+    context: dict[str, Any] | None = None
+    integrations: dict[str, Any] | None = None
+    sent_at: datetime | None = Field(default=None, alias="sentAt")
+    write_key: str | None = Field(default=None, alias="writeKey")
+
+
+_MESSAGES: Final = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "list_type": "must be an array",
+    "datetime_type": "must be an ISO 8601 timestamp",
+    "datetime_parsing": "must be an ISO 8601 timestamp",
+    "datetime_from_date_parsing": "must be an ISO 8601 timestamp",
+    "string_too_short": "must not be empty",
+}
+
+
+def _describe(error: Any, prefix: str) -> str:
+    loc = ".".join(str(part) for part in error["loc"])
+    text = _MESSAGES.get(error["type"])
+    if text is None:
+        text = str(error["msg"]).removeprefix("Value error, ")
+        if not loc and ": " in text:  # a cross-field rule names its field itself
+            return prefix + text
+    path = prefix + loc if loc else prefix.rstrip(".") or "event"
+    return f"{path}: {text}"
+
+
+def _fail(errors: list[str], what: str) -> InvalidEvent:
+    return InvalidEvent(
+        f"the {what} is not valid: " + "; ".join(errors),
+        hint="send Segment's HTTP API format (https://segment.com/docs/connections/sources/"
+        "catalog/libraries/server/http-api/)",
+        errors=tuple(errors),
+    )
+
+
+def _validate(obj: object, kind: str | None, prefix: str) -> Event | list[str]:
+    if not isinstance(obj, dict):
+        return [f"{prefix.rstrip('.') or 'event'}: must be an object"]
+    kind = kind if kind is not None else obj.get("type")
+    if kind not in _MODELS:
+        where = f"{prefix}type"
+        if kind is None:
+            return [f"{where}: is required"]
+        return [f"{where}: unknown type {kind!r}; one of {', '.join(EVENT_TYPES)}"]
+    try:
+        event = _MODELS[str(kind)].model_validate({**obj, "type": kind})
+    except ValidationError as exc:
+        return [_describe(error, prefix) for error in exc.errors()]
+    return event  # type: ignore[return-value]  # _MODELS maps each type to its Event class
+
+
+def parse_event(obj: object, *, kind: EventType | None = None) -> Event:
+    """One event; `kind` is the endpoint's type (`/v1/track` → "track") and wins over `type`.
+
+    >>> parse_event({"event": "Signed Up", "userId": 7}, kind="track").user_id
+    '7'
+    """
+    result = _validate(obj, kind, "")
+    if isinstance(result, list):
+        raise _fail(result, "event")
+    return result
+
+
+def _shared(obj: dict[str, Any], event: object) -> object:
+    """The batch's `context`, `integrations`, `sentAt` and `writeKey` under the event's own."""
+    if not isinstance(event, dict):
+        return event
+    merged = dict(event)
+    for name in ("integrations", "sentAt", "writeKey"):
+        if obj.get(name) is not None and merged.get(name) is None:
+            merged[name] = obj[name]
+    shared = obj.get("context")
+    own = merged.get("context")
+    if isinstance(shared, dict) and (own is None or isinstance(own, dict)):
+        merged["context"] = {**shared, **(own or {})}
+    return merged
+
+
+def parse_batch(obj: object, *, max_event_bytes: int | None = MAX_EVENT_BYTES) -> list[Event]:
+    """Every event of a `/v1/batch` body, or `InvalidEvent` naming each bad field.
+
+    Each event is also held to `max_event_bytes` (its compact JSON); None skips that check
+    (the caller has checked the body size already and trusts its clients).
+    """
+    if not isinstance(obj, dict):
+        raise _fail(["batch: the body must be an object with a `batch` array"], "batch")
+    items = obj.get("batch")
+    if not isinstance(items, list):
+        raise _fail(["batch: " + ("is required" if items is None else "must be an array")], "batch")
+    events: list[Event] = []
+    errors: list[str] = []
+    for index, item in enumerate(items):
+        prefix = f"batch[{index}]."
+        if max_event_bytes is not None and event_size(item) > max_event_bytes:
+            errors.append(f"batch[{index}]: the event is over {max_event_bytes} bytes")
+            continue
+        result = _validate(_shared(obj, item), None, prefix)
+        if isinstance(result, list):
+            errors.extend(result)
+        else:
+            events.append(result)
+    if errors:
+        raise _fail(errors, "batch")
+    return events
+
+
+def event_size(obj: object) -> int:
+    """The size in bytes of `obj` as compact UTF-8 JSON (what a client would send)."""
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str)
+    return len(text.encode("utf-8"))
+
+
+def check_size(raw_bytes_len: int, *, batch: bool = False) -> None:
+    """Refuse a body over 32 KB (one event) or 500 KB (`batch=True`) with `EventTooLarge`."""
+    limit = MAX_BATCH_BYTES if batch else MAX_EVENT_BYTES
+    if raw_bytes_len > limit:
+        what = "batch" if batch else "event"
+        raise EventTooLarge(
+            f"the {what} is {raw_bytes_len} bytes, over the {limit}-byte limit",
+            hint="send at most 32 KB per event and 500 KB per batch (split the batch)",
+            errors=(f"{what}: {raw_bytes_len} bytes is over the {limit}-byte limit",),
+        )

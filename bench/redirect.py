@@ -5,8 +5,9 @@
 Installs wrk and nginx when missing (scripts/system-packages.sh), then in this one run, on the
 same machine, each measured with the same `wrk -t1 -cN -dS --latency` on loopback:
 - anchor: nginx `return 302` (one worker, access log off) with the same Location and headers;
-- tagtrail: `tagtrail serve` with 1 and with 2 workers on the embedded SQLite store, and with
-  1 worker on the local PostgreSQL server (when it answers), on one short link;
+- tagtrail: `tagtrail serve` with 1 worker on the embedded SQLite store (it has one writer, so
+  `serve` refuses several workers on it), and with 1 and 2 workers on the local PostgreSQL
+  server (when it answers), on one short link;
 - each tagtrail set-up again at half of its own maximum rate, paced by a wrk Lua `delay()` (wrk2,
   which paces open-loop, is not packaged in Debian): a closed loop of `c` connections each
   waiting 10 ms between an answer and its next request. A closed loop measures every answer's
@@ -220,10 +221,10 @@ def main() -> None:
     runs = [anchor]
     setups: list[tuple[str, dict[str, Any]]] = [
         ("tagtrail sqlite 1 worker", {"workers": 1}),
-        ("tagtrail sqlite 2 workers", {"workers": 2}),
     ]
     if not args.no_postgres and postgres_up():
         setups.append(("tagtrail postgresql 1 worker", {"workers": 1, "postgres": True}))
+        setups.append(("tagtrail postgresql 2 workers", {"workers": 2, "postgres": True}))
     for name, setup in setups:
         with tempfile.TemporaryDirectory(prefix="tagtrail-bench-") as tmp:
             if setup.pop("postgres", False):

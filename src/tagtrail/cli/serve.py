@@ -11,6 +11,7 @@ import click
 import uvicorn
 
 from tagtrail.cli.output import stdout_console
+from tagtrail.errors import InvalidInput
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.settings import load_settings
 from tagtrail.store.database import open_store
@@ -60,6 +61,12 @@ def serve(
         base_url=base_url,
         workers=workers,
     )
+    if settings.workers > 1 and settings.store_url.startswith("sqlite"):
+        raise InvalidInput(
+            "several workers cannot share the embedded SQLite store: it has one writer, and "
+            "workers would queue on its lock (throughput halves, p99 grows to ~200 ms)",
+            hint="run one worker, or set TAGTRAIL_DATABASE_URL=postgresql://… for several",
+        )
     engine = open_store(settings.store_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
         _, key = ensure_workspace(engine, now=datetime.now(UTC).replace(tzinfo=None))

@@ -11,7 +11,7 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import anyio.to_thread
 from starlette.types import Receive, Scope, Send
@@ -114,7 +114,7 @@ class Redirector:
             "recipient_id": recipient.id if recipient is not None else None,
             "ip": anonymize_ip(ip) if ip else None,
             "user_agent": user_agent[:512],
-            "referrer": headers.get("referer", "")[:512],
+            "referrer": referrer_origin(headers.get("referer", "")),
             "method": method,
             "is_bot": verdict.is_bot,
             "bot_reasons": " ".join(verdict.reasons),
@@ -155,6 +155,22 @@ def _classify(
     return classify_click(facts, rules)
 
 
+def referrer_origin(referer: str) -> str:
+    """Only `scheme://host[:port]` of a referrer is kept: its path and query can carry personal
+    data (a webmail URL with an address in it), and channels need only the host."""
+    if not referer:
+        return ""
+    try:
+        parts = urlsplit(referer.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https", "android-app") or not parts.hostname:
+        return ""
+    suffix = f":{port}" if port else ""
+    return f"{parts.scheme}://{parts.hostname}{suffix}"[:255]
+
+
 def _parameter(query: str, name: str) -> str | None:
     prefix = name + "="
     for piece in query.split("&"):
@@ -174,7 +190,7 @@ def _forwarded(query: str, target: str) -> list[str]:
             continue
         if "#" in piece or piece.partition("=")[0] in own:
             continue
-        kept.append(piece)
+        kept.append(quote(piece, safe="=%+-._~!$'()*,;:@/?"))
     return kept
 
 

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, Table
+from sqlalchemy.pool import PoolProxiedConnection
 
 from tagtrail.errors import StoreError
 
@@ -38,6 +38,7 @@ class WriteQueue:
         self._thread = threading.Thread(target=self._run, name="tagtrail-writer", daemon=True)
         self.committed = 0
         self.commits = 0
+        self._raw: PoolProxiedConnection | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -72,21 +73,20 @@ class WriteQueue:
                     break
                 items.append(item)  # type: ignore[arg-type]
             self._commit(items)
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
 
     def _commit(self, items: list[_Item]) -> None:
-        by_table: dict[Table, list[Mapping[str, Any]]] = defaultdict(list)
+        groups: dict[tuple[Table, tuple[str, ...]], list[Mapping[str, Any]]] = defaultdict(list)
         for table, row, _loop, _future in items:
-            by_table[table].append(row)
+            groups[(table, tuple(row))].append(row)
         error: Exception | None = None
         try:
-            with self._engine.begin() as conn:
-                for table, rows in by_table.items():
-                    self._insert(conn, table, rows)
-        except DBAPIError as exc:
-            logger.error("could not commit %d rows: %s", len(items), exc.orig)
-            error = StoreError(f"could not store the click: {exc.orig}")
+            self._write(groups)
         except Exception as exc:  # never let the writer thread die
-            logger.exception("writer failed")
+            logger.error("could not commit %d rows: %s", len(items), exc)
+            self._drop_connection()
             error = StoreError(f"could not store the click: {exc}")
         else:
             self.committed += len(items)
@@ -100,23 +100,48 @@ class WriteQueue:
             except RuntimeError:  # the loop closed while we committed
                 pass
 
-
-    def _insert(self, conn: Connection, table: Table, rows: list[Mapping[str, Any]]) -> None:
-        """One driver-level executemany: the rows are plain values our own code made, so the
-        ORM-level bind processing SQLAlchemy would do per value is skipped (the writer thread
-        shares the GIL with the event loop, so its Python time is request time)."""
-        columns = tuple(rows[0])
-        if any(tuple(row) != columns for row in rows):
-            conn.execute(insert(table), rows)
-            return
+    def _write(
+        self, groups: Mapping[tuple[Table, tuple[str, ...]], list[Mapping[str, Any]]]
+    ) -> None:
+        """One transaction on the writer's own driver connection (no pool checkout per batch):
+        the rows are plain values our own code made, so SQLAlchemy's per-value processing is
+        skipped too. The writer thread shares the GIL with the event loop, so its Python time
+        is request time."""
+        if self._raw is None:
+            self._raw = self._engine.raw_connection()
+        raw = self._raw
         sqlite = self._engine.dialect.name == "sqlite"
         mark = "?" if sqlite else "%s"
-        sql = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"VALUES ({', '.join(mark for _ in columns)})"
-        )
         adapt = _sqlite_value if sqlite else _same
-        conn.exec_driver_sql(sql, [tuple(adapt(row[c]) for c in columns) for row in rows])
+        cursor = raw.cursor()
+        try:
+            if sqlite:
+                cursor.execute("BEGIN")
+            for (table, columns), rows in groups.items():
+                sql = (
+                    f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                    f"VALUES ({', '.join(mark for _ in columns)})"
+                )
+                cursor.executemany(sql, [tuple(adapt(row[c]) for c in columns) for row in rows])
+            if sqlite:
+                cursor.execute("COMMIT")
+            else:
+                raw.commit()
+        except BaseException:
+            try:
+                raw.rollback()
+            finally:
+                raise
+        finally:
+            cursor.close()
+
+    def _drop_connection(self) -> None:
+        if self._raw is not None:
+            try:
+                self._raw.invalidate()
+            except Exception:  # the connection is being thrown away anyway
+                logger.debug("closing a broken writer connection failed", exc_info=True)
+            self._raw = None
 
 
 def _sqlite_value(value: Any) -> Any:

@@ -61,6 +61,9 @@ from tagtrail.cli.links import links  # noqa: E402
 
 cli.add_command(keys)
 cli.add_command(links)
+from tagtrail.cli.attribute import attribute  # noqa: E402
+
+cli.add_command(attribute)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

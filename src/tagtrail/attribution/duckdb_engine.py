@@ -1,0 +1,204 @@
+"""The DuckDB engine: read events (CSV or Parquet), check rows, build paths (R1–R7) in SQL.
+
+DuckDB does only what scales with the rows: parsing, validation, ordering, windowing and folding
+identical paths. What it returns is a `Collected` (paths.py), the same value the pure reference
+(`journeys.build_paths` + `paths.collect`) produces, so the models never know which engine ran.
+The time-decay shares and billboard winners are computed here with the formulas of
+`paths.decay_weights` and `billboard.py`; tests check both against the pure definitions.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from tagtrail.attribution import duckdb_sql as sql
+from tagtrail.attribution.journeys import PathRules
+from tagtrail.attribution.paths import Collected, Malformed
+from tagtrail.attribution.vectorised import SortedEvents, build
+from tagtrail.errors import InvalidInput
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ("user_id", "timestamp", "type", "channel", "source", "medium", "campaign", "value")
+DIMENSIONS = ("channel", "source", "medium", "campaign", "content")
+#: The label of a direct touch (channel `direct`) in each dimension (R6).
+DIRECT_LABEL = {
+    "channel": "direct",
+    "source": "(direct)",
+    "medium": "(none)",
+    "campaign": "(direct)",
+    "content": "(direct)",
+}
+MAX_REPORTED = 20
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _source(path: Path) -> tuple[str, bool]:
+    name = _quote(str(path))
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return f"read_parquet({name}, file_row_number = true)", True
+    return f"read_csv({name}, header = true, all_varchar = true, store_rejects = true)", False
+
+
+def _label(by: str, direct: str) -> str:
+    if by == "channel":
+        return "trim(channel)"
+    return (
+        f"CASE WHEN trim(channel) = 'direct' THEN {_quote(direct)} "
+        f"ELSE coalesce(nullif(trim(CAST({by} AS VARCHAR)), ''), '(not set)') END"
+    )
+
+
+def _problem(touch_types: str) -> str:
+    return f"""CASE
+      WHEN user_id IS NULL OR trim(CAST(user_id AS VARCHAR)) = '' THEN 'empty user_id'
+      WHEN ts IS NULL THEN 'timestamp is not ISO 8601'
+      WHEN typ IS NULL OR typ NOT IN ('conversion', 'exposure', {touch_types}) THEN 'unknown type'
+      WHEN typ <> 'conversion' AND (channel IS NULL OR trim(CAST(channel AS VARCHAR)) = '')
+        THEN 'touch without channel'
+      WHEN typ = 'conversion' AND nullif(trim(CAST(value AS VARCHAR)), '') IS NOT NULL
+        AND (val IS NULL OR NOT isfinite(val)) THEN 'value is not a number'
+    END"""
+
+
+def load(
+    path: Path, *, rules: PathRules | None = None, by: str = "channel", strict: bool = False
+) -> Collected:
+    """Read `path` and build its paths; malformed rows are skipped and counted (or, `strict`,
+    the first one raises `InvalidInput` with its line number)."""
+    if by not in DIMENSIONS:
+        raise InvalidInput(f"unknown dimension {by!r}", hint=f"use one of {', '.join(DIMENSIONS)}")
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such file", hint="pass a CSV or Parquet events file")
+    con = duckdb.connect()
+    try:
+        return _load(con, path, rules or PathRules(), by, strict)
+    except duckdb.Error as exc:
+        raise InvalidInput(
+            f"{path}: cannot read events: {exc}",
+            hint="the file must be CSV with the header " + ",".join(COLUMNS) + ", or Parquet",
+        ) from exc
+    finally:
+        con.close()
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection, path: Path, rules: PathRules, by: str, strict: bool
+) -> Collected:
+    con.execute("SET TimeZone = 'UTC'")
+    source, parquet = _source(path)
+    names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    need = [*COLUMNS, *(("content",) if by == "content" else ())]
+    missing = [c for c in need if c not in names]
+    if missing:
+        raise InvalidInput(
+            f"{path}: missing column(s) {', '.join(missing)}",
+            hint="the header is " + ",".join(COLUMNS) + (",content" if by == "content" else ""),
+        )
+    direct = DIRECT_LABEL[by] if by != "channel" else rules.direct
+    touch_types = ", ".join(_quote(t) for t in rules.touch_types) or "''"
+    row = "file_row_number + 1" if parquet else "row_number() OVER ()"
+    con.execute(
+        sql.EVENTS.format(
+            row=row,
+            source=source,
+            label=_label(by, direct),
+            problem=_problem(touch_types),
+        )
+    )
+    rejected = [] if parquet else _rejected(con)
+    problems = con.execute(
+        "SELECT rn, problem FROM ev WHERE problem IS NOT NULL ORDER BY rn"
+    ).fetchall()
+    malformed = _malformed(problems, rejected, parquet)
+    if strict and malformed:
+        first = malformed[0]
+        raise InvalidInput(
+            f"{path}: line {first.line}: {first.reason}",
+            hint="fix the row, or run without --strict to skip and count malformed rows",
+        )
+    return _paths(con, rules, direct, touch_types, malformed, len(rejected))
+
+
+def _rejected(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
+    rows = con.execute(
+        "SELECT line, any_value(error_message) FROM reject_errors GROUP BY line ORDER BY line"
+    ).fetchall()
+    return [(int(line), str(msg)) for line, msg in rows]
+
+
+def _malformed(
+    problems: list[tuple[int, str]], rejected: list[tuple[int, str]], parquet: bool
+) -> list[Malformed]:
+    """Line numbers in the file: a parsed row's ordinal skips the header and rejected lines
+    (a quoted field holding a newline would shift later numbers; the format has none)."""
+    out = [Malformed(line, f"malformed CSV row: {msg}") for line, msg in rejected]
+    if parquet:
+        out += [Malformed(int(rn), reason) for rn, reason in problems]
+        return sorted(out, key=lambda m: m.line)
+    skipped = sorted(line for line, _ in rejected)
+    for rn, reason in problems:
+        line = int(rn) + 1
+        for s in skipped:  # rejected lines before this row shift it down
+            if s <= line:
+                line += 1
+        out.append(Malformed(line, reason))
+    return sorted(out, key=lambda m: m.line)
+
+
+def _paths(
+    con: duckdb.DuckDBPyConnection,
+    rules: PathRules,
+    direct: str,
+    touch_types: str,
+    malformed: list[Malformed],
+    n_rejected: int,
+) -> Collected:
+    con.execute(sql.CHANNELS.format(direct=_quote(direct)))
+    found = con.execute(f"SELECT cid FROM channels WHERE ch = {_quote(direct)}").fetchone()
+    assert found is not None
+    direct_id = int(found[0])
+    channels = tuple(r[0] for r in con.execute("SELECT ch FROM channels ORDER BY cid").fetchall())
+    rows = con.execute(sql.SORTED.format(touch_types=touch_types)).fetchnumpy()
+    board = con.execute(
+        sql.BILLBOARD.format(
+            direct=direct_id,
+            touch_types=touch_types,
+            exposure_window=int(rules.exposure_window),
+            click_window=int(rules.click_window),
+        )
+    ).fetchnumpy()
+    counts = con.execute(sql.COUNTS).fetchone()
+    assert counts is not None
+    i64 = np.int64
+    events = SortedEvents(
+        user=rows["uid"].astype(i64),
+        ts=rows["ts"].astype(i64),
+        is_conversion=rows["is_conv"].astype(np.bool_),
+        cid=rows["cid"].astype(i64),
+        value=rows["val"].astype(np.float64),
+        rn=rows["rn"].astype(i64),
+    )
+    collected = build(
+        events,
+        channels,
+        rules,
+        direct_id=direct_id,
+        billboard_rn=board["rn"].astype(i64),
+        billboard_cid=board["cid"].astype(i64),
+    )
+    stats = {
+        "rows_read": int(counts[0]) + n_rejected,
+        "rows_skipped": len(malformed),
+        **collected.stats,
+        "exposures": int(counts[1]),
+    }
+    return replace(collected, stats=stats, malformed=tuple(malformed[:MAX_REPORTED]))

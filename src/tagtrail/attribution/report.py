@@ -1,0 +1,87 @@
+"""Run models over a `Collected` and shape the result as DESIGN §7's JSON (plus bootstrap CIs)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tagtrail.attribution.credit import Credit
+from tagtrail.attribution.paths import Collected, Floats
+from tagtrail.attribution.registry import MODELS, Inputs
+
+
+def run_models(
+    collected: Collected, names: Sequence[str], weights: Floats | None = None
+) -> dict[str, Credit]:
+    """Every named model's credit (one fold of the instances shared by all of them)."""
+    inputs = Inputs(collected, collected.table(weights), weights)
+    return {name: MODELS[name](inputs) for name in names}
+
+
+def bootstrap(
+    collected: Collected, names: Sequence[str], *, level: float, samples: int, seed: int
+) -> dict[str, dict[str, dict[str, list[float]]]]:
+    """Percentile intervals per model and channel from `samples` draws of users with
+    replacement (numpy's PCG64 seeded with `seed`, so a seed gives the same intervals)."""
+    rng = np.random.default_rng(seed)
+    n = collected.n_users
+    k = len(collected.channels)
+    draws = {name: np.zeros((samples, 2, k)) for name in names}
+    for b in range(samples):
+        weights = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
+        for name, credit in run_models(collected, names, weights).items():
+            draws[name][b, 0] = credit.conversions
+            draws[name][b, 1] = credit.value
+    lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
+    out: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for name, d in draws.items():
+        q = np.percentile(d, [lo, hi], axis=0)  # (2, 2, k)
+        out[name] = {
+            kind: {
+                ch: [float(q[0, j, c]), float(q[1, j, c])]
+                for c, ch in enumerate(collected.channels)
+            }
+            for j, kind in enumerate(("conversions", "value"))
+        }
+    return out
+
+
+def result_document(
+    collected: Collected,
+    credits: dict[str, Credit],
+    meta: dict[str, Any],
+    ci: dict[str, dict[str, dict[str, list[float]]]] | None = None,
+) -> dict[str, Any]:
+    """`{"meta": {...}, "models": {model: {"conversions": {ch: x}, "value": {ch: x}, ...}}}`."""
+    table = collected.table()
+    self_check = {
+        name: {
+            "p_conversion": c.extra["p_conversion"],
+            "observed_conversion_rate": c.extra["observed_conversion_rate"],
+        }
+        for name, c in credits.items()
+        if "p_conversion" in c.extra
+    }
+    converting = collected.converted
+    head = {
+        "total_conversions": int(converting.sum()),
+        "total_value": float(collected.value[converting].sum()),
+        "n_paths": len(collected.path),
+        "n_converting_paths": int(converting.sum()),
+        "n_distinct_paths": len(table.paths),
+        "n_users": collected.n_users,
+        "channels": list(collected.channels),
+        **meta,
+    }
+    if self_check:
+        head["markov_self_check"] = self_check
+    models: dict[str, Any] = {}
+    for name, credit in credits.items():
+        body: dict[str, Any] = credit.as_dict()
+        body.update(credit.extra)
+        if ci is not None:
+            body["ci"] = ci[name]
+        models[name] = body
+    return {"meta": head, "models": models}

@@ -9,7 +9,8 @@ contains c absorb into (null). With x the vector of P(conversion | state):
     x = r + Q x        (r_s = P(s → conversion))
 
 solved by the fixed-point iteration x ← r + Qx on a sparse Q until no entry moves by more than
-`tol` (walks absorb geometrically, so a few dozen sweeps reach 1e-12). Every removal is one more
+`tol` (walks absorb geometrically, so a few dozen sweeps reach 1e-12;
+the stop rule bounds the error left, not the last step). Every removal is one more
 column of the same iteration, with the removed states' rows pinned to 0. For value a converting
 walk earns m(s), the mean value of the conversions whose last state is s, so r^value_s =
 P(s → conversion)·m(s) = value ending at s / visits of s. RE_c = 1 − P_c/P; credit_c =
@@ -101,6 +102,7 @@ def _solve(
     rows, cols, probs = rows[order], cols[order], probs[order]
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else rows
     targets = rows[starts] if len(rows) else rows
+    previous = 0.0
     for _ in range(1_000_000):
         qx = np.zeros_like(x)
         if len(rows):
@@ -108,7 +110,10 @@ def _solve(
         new = keep * (r + qx)
         delta = float(np.max(np.abs(new - x))) if new.size else 0.0
         x = new
-        if delta <= tol:
+        # Error left after this sweep ≤ delta·ρ/(1−ρ), ρ estimated from successive deltas.
+        rho = min(delta / previous, 0.999_999) if previous > 0 else 0.0
+        previous = delta
+        if delta == 0.0 or (rho > 0 and delta * rho / (1 - rho) <= tol):
             return np.asarray(x, dtype=np.float64)
     raise InvalidInput(
         "the Markov chain did not converge",

@@ -1,23 +1,27 @@
 """`tagtrail build --csv`: build every row of a CSV file, in parallel, with a progress bar.
 
-The parent only cuts the file into blocks of whole records (a block ends where the count of `"`
-is even, so a quoted newline never splits a record); forked workers parse and build each block
-and the parent writes the results back in input order. One row's problems never stop the
-others: each output row carries its own status and issues.
+The parent only finds byte ranges of whole records (a range ends where the count of `"` is
+even, so a quoted newline never splits a record); forked workers read, parse and build their own
+range into a part file, and the parent joins the parts in input order. Nothing but counts
+crosses between processes. One row's problems never stop the others: each output row carries
+its own status and issues.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import mmap
 import multiprocessing
 import os
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from tagtrail.cli.check import check_and_render, reports_document, run_checks
@@ -26,7 +30,7 @@ from tagtrail.errors import InvalidInput
 from tagtrail.links import FIELDS, NamingPolicy, build_from
 
 OUTPUT_COLUMNS = ("tracked_url", "status", "channel", "issue_codes", "issues")
-_CHUNK = 4096
+_RANGE_BYTES = 1 << 21  # about 20,000 records per worker task
 
 
 @dataclass(slots=True)
@@ -86,35 +90,33 @@ def run_bulk_build(
 ) -> int:
     """Build `source` into `out`; print a summary; return the exit code (1 if any row failed)."""
     global _PLAN
+    header, ranges = _split(source)
+    _PLAN = _plan(header, preset, policy, source)
+    summary = BulkSummary()
+    tracked: list[str] = []
+    parts = Path(tempfile.mkdtemp(prefix=".tagtrail-", dir=out.resolve().parent))
     try:
-        handle = source.open(newline="", encoding="utf-8-sig")
+        tasks = [
+            (str(source), start, end, str(parts / f"{i:06d}.csv"))
+            for i, (start, end) in enumerate(ranges)
+        ]
+        with _progress(as_json) as progress:
+            task = progress.add_task("building", total=sum(e - s for s, e in ranges) or 1)
+            for part, urls, size in _run(tasks, jobs or os.cpu_count() or 1):
+                summary.add(part)
+                if check:
+                    tracked.extend(urls)
+                progress.update(task, advance=size, description=f"{summary.rows:,} rows")
+        with out.open("w", newline="", encoding="utf-8") as sink:
+            keep = [header[i] for i in _PLAN.keep]
+            csv.writer(sink, lineterminator="\n").writerow([*keep, *OUTPUT_COLUMNS])
+            for _, _, _, part_path in tasks:
+                with open(part_path, encoding="utf-8", newline="") as piece:
+                    shutil.copyfileobj(piece, sink, 1 << 20)
     except OSError as exc:
-        raise InvalidInput(f"cannot read {source}: {exc}") from None
-    with handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise InvalidInput(f"{source} is empty", hint="the first line must be a header")
-        _PLAN = _plan(header, preset, policy, source)
-        total = max(_count_lines(source) - 1, 0)
-        summary = BulkSummary()
-        tracked: list[str] = []
-        try:
-            with out.open("w", newline="", encoding="utf-8") as sink:
-                keep = [header[i] for i in _PLAN.keep]
-                csv.writer(sink, lineterminator="\n").writerow([*keep, *OUTPUT_COLUMNS])
-                with _progress(as_json) as progress:
-                    task = progress.add_task("building", total=total)
-                    for text, part, urls in _run(handle, jobs or os.cpu_count() or 1):
-                        sink.write(text)
-                        summary.add(part)
-                        if check:
-                            tracked.extend(urls)
-                        progress.advance(task, part.rows)
-        except OSError as exc:
-            raise InvalidInput(f"cannot write {out}: {exc}") from None
-        except csv.Error as exc:
-            raise InvalidInput(f"{source} is not a readable CSV file: {exc}") from None
+        raise InvalidInput(f"cannot write {out}: {exc}") from None
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
     check_ok = True
     document: dict[str, object] = {"input": str(source), "output": str(out), **summary.to_json()}
     if as_json:
@@ -128,6 +130,73 @@ def run_bulk_build(
         if check and tracked:
             check_ok = check_and_render(tracked, as_json=False, single=False)[1]
     return 1 if summary.statuses["error"] or not check_ok else 0
+
+
+def _split(source: Path) -> tuple[list[str], list[tuple[int, int]]]:
+    """The header, and the byte ranges of the data in blocks of whole records.
+
+    A block ends at a newline where the count of `"` since its start is even, so a quoted
+    newline never splits a record; each worker then reads its own block from the file.
+    """
+    try:
+        with source.open("rb") as handle:
+            if os.fstat(handle.fileno()).st_size == 0:
+                raise InvalidInput(f"{source} is empty", hint="the first line must be a header")
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                start = _record_end(data, 0)
+                header_text = data[:start].decode("utf-8-sig")
+                ranges: list[tuple[int, int]] = []
+                while start < len(data):
+                    end = _record_end(data, min(start + _RANGE_BYTES, len(data)), start)
+                    ranges.append((start, end))
+                    start = end
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{source}: the header is not UTF-8 ({exc.reason})") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {source}: {exc}") from None
+    header = next(csv.reader(io.StringIO(header_text)), None)
+    if not header:
+        raise InvalidInput(f"{source} has no header", hint="the first line must be a header")
+    return header, ranges
+
+
+def _record_end(data: mmap.mmap, at: int, start: int | None = None) -> int:
+    """The first record boundary after `at` (just past a newline with even quotes since
+    `start`), or the end of the data."""
+    begin = at if start is None else start
+    cut = at
+    while True:
+        newline = data.find(b"\n", cut)
+        if newline == -1:
+            return len(data)
+        cut = newline + 1
+        if data[begin:cut].count(b'"') % 2 == 0:
+            return cut
+
+
+def _run(
+    tasks: list[tuple[str, int, int, str]], jobs: int
+) -> Iterator[tuple[BulkSummary, list[str], int]]:
+    if jobs == 1 or len(tasks) == 1:
+        yield from map(_build_range, tasks)
+        return
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
+            yield from pool.imap(_build_range, tasks, chunksize=1)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{tasks[0][0]} is not a readable UTF-8 CSV file: {exc}") from None
+
+
+def _build_range(task: tuple[str, int, int, str]) -> tuple[BulkSummary, list[str], int]:
+    """Build the records in bytes [start, end) of the source into the part file."""
+    source, start, end, part_path = task
+    with open(source, "rb") as handle:
+        handle.seek(start)
+        text = handle.read(end - start).decode("utf-8")
+    block, summary, tracked = _build_chunk(text)
+    with open(part_path, "w", encoding="utf-8", newline="") as sink:
+        sink.write(block)
+    return summary, tracked, end - start
 
 
 def _plan(header: Sequence[str], preset: str | None, policy: NamingPolicy, source: Path) -> _Plan:
@@ -154,29 +223,8 @@ def _plan(header: Sequence[str], preset: str | None, policy: NamingPolicy, sourc
     )
 
 
-def _blocks(lines: Iterator[str]) -> Iterator[str]:
-    """Blocks of about `_CHUNK` whole CSV records."""
-    block: list[str] = []
-    quotes = 0
-    for line in lines:
-        block.append(line)
-        quotes += line.count('"')
-        if len(block) >= _CHUNK and quotes % 2 == 0:
-            yield "".join(block)
-            block, quotes = [], 0
-    if block:
-        yield "".join(block)
-
-
-def _run(lines: Iterator[str], jobs: int) -> Iterator[tuple[str, BulkSummary, list[str]]]:
-    if jobs == 1:
-        yield from map(_build_chunk, _blocks(lines))
-        return
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        yield from pool.imap(_build_chunk, _blocks(lines), chunksize=1)
-
-
 def _build_chunk(block: str) -> tuple[str, BulkSummary, list[str]]:
+    """Build the CSV records of `block`; return the output records, the summary, the URLs."""
     plan = _PLAN
     assert plan is not None  # set before the workers fork
     buffer = io.StringIO()
@@ -217,20 +265,12 @@ def _build_chunk(block: str) -> tuple[str, BulkSummary, list[str]]:
     return buffer.getvalue(), summary, tracked
 
 
-def _count_lines(path: Path) -> int:
-    count = 0
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            count += block.count(b"\n")
-    return count
-
-
 def _progress(as_json: bool) -> Progress:
     console = stderr_console()
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        TaskProgressColumn(),
         TimeRemainingColumn(),
         console=console,
         disable=as_json or not console.is_terminal,

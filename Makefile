@@ -38,6 +38,7 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/check.py
+	$(BIN)/python bench/attribution.py
 	$(BIN)/python bench/redirect.py
 
 clean:

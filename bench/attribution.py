@@ -1,0 +1,162 @@
+"""Attribution: tagtrail end to end beside ChannelAttribution and Nova MAM (issue 6).
+
+    python bench/attribution.py [--users 1000000]
+
+Generates 1,000,000 users (~2.6M rows) with bench/attribution_data.py, then prints in one run:
+- tagtrail `attribute --model all --json` end to end in a child process (read → paths → all 16
+  models): wall time and peak RSS (getrusage of the child);
+- ChannelAttribution `heuristic_models` and `markov_model` (orders 1–3) on the same paths
+  (aggregated from tagtrail's own path building), and how far they are from tagtrail's exact
+  answer; marketing-attribution-models (Nova MAM) likewise, when it installs.
+ChannelAttribution (GPL) and MAM are installed into the venv here when missing, never imported
+by tagtrail. Targets: tagtrail ≤ 5 s (DESIGN: ≤ 10 s) and ≤ 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from attribution_data import generate  # noqa: E402
+
+OUT = Path(__file__).parent / "out"
+BIN = Path(sys.executable).parent
+
+
+def _ensure(module: str, *packages: str) -> bool:
+    if importlib.util.find_spec(module) is not None:
+        return True
+    print(f"installing {' '.join(packages)} (bench only) …")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", *packages], check=False
+    )
+    if done.returncode != 0:
+        print(f"  could not install {' '.join(packages)}; skipping it")
+        return False
+    return importlib.util.find_spec(module) is not None
+
+
+def run_tagtrail(events: Path) -> dict[str, Any]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    done = subprocess.run(
+        [str(BIN / "tagtrail"), "attribute", "--events", str(events), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    doc: dict[str, Any] = json.loads(done.stdout)
+    print(
+        f"tagtrail attribute --model all (16 models, end to end, own process): {wall:.2f} s wall "
+        f"({doc['meta']['seconds']:.2f} s inside), peak RSS {max(peak, before) / 1024:.0f} MB "
+        f"— target ≤ 5 s, ≤ 2048 MB"
+    )
+    meta = doc["meta"]
+    print(
+        f"  {meta['rows_read']:,} rows, {meta['n_users']:,} users, {meta['n_paths']:,} paths "
+        f"({meta['n_converting_paths']:,} converting), {meta['n_distinct_paths']:,} distinct"
+    )
+    return doc
+
+
+def aggregated(events: Path) -> list[tuple[str, int, float, int]]:
+    from tagtrail.attribution import duckdb_engine
+
+    collected = duckdb_engine.load(events)
+    table = collected.table()
+    return [
+        (">".join(collected.channels[c] for c in seq), int(conv), float(val), int(nulls))
+        for seq, conv, val, nulls in zip(
+            table.paths, table.conversions, table.values, table.nulls, strict=True
+        )
+    ]
+
+
+def run_channelattribution(rows: list[tuple[str, int, float, int]], doc: dict[str, Any]) -> None:
+    if not _ensure("ChannelAttribution", "channelattribution", "matplotlib", "pandas"):
+        return
+    import pandas as pd
+    from ChannelAttribution import heuristic_models, markov_model
+
+    df = pd.DataFrame(rows, columns=["path", "conv", "value", "nulls"])
+    start = time.perf_counter()
+    h = heuristic_models(df, "path", "conv", var_value="value", sep=">", flg_pro=False)
+    print(
+        f"ChannelAttribution heuristic_models ({len(df):,} aggregated paths): "
+        f"{time.perf_counter() - start:.2f} s"
+    )
+    for ca, ours in (("first_touch", "first_touch"), ("last_touch", "last_touch"),
+                     ("linear_touch", "linear")):  # fmt: skip
+        mine = doc["models"][ours]["conversions"]
+        diff = max(abs(float(r[f"{ca}_conversions"]) - mine[r["channel_name"]])
+                   for _, r in h.iterrows())  # fmt: skip
+        print(f"  {ca}: max |Δ| vs tagtrail {diff:.2e}")
+    for order in (1, 2, 3):
+        start = time.perf_counter()
+        m = markov_model(df, "path", "conv", var_value="value", var_null="nulls", order=order,
+                         sep=">", flg_pro=False)  # fmt: skip
+        took = time.perf_counter() - start
+        mine = doc["models"][f"markov_o{order}"]["conversions"]
+        diff = max(abs(float(r["total_conversions"]) - mine[r["channel_name"]])
+                   for _, r in m.iterrows())  # fmt: skip
+        print(
+            f"ChannelAttribution markov_model order {order} (simulated, nsim 1e5): "
+            f"{took:.2f} s; max |Δ conversions| vs tagtrail's exact {diff:.1f} "
+            f"of {doc['meta']['total_conversions']:,}"
+        )
+
+
+def run_mam(rows: list[tuple[str, int, float, int]]) -> None:
+    if not _ensure("mam", "marketing-attribution-models"):
+        return
+    try:
+        import pandas as pd
+        from mam import MAM
+
+        journeys = []
+        for path, conv, value, nulls in rows:
+            journeys += [(path.replace(">", " > "), True, value / max(conv, 1))] * conv
+            journeys += [(path.replace(">", " > "), False, 0.0)] * nulls
+        df = pd.DataFrame(journeys, columns=["channels", "conv", "value"])
+        start = time.perf_counter()
+        model = MAM(df, format_type="journey", channels_colname="channels",
+                    journey_with_conv_colname="conv", conversion_value_colname="value",
+                    path_separator=" > ")  # fmt: skip
+        model.run_last_click()
+        model.run_linear()
+        model.run_markov(transition_to_same_state=False)
+        print(
+            f"Nova MAM (journey format, {len(df):,} journeys): last click + linear + markov "
+            f"{time.perf_counter() - start:.2f} s"
+        )
+    except Exception as exc:  # an anchor that fails is reported, not fatal
+        print(f"Nova MAM failed: {type(exc).__name__}: {exc}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=1_000_000)
+    args = parser.parse_args()
+    events = OUT / f"attribution_{args.users}.csv"
+    if not events.exists():
+        start = time.perf_counter()
+        rows = generate(events, args.users)
+        print(f"generated {rows:,} rows in {time.perf_counter() - start:.1f} s → {events}")
+    doc = run_tagtrail(events)
+    rows = aggregated(events)
+    run_channelattribution(rows, doc)
+    run_mam(rows)
+
+
+if __name__ == "__main__":
+    main()

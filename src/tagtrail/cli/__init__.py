@@ -8,10 +8,12 @@ traceback reaches a user unless `TAGTRAIL_DEBUG=1` asks for one.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import click
 
@@ -22,7 +24,45 @@ from tagtrail.errors import TagtrailError
 logger = logging.getLogger(__name__)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+#: Every command, imported only when it runs: `tagtrail build` need not load the server.
+COMMANDS = {
+    "attribute": "tagtrail.cli.attribute:attribute",
+    "build": "tagtrail.cli.build:build",
+    "channel": "tagtrail.cli.channel:channel",
+    "check": "tagtrail.cli.check:check",
+    "keys": "tagtrail.cli.keys:keys",
+    "links": "tagtrail.cli.links:links",
+    "lint": "tagtrail.cli.build:lint",
+    "presets": "tagtrail.cli.build:presets",
+    "serve": "tagtrail.cli.serve:serve",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use (click's documented pattern)."""
+
+    def __init__(self, *args: Any, lazy: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.lazy.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="tagtrail")
 @click.option(
     "--log-level",
@@ -41,29 +81,8 @@ def cli(log_level: str) -> None:
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
 
 
-# Commands: each module owns its commands; register them here, one line each.
-from tagtrail.cli.channel import channel  # noqa: E402
-
-cli.add_command(channel)
-from tagtrail.cli.build import build, lint, presets  # noqa: E402
-
-cli.add_command(build)
-cli.add_command(lint)
-cli.add_command(presets)
-from tagtrail.cli.serve import serve  # noqa: E402
-
-cli.add_command(serve)
-from tagtrail.cli.check import check  # noqa: E402
-
-cli.add_command(check)
-from tagtrail.cli.keys import keys  # noqa: E402
-from tagtrail.cli.links import links  # noqa: E402
-
-cli.add_command(keys)
-cli.add_command(links)
-from tagtrail.cli.attribute import attribute  # noqa: E402
-
-cli.add_command(attribute)
+# Commands: each module owns its commands; register them here, one line each (lazily in
+# COMMANDS above, or with cli.add_command below).
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     fast_click_seconds: float = Field(
         10.0, ge=0, le=3600, description="A click this soon after its send is a bot signal."
     )
+    session_timeout_minutes: float = Field(
+        30.0, gt=0, le=1440, description="Inactivity that ends a collected session (GA4: 30)."
+    )
+    session_on_campaign_change: bool = Field(
+        False, description="Start a new session when the campaign changes (Universal Analytics)."
+    )
+    site_hosts: list[str] = Field(
+        [], description="Hosts of your own site: a referrer on them is not a touchpoint."
+    )
     unsafe_allow_private: bool = Field(
         False, description="Let POST /api/check reach private addresses (tests only)."
     )

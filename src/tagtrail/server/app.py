@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tagtrail import __version__
-from tagtrail.server import errors
-from tagtrail.server.api import campaigns, links, sends, tools, workspace
+from tagtrail.server import errors, snippet
+from tagtrail.server.api import campaigns, collect, links, profiles, sends, tools, workspace
 from tagtrail.server.redirect import Redirector, is_link_path
 from tagtrail.server.state import ServerState
 from tagtrail.service.links import RESERVED_CODES
@@ -40,12 +40,16 @@ def create_app(settings: Settings) -> ASGIApp:
     api.include_router(workspace.router)
     api.include_router(sends.router)
     api.include_router(tools.router)
+    api.include_router(collect.router)
+    api.include_router(profiles.router)
+    api.include_router(snippet.router)
 
     @api.get("/health", tags=["server"])
     def health() -> dict[str, object]:
         return {"ok": True, "version": __version__}
 
     redirect = Redirector(state)
+    collector = snippet.with_cors(api)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -53,6 +57,9 @@ def create_app(settings: Settings) -> ASGIApp:
             if is_link_path(path) and path[1:].lower() not in RESERVED_CODES:
                 await redirect(scope, receive, send)
                 return
+        if scope["type"] == "http" and snippet.wants_cors(scope["path"]):
+            await collector(scope, receive, send)
+            return
         await api(scope, receive, send)
 
     app.state = state  # type: ignore[attr-defined]

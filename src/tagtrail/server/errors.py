@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from tagtrail.errors import (
     AuthError,
     Conflict,
+    EventTooLarge,
     InvalidInput,
     InvalidLink,
     NotFound,
@@ -23,6 +24,7 @@ from tagtrail.errors import (
 
 STATUS: list[tuple[type[TagtrailError], int]] = [
     (AuthError, 401),
+    (EventTooLarge, 413),
     (NotFound, 404),
     (Conflict, 409),
     (InvalidLink, 422),

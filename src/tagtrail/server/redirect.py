@@ -7,6 +7,7 @@ are recorded as bot clicks, never dropped, and always redirected.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import UTC, datetime, timedelta
@@ -31,8 +32,9 @@ from tagtrail.links.compose import append_query
 from tagtrail.server import pages
 from tagtrail.server.state import ServerState
 from tagtrail.service.clicks import flag_burst
+from tagtrail.service.collect import click_touchpoint_row
 from tagtrail.service.sends import last_send_before
-from tagtrail.store.schema import clicks
+from tagtrail.store.schema import clicks, touchpoints
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +124,24 @@ class Redirector:
             "identified": identified,
         }
         try:
-            await state.writer.insert(clicks, row)
+            if verdict.is_bot:
+                await state.writer.insert(clicks, row)
+            else:  # a click is a touchpoint too (issue 5), committed in the same group
+                touch = click_touchpoint_row(
+                    link.workspace_id,
+                    clicked_at=now,
+                    location=location,
+                    referrer=row["referrer"],
+                    recipient=recipient.public_id if recipient is not None else None,
+                    visitor=visitor,
+                )
+                for done in await asyncio.gather(
+                    state.writer.insert(clicks, row),
+                    state.writer.insert(touchpoints, touch),
+                    return_exceptions=True,
+                ):
+                    if isinstance(done, BaseException):
+                        raise done
         except StoreError:
             logger.error("click on %s not stored; answering 503", code)
             await _page(send, 503, pages.UNAVAILABLE, method)

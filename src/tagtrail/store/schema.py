@@ -115,3 +115,89 @@ settings_versions = Table(
     Column("name", Text, primary_key=True),
     Column("version", BigInteger, nullable=False),
 )
+
+# Collection (issue 5, migrations/0002_collect.sql). The writer inserts into the first three with
+# `ON CONFLICT DO NOTHING` (their unique index on workspace and message id de-duplicates).
+_DEDUP = {"ignore_duplicates": True}
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("workspace_id", _ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("timestamp", DateTime, nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    Column("anonymous_id", Text),
+    Column("user_id", Text),
+    Column("previous_id", Text),
+    Column("group_id", Text),
+    Column("event", Text),
+    Column("name", Text),
+    Column("url", Text),
+    Column("referrer", Text),
+    Column("title", Text),
+    Column("user_agent", Text),
+    Column("ip", Text),
+    Column("properties", Text, nullable=False),
+    Column("traits", Text, nullable=False),
+    Column("tp_kind", Text),
+    Column("tp_source", Text),
+    Column("tp_medium", Text),
+    Column("tp_campaign", Text),
+    Column("tp_content", Text),
+    Column("tp_term", Text),
+    Column("tp_channel", Text),
+    Column("tp_click_id", Text),
+    info=_DEDUP,
+)
+
+touchpoints = Table(
+    "touchpoints",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("workspace_id", _ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("timestamp", DateTime, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("medium", Text, nullable=False),
+    Column("campaign", Text, nullable=False),
+    Column("content", Text),
+    Column("term", Text),
+    Column("channel", Text, nullable=False),
+    Column("click_id", Text),
+    Column("referrer", Text),
+    Column("url", Text),
+    Column("anonymous_id", Text),
+    Column("user_id", Text),
+    Column("recipient", Text),
+    Column("visitor", Text),
+    info=_DEDUP,
+)
+
+identity_facts = Table(
+    "identity_facts",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("workspace_id", _ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("timestamp", DateTime, nullable=False),
+    Column("anonymous_id", Text),
+    Column("user_id", Text),
+    Column("previous_id", Text),
+    Column("recipient", Text),
+    info=_DEDUP,
+)
+
+goals = Table(
+    "goals",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("workspace_id", _ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("event", Text, nullable=False),
+    Column("revenue", Text),
+    Column("created_at", DateTime, nullable=False),
+)

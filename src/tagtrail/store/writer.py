@@ -56,6 +56,16 @@ class WriteQueue:
         self._queue.put((table, row, loop, future))
         await future
 
+    async def insert_many(self, table: Table, rows: list[Mapping[str, Any]]) -> None:
+        """Queue `rows` for `table` (one item, all in the same transaction); return once committed.
+        A table whose `info` has `ignore_duplicates` is written with `ON CONFLICT DO NOTHING`."""
+        if not rows:
+            return
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._queue.put((table, _Rows(rows), loop, future))
+        await future
+
     def _run(self) -> None:
         stopping = False
         while not stopping:
@@ -80,7 +90,8 @@ class WriteQueue:
     def _commit(self, items: list[_Item]) -> None:
         groups: dict[tuple[Table, tuple[str, ...]], list[Mapping[str, Any]]] = defaultdict(list)
         for table, row, _loop, _future in items:
-            groups[(table, tuple(row))].append(row)
+            for one in row.rows if isinstance(row, _Rows) else (row,):
+                groups[(table, tuple(one))].append(one)
         error: Exception | None = None
         try:
             self._write(groups)
@@ -122,6 +133,8 @@ class WriteQueue:
                     f"INSERT INTO {table.name} ({', '.join(columns)}) "
                     f"VALUES ({', '.join(mark for _ in columns)})"
                 )
+                if table.info.get("ignore_duplicates"):
+                    sql += " ON CONFLICT DO NOTHING"
                 cursor.executemany(sql, [tuple(adapt(row[c]) for c in columns) for row in rows])
             if sqlite:
                 cursor.execute("COMMIT")
@@ -142,6 +155,22 @@ class WriteQueue:
             except Exception:  # the connection is being thrown away anyway
                 logger.debug("closing a broken writer connection failed", exc_info=True)
             self._raw = None
+
+
+class _Rows(Mapping[str, Any]):
+    """Several rows queued as one item (`WriteQueue.insert_many`)."""
+
+    def __init__(self, rows: list[Mapping[str, Any]]) -> None:
+        self.rows = rows
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
 
 
 def _sqlite_value(value: Any) -> Any:

@@ -1,0 +1,72 @@
+"""/api/profiles, /api/goals and /api/journeys: what collection made of the events (admin key)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from tagtrail.collect import journey_csv
+from tagtrail.server.api.limits import LimitedRoute
+from tagtrail.server.deps import Admin, State, utcnow
+from tagtrail.server.state import ServerState
+from tagtrail.service.goals import add_goal, goal_json, list_goals
+from tagtrail.service.journeys import Collected, load_collected, profile_of
+
+router = APIRouter(prefix="/api", tags=["collect"], route_class=LimitedRoute)
+
+
+class GoalIn(BaseModel):
+    event: str = Field(min_length=1, max_length=200, description="The track event's name.")
+    revenue: str | None = Field(
+        None, max_length=200, description="The property holding the conversion's value."
+    )
+
+
+def collected(state: ServerState, workspace_id: int) -> Collected:
+    settings = state.settings
+    return load_collected(
+        state.engine,
+        workspace_id,
+        timeout=timedelta(minutes=settings.session_timeout_minutes),
+        new_session_on_campaign_change=settings.session_on_campaign_change,
+    )
+
+
+@router.get("/profiles/{user_id}", summary="Show a user's first- and last-touch profile")
+async def show_profile(user_id: str, state: State, who: Admin) -> dict[str, Any]:
+    """The user's identity (every device and alias merged), its `initial_*` touch (first by
+    event time) and `last_*` touch (latest non-direct), the ids merged into it, its conversions
+    and any refused merge. 404 for a user id never seen."""
+    found = await anyio.to_thread.run_sync(collected, state, who.workspace_id)
+    return profile_of(found, user_id)
+
+
+@router.get("/goals", summary="List the conversion goals")
+def show_goals(state: State, who: Admin) -> dict[str, Any]:
+    """Every goal: a track event name and the property that holds its value (or null)."""
+    return {"data": [goal_json(g) for g in list_goals(state.engine, who.workspace_id)]}
+
+
+@router.post("/goals", summary="Add a conversion goal", status_code=201)
+def create_goal(body: GoalIn, state: State, who: Admin) -> dict[str, Any]:
+    """Track events named `event` become conversions, valued by the `revenue` property when
+    given. Adding a goal that exists changes its revenue property."""
+    goal = add_goal(state.engine, who.workspace_id, body.event, body.revenue, now=utcnow())
+    return goal_json(goal)
+
+
+@router.get(
+    "/journeys",
+    summary="Export the journeys (DESIGN §7 CSV)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def export_journeys(state: State, who: Admin) -> Response:
+    """Every identity's arrivals and conversions as `user_id,timestamp,type,channel,source,
+    medium,campaign,value` rows, what `tagtrail attribute --events` reads."""
+    found = await anyio.to_thread.run_sync(collected, state, who.workspace_id)
+    return Response(journey_csv(found.journey_rows()), media_type="text/csv; charset=utf-8")

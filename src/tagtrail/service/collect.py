@@ -1,0 +1,244 @@
+"""Collected events → store rows (the write side of issue 5; `tagtrail.collect` is the pure core).
+
+One event is one `events` row that also carries its touchpoint, if it is one (`tp_*` columns),
+so a batch of N events is N rows in one transaction. Facts that are not events — a verified
+identity hint, a short-link click's touchpoint, an imported journey row — go to
+`identity_facts` and `touchpoints`. Every table is de-duplicated on (workspace, message id) by a
+unique index and written with `ON CONFLICT DO NOTHING`: a retried batch is acknowledged and
+stored once. Times are naive UTC; IPs are anonymised before they reach a row.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import Engine, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tagtrail.clicks import HINT_PARAMETER, IdentityHints, anonymize_ip, visitor_hash
+from tagtrail.collect import (
+    NormalizedEvent,
+    Touchpoint,
+    click_touchpoint,
+    touchpoint_for,
+    verify_hint,
+)
+from tagtrail.store.schema import events, identity_facts, recipients, touchpoints
+
+__all__ = [
+    "click_touchpoint_row",
+    "cookieless_id",
+    "event_row",
+    "hint_fact_rows",
+    "naive",
+    "strip_hint",
+    "touchpoint_row",
+    "write_rows",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def naive(value: datetime) -> datetime:
+    """An aware time as the store keeps it: naive UTC."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def cookieless_id(secret: bytes, day: date, ip: str, user_agent: str, workspace_id: int) -> str:
+    """The anonymous id of a cookieless visitor: the daily-rotating salted hash of the redirect
+    (`visitor_hash`), so nothing is stored on the device and the id changes every day."""
+    return "ck-" + visitor_hash(secret, day, ip, user_agent, str(workspace_id))
+
+
+def strip_hint(url: str | None) -> str | None:
+    """`url` without its `tt_hint` parameter (a hint is verified, never stored)."""
+    if not url or f"{HINT_PARAMETER}=" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    kept = [p for p in parts.query.split("&") if not p.startswith(f"{HINT_PARAMETER}=")]
+    return urlunsplit(parts._replace(query="&".join(kept)))
+
+
+def event_row(
+    workspace_id: int, event: NormalizedEvent, *, site_hosts: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The `events` row of a normalised event, with its touchpoint's columns when it is one."""
+    touch = touchpoint_for(event, site_hosts=site_hosts)
+    return {
+        "workspace_id": workspace_id,
+        "message_id": event.message_id[:200],
+        "type": event.type,
+        "timestamp": naive(event.timestamp),
+        "received_at": naive(event.received_at),
+        "anonymous_id": event.anonymous_id,
+        "user_id": event.user_id,
+        "previous_id": event.previous_id,
+        "group_id": event.group_id,
+        "event": event.event,
+        "name": event.name,
+        "url": strip_hint(event.url),
+        "referrer": event.referrer,
+        "title": event.title,
+        "user_agent": (event.user_agent or "")[:512] or None,
+        "ip": anonymize_ip(event.ip) if event.ip else None,
+        "properties": _json(event.properties),
+        "traits": _json(event.traits),
+        "tp_kind": touch.kind if touch else None,
+        "tp_source": touch.source if touch else None,
+        "tp_medium": touch.medium if touch else None,
+        "tp_campaign": touch.campaign if touch else None,
+        "tp_content": touch.content if touch else None,
+        "tp_term": touch.term if touch else None,
+        "tp_channel": touch.channel if touch else None,
+        "tp_click_id": touch.click_id if touch else None,
+    }
+
+
+def _json(value: Mapping[str, Any]) -> str:
+    return json.dumps(dict(value), separators=(",", ":"), default=str) if value else "{}"
+
+
+def touchpoint_row(workspace_id: int, touch: Touchpoint) -> dict[str, Any]:
+    """A `touchpoints` row (short-link clicks, imported journeys)."""
+    return {
+        "workspace_id": workspace_id,
+        "message_id": touch.message_id,
+        "timestamp": naive(touch.timestamp),
+        "kind": touch.kind,
+        "source": touch.source,
+        "medium": touch.medium,
+        "campaign": touch.campaign,
+        "content": touch.content,
+        "term": touch.term,
+        "channel": touch.channel,
+        "click_id": touch.click_id,
+        "referrer": touch.referrer,
+        "url": strip_hint(touch.url),
+        "anonymous_id": touch.anonymous_id,
+        "user_id": touch.user_id,
+        "recipient": touch.recipient,
+        "visitor": touch.visitor,
+    }
+
+
+@lru_cache(maxsize=4096)
+def _click_traffic(location: str, referrer: str | None) -> Touchpoint:
+    return click_touchpoint(click_id=0, clicked_at=_EPOCH, destination=location, referrer=referrer)
+
+
+def click_touchpoint_row(
+    workspace_id: int,
+    *,
+    clicked_at: datetime,
+    location: str,
+    referrer: str | None,
+    recipient: str | None,
+    visitor: str,
+) -> dict[str, Any]:
+    """The touchpoint row of a short-link click (memoised channel: the redirect's hot path).
+
+    The click's own row id is not known before the group commit, so its message id is
+    `click:` and 16 random hex digits. The recipient's user, if it is one, is joined at read time
+    from the recipients table (`tagtrail.service.journeys`)."""
+    url = strip_hint(location) or location
+    traffic = _click_traffic(url, referrer or None)
+    return {
+        "workspace_id": workspace_id,
+        "message_id": f"click:{secrets.token_hex(8)}",
+        "timestamp": clicked_at,
+        "kind": "click",
+        "source": traffic.source,
+        "medium": traffic.medium,
+        "campaign": traffic.campaign,
+        "content": traffic.content,
+        "term": traffic.term,
+        "channel": traffic.channel,
+        "click_id": traffic.click_id,
+        "referrer": referrer or None,
+        "url": url,
+        "anonymous_id": None,
+        "user_id": None,
+        "recipient": recipient,
+        "visitor": visitor,
+    }
+
+
+def _user_recipients(engine: Engine, public_ids: set[str]) -> dict[str, str]:
+    if not public_ids:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(recipients.c.public_id, recipients.c.key).where(
+                recipients.c.public_id.in_(sorted(public_ids)), recipients.c.kind == "user"
+            )
+        ).all()
+    return {str(r.public_id): str(r.key) for r in rows}
+
+
+def hint_fact_rows(
+    engine: Engine,
+    hints: IdentityHints,
+    workspace_id: int,
+    hinted: Iterable[NormalizedEvent],
+    *,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """`identity_facts` rows of the valid `tt_hint`s (verified now; a bad hint is ignored)."""
+    workspace = str(workspace_id)
+    aware_now = now.replace(tzinfo=UTC) if now.tzinfo is None else now
+    found = [
+        (event, recipient)
+        for event in hinted
+        if event.hint and event.anonymous_id
+        if (recipient := hints.verify(event.hint, workspace, aware_now)) is not None
+    ]
+    users = _user_recipients(engine, {r for _, r in found})
+    rows = []
+    for event, _recipient in found:
+        assert event.anonymous_id is not None
+        fact = verify_hint(
+            hints,
+            event.hint,
+            workspace=workspace,
+            now=aware_now,
+            anonymous_id=event.anonymous_id,
+            timestamp=event.timestamp,
+            users=users,
+        )
+        if fact is not None:
+            rows.append(
+                {
+                    "workspace_id": workspace_id,
+                    "message_id": event.message_id[:200],
+                    "kind": fact.kind,
+                    "timestamp": naive(fact.timestamp),
+                    "anonymous_id": fact.anonymous_id,
+                    "user_id": fact.user_id,
+                    "previous_id": None,
+                    "recipient": fact.recipient,
+                }
+            )
+    return rows
+
+
+def write_rows(engine: Engine, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` now, in one transaction, duplicates ignored (the CLI's local import)."""
+    if not rows:
+        return
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing()
+    with engine.begin() as conn:
+        for start in range(0, len(rows), 5000):
+            conn.execute(statement, rows[start : start + 5000])
+
+
+COLLECT_TABLES = (events, touchpoints, identity_facts)

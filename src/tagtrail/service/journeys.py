@@ -1,0 +1,246 @@
+"""The read side of collection: stored rows → identity graph → sessions → arrivals → profiles and
+journey rows (docs/collect.md, DESIGN §7).
+
+`load_collected` reads one workspace whole: every identity fact (events that carry a user id or
+alias, verified hints, short-link clicks whose recipient is a user), every touchpoint (events'
+and clicks'), every other event as a session hit, and the goal events. The graph is resolved
+from scratch on each read, so merges are retroactive and arrival order never matters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, or_, select
+
+from tagtrail.collect import (
+    Conversion,
+    Goal,
+    Hit,
+    IdentityFact,
+    IdentityGraph,
+    JourneyRow,
+    NormalizedEvent,
+    Profile,
+    Touchpoint,
+    arrivals,
+    conversion_for,
+    drop_click_landings,
+    journey_rows,
+    profile,
+    resolve,
+    sessionize,
+)
+from tagtrail.collect.identity import FactKind
+from tagtrail.errors import NotFound
+from tagtrail.service.goals import list_goals
+from tagtrail.store.schema import events, identity_facts, recipients, touchpoints
+
+
+@dataclass(frozen=True, slots=True)
+class Collected:
+    """One workspace's collected data, resolved."""
+
+    graph: IdentityGraph
+    arrivals: dict[str, list[Touchpoint]]
+    conversions: dict[str, list[Conversion]]
+
+    def journey_rows(self) -> list[JourneyRow]:
+        return journey_rows(self.arrivals, self.conversions)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _event_fact(row: Any) -> IdentityFact | None:
+    when = _utc(row.timestamp)
+    if row.type == "alias":
+        return IdentityFact("alias", when, row.anonymous_id, row.user_id, row.previous_id)
+    if row.user_id is None:
+        return None  # an anonymous id alone links nothing: identity_of knows it anyway
+    kind: FactKind = "identify" if row.type == "identify" else "event"
+    return IdentityFact(kind, when, row.anonymous_id, row.user_id)
+
+
+def _event_touch(row: Any) -> Touchpoint:
+    return Touchpoint(
+        message_id=row.message_id,
+        timestamp=_utc(row.timestamp),
+        kind=row.tp_kind,
+        source=row.tp_source,
+        medium=row.tp_medium,
+        campaign=row.tp_campaign,
+        content=row.tp_content,
+        term=row.tp_term,
+        channel=row.tp_channel,
+        click_id=row.tp_click_id,
+        referrer=row.referrer,
+        url=row.url,
+        anonymous_id=row.anonymous_id,
+        user_id=row.user_id,
+    )
+
+
+def _stored_touch(row: Any, users: dict[str, str]) -> Touchpoint:
+    user = row.user_id or (users.get(row.recipient) if row.recipient else None)
+    return Touchpoint(
+        message_id=row.message_id,
+        timestamp=_utc(row.timestamp),
+        kind=row.kind,
+        source=row.source,
+        medium=row.medium,
+        campaign=row.campaign,
+        content=row.content,
+        term=row.term,
+        channel=row.channel,
+        click_id=row.click_id,
+        referrer=row.referrer,
+        url=row.url,
+        anonymous_id=row.anonymous_id,
+        user_id=user,
+        recipient=row.recipient,
+        visitor=row.visitor,
+    )
+
+
+def _conversion(row: Any, goals: list[Goal]) -> Conversion | None:
+    try:
+        properties = json.loads(row.properties or "{}")
+    except ValueError:
+        properties = {}
+    when = _utc(row.timestamp)
+    event = NormalizedEvent(
+        message_id=row.message_id,
+        type="track",
+        timestamp=when,
+        received_at=when,
+        event=row.event,
+        properties=properties if isinstance(properties, dict) else {},
+    )
+    return conversion_for(event, goals)
+
+
+def load_collected(
+    engine: Engine,
+    workspace_id: int,
+    *,
+    timeout: timedelta = timedelta(minutes=30),
+    new_session_on_campaign_change: bool = False,
+) -> Collected:
+    """Everything collected in the workspace, as identities with arrivals and conversions."""
+    goals = list_goals(engine, workspace_id)
+    ws_events = events.c.workspace_id == workspace_id
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                events.c.message_id,
+                events.c.type,
+                events.c.timestamp,
+                events.c.anonymous_id,
+                events.c.user_id,
+                events.c.previous_id,
+                events.c.referrer,
+                events.c.url,
+                *(c for c in events.c if c.name.startswith("tp_")),
+            ).where(ws_events)
+        ).all()
+        stored = conn.execute(
+            select(touchpoints).where(touchpoints.c.workspace_id == workspace_id)
+        ).all()
+        extra = conn.execute(
+            select(identity_facts).where(identity_facts.c.workspace_id == workspace_id)
+        ).all()
+        goal_rows: Sequence[Any] = []
+        if goals:
+            goal_rows = conn.execute(
+                select(events.c.message_id, events.c.timestamp, events.c.event)
+                .add_columns(events.c.properties, events.c.anonymous_id, events.c.user_id)
+                .where(
+                    ws_events,
+                    events.c.type == "track",
+                    or_(*(events.c.event == g.event for g in goals)),
+                )
+            ).all()
+        users = {
+            str(r.public_id): str(r.key)
+            for r in conn.execute(
+                select(recipients.c.public_id, recipients.c.key).where(
+                    recipients.c.workspace_id == workspace_id, recipients.c.kind == "user"
+                )
+            )
+        }
+    facts = [f for f in map(_event_fact, rows) if f is not None]
+    facts += [
+        IdentityFact(
+            r.kind, _utc(r.timestamp), r.anonymous_id, r.user_id, r.previous_id, r.recipient
+        )
+        for r in extra
+    ]
+    touches = [_event_touch(r) for r in rows if r.tp_channel is not None]
+    for row in stored:
+        touch = _stored_touch(row, users)
+        touches.append(touch)
+        if touch.recipient and touch.recipient in users:
+            facts.append(
+                IdentityFact(
+                    "recipient", touch.timestamp, recipient=touch.recipient, user_id=touch.user_id
+                )
+            )
+    graph = resolve(facts)
+    by_identity: dict[str, list[Touchpoint]] = defaultdict(list)
+    for touch in touches:
+        who = graph.of_touchpoint(touch)
+        if who is not None:
+            by_identity[who].append(touch)
+    hits: dict[str, list[Hit]] = defaultdict(list)
+    for row in rows:
+        if row.tp_channel is None:
+            who = graph.identity_of(user_id=row.user_id, anonymous_id=row.anonymous_id)
+            if who is not None:
+                hits[who].append(Hit(_utc(row.timestamp), row.message_id, None, row.anonymous_id))
+    found: dict[str, list[Touchpoint]] = {}
+    for who in set(by_identity) | set(hits):
+        kept = drop_click_landings(by_identity.get(who, []))
+        sessions = sessionize(
+            [*map(Hit.of_touchpoint, kept), *hits.get(who, [])],
+            timeout=timeout,
+            new_session_on_campaign_change=new_session_on_campaign_change,
+        )
+        found[who] = arrivals(sessions)
+    conversions: dict[str, list[Conversion]] = defaultdict(list)
+    for row in goal_rows:
+        conv = _conversion(row, goals)
+        who = graph.identity_of(user_id=row.user_id, anonymous_id=row.anonymous_id)
+        if conv is not None and who is not None:
+            conversions[who].append(conv)
+    return Collected(graph, {k: v for k, v in found.items() if v}, dict(conversions))
+
+
+def profile_of(collected: Collected, user_id: str) -> dict[str, Any]:
+    """The profile of a user id (its identity's first and last touch), or NotFound."""
+    identity = collected.graph.users.get(user_id)
+    if identity is None:
+        raise NotFound(
+            f"no collected user with id {user_id!r}",
+            hint="a user id appears once an identify (or any event with a userId) is stored",
+        )
+    found: Profile = profile(identity, collected.arrivals.get(identity, []))
+    graph = collected.graph
+    return {
+        "user_id": user_id,
+        **found.to_json(),
+        "user_ids": sorted(k for k, v in graph.users.items() if v == identity),
+        "anonymous_ids": sorted(k for k, v in graph.anonymous.items() if v == identity),
+        "conversions": len(collected.conversions.get(identity, [])),
+        "conflicts": [
+            {"kind": c.kind, "id": c.id, "kept": c.kept, "refused": c.refused}
+            for c in graph.conflicts
+            if identity in (c.kept, c.refused)
+        ],
+    }

@@ -9,6 +9,7 @@ the error body `{"error", "errors", "status", "issues"?}` is turned back into `A
 
 from __future__ import annotations
 
+import base64
 import logging
 from types import TracebackType
 from typing import Any
@@ -52,6 +53,7 @@ class Client:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.api = check_api_url(api)
+        self._key = key
         self._http = httpx.Client(
             base_url=self.api,
             headers={
@@ -116,6 +118,25 @@ class Client:
             headers={"Content-Type": "text/csv; charset=utf-8"},
             timeout=httpx.Timeout(timeout, connect=5.0),
         )
+
+    def profile(self, user_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/api/profiles/{quote(user_id, safe='')}")
+
+    def goals(self) -> dict[str, Any]:
+        return self._json("GET", "/api/goals")
+
+    def add_goal(self, event: str, revenue: str | None) -> dict[str, Any]:
+        return self._json("POST", "/api/goals", json={"event": event, "revenue": revenue})
+
+    def journeys_csv(self, *, timeout: float = 300.0) -> str:
+        """GET /api/journeys: the DESIGN §7 CSV of everything collected."""
+        timeout_ = httpx.Timeout(timeout, connect=5.0)
+        return self._request("GET", "/api/journeys", timeout=timeout_).text
+
+    def send_events(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /v1/batch with this key (an admin key may send events too)."""
+        auth = {"Authorization": "Basic " + _basic(self._key)}
+        return self._json("POST", "/v1/batch", json=body, headers=auth)
 
     def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = self._request(method, path, **kwargs)
@@ -185,6 +206,10 @@ def check_api_url(api: str) -> str:
             hint="give its origin, e.g. --api http://127.0.0.1:8080",
         )
     return value
+
+
+def _basic(key: str) -> str:
+    return base64.b64encode(f"{key}:".encode()).decode("ascii")
 
 
 def _link(code: str, suffix: str = "") -> str:

@@ -35,6 +35,10 @@ COMMANDS = {
     "lint": "tagtrail.cli.build:lint",
     "presets": "tagtrail.cli.build:presets",
     "serve": "tagtrail.cli.serve:serve",
+    "profile": "tagtrail.cli.profile:profile",
+    "goals": "tagtrail.cli.goals:goals",
+    "import": "tagtrail.cli.transfer:import_",
+    "export": "tagtrail.cli.transfer:export",
 }
 
 

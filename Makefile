@@ -40,6 +40,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/check.py
 	$(BIN)/python bench/attribution.py
 	$(BIN)/python bench/redirect.py
+	$(BIN)/python bench/collect.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

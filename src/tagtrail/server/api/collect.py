@@ -6,7 +6,7 @@ to its limit (32 KB for one event, 500 KB for a batch; gzip allowed), parsed by
 `tagtrail.collect` (a batch is all or nothing), normalised, and committed through the group
 writer; `200 {"success": true}` is sent only after the commit. A repeated `messageId` is
 acknowledged and not stored twice. `"cookieless": true` in the body makes the server derive the
-anonymous id (the daily salted visitor hash) for events that have none.
+anonymous id (the daily salted visitor hash) for events without an `anonymousId`.
 """
 
 from __future__ import annotations
@@ -119,9 +119,9 @@ def parse_json(raw: bytes) -> Any:
 
 
 def fill_cookieless(items: list[Any], anonymous_id: str) -> None:
-    """Give `anonymous_id` to the events with neither a userId nor an anonymousId."""
+    """Give `anonymous_id` to the events without one (an identify then links the device)."""
     for item in items:
-        if isinstance(item, dict) and not item.get("userId") and not item.get("anonymousId"):
+        if isinstance(item, dict) and not item.get("anonymousId"):
             item["anonymousId"] = anonymous_id
 
 

@@ -51,7 +51,7 @@
   var tt = {
     v: 1,
     page: function (name, properties) {
-      send("page", { name: name, properties: properties || { url: loc.href, referrer: d.referrer, title: d.title } });
+      send("page", { name: name, properties: properties || { title: d.title } });
     },
     track: function (event, properties) { send("track", { event: event, properties: properties || {} }); },
     identify: function (userId, traits) { uid = String(userId); send("identify", { userId: uid, traits: traits || {} }); },

@@ -108,8 +108,8 @@ def test_by_campaign_and_errors(run_cli: Callable[..., object], events: Path) ->
     doc = run_cli("attribute", "--events", str(events), "--by", "campaign", "--json").json()  # type: ignore[attr-defined]
     assert doc["models"]["first_touch"]["conversions"]["spring"] == 2.0
     assert doc["models"]["first_touch"]["conversions"]["(direct)"] == 2.0
-    spark = run_cli("attribute", "--events", str(events), "--engine", "spark")
-    assert spark.code == 1 and "not available" in spark.err  # type: ignore[attr-defined]
+    master = run_cli("attribute", "--events", str(events), "--spark-master", "local[2]")
+    assert master.code == 2 and "--engine spark" in master.err  # type: ignore[attr-defined]
     unknown = run_cli("attribute", "--events", str(events), "--model", "nope", "--json")
     assert unknown.code == 1  # type: ignore[attr-defined]
     missing = run_cli("attribute", "--events", "/nonexistent.csv", "--json")

@@ -9,17 +9,17 @@ The time-decay shares and billboard winners are computed here with the formulas 
 
 from __future__ import annotations
 
+import csv
 import logging
 from dataclasses import replace
 from pathlib import Path
 
 import duckdb
-import numpy as np
 
 from tagtrail.attribution import duckdb_sql as sql
 from tagtrail.attribution.journeys import PathRules
 from tagtrail.attribution.paths import Collected, Malformed
-from tagtrail.attribution.vectorised import SortedEvents, build
+from tagtrail.attribution.vectorised import from_columns
 from tagtrail.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -35,17 +35,30 @@ DIRECT_LABEL = {
     "content": "(direct)",
 }
 MAX_REPORTED = 20
+_REJECTS = {"MISSING COLUMNS": "too few columns", "TOO MANY COLUMNS": "too many columns"}
 
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def csv_header(path: Path) -> list[str]:
+    """The column names of a CSV file's first line."""
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        return [name.strip() for name in next(csv.reader(handle), [])]
+
+
 def _source(path: Path) -> tuple[str, bool]:
     name = _quote(str(path))
     if path.suffix.lower() in (".parquet", ".pq"):
         return f"read_parquet({name}, file_row_number = true)", True
-    return f"read_csv({name}, header = true, all_varchar = true, store_rejects = true)", False
+    # The dialect and types are given, so DuckDB sniffs nothing and reads in one pass.
+    columns = ", ".join(f"{_quote(c)}: 'VARCHAR'" for c in csv_header(path))
+    return (
+        f"read_csv({name}, header = true, delim = ',', quote = '\"', escape = '\"', "
+        f"columns = {{{columns}}}, store_rejects = true)",
+        False,
+    )
 
 
 def _label(by: str, direct: str) -> str:
@@ -130,9 +143,9 @@ def _load(
 
 def _rejected(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
     rows = con.execute(
-        "SELECT line, any_value(error_message) FROM reject_errors GROUP BY line ORDER BY line"
+        "SELECT line, any_value(error_type) FROM reject_errors GROUP BY line ORDER BY line"
     ).fetchall()
-    return [(int(line), str(msg)) for line, msg in rows]
+    return [(int(line), _REJECTS.get(str(kind), str(kind).lower())) for line, kind in rows]
 
 
 def _malformed(
@@ -140,7 +153,7 @@ def _malformed(
 ) -> list[Malformed]:
     """Line numbers in the file: a parsed row's ordinal skips the header and rejected lines
     (a quoted field holding a newline would shift later numbers; the format has none)."""
-    out = [Malformed(line, f"malformed CSV row: {msg}") for line, msg in rejected]
+    out = [Malformed(line, f"malformed CSV row: {kind}") for line, kind in rejected]
     if parquet:
         out += [Malformed(int(rn), reason) for rn, reason in problems]
         return sorted(out, key=lambda m: m.line)
@@ -178,23 +191,7 @@ def _paths(
     ).fetchnumpy()
     counts = con.execute(sql.COUNTS).fetchone()
     assert counts is not None
-    i64 = np.int64
-    events = SortedEvents(
-        user=rows["uid"].astype(i64),
-        ts=rows["ts"].astype(i64),
-        is_conversion=rows["is_conv"].astype(np.bool_),
-        cid=rows["cid"].astype(i64),
-        value=rows["val"].astype(np.float64),
-        rn=rows["rn"].astype(i64),
-    )
-    collected = build(
-        events,
-        channels,
-        rules,
-        direct_id=direct_id,
-        billboard_rn=board["rn"].astype(i64),
-        billboard_cid=board["cid"].astype(i64),
-    )
+    collected = from_columns(rows, board, channels, rules, direct_id=direct_id)
     stats = {
         "rows_read": int(counts[0]) + n_rejected,
         "rows_skipped": len(malformed),

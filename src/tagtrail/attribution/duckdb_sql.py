@@ -1,8 +1,9 @@
 """The DuckDB engine's SQL, one named statement per step (placeholders filled by the engine).
 
-Tables: ev (every row, parsed, with its problem) → channels (ids in name order) → users (dense
-ids); then the valid touches and conversions come out sorted in R1 order for
-`vectorised.build` (R2–R7), and each conversion's billboard winner comes out of one join.
+Tables: ev (every row, parsed, with its problem) → channels (ids in name order) → users (keyed
+by the row number of their first valid row, so numbered in order of first appearance); then the
+valid touches and conversions come out sorted in R1 order for `vectorised.build` (R2–R7), and
+each conversion's billboard winner comes out of one join. spark_sql.py is the same on Spark.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ SELECT ch, CAST(row_number() OVER (ORDER BY ch) - 1 AS BIGINT) AS cid FROM (
 # R1: valid touches and conversions by (user, time, touch before conversion, file order).
 SORTED = """
 CREATE TEMP TABLE users AS
-SELECT u, row_number() OVER () - 1 AS uid FROM (SELECT DISTINCT u FROM ev WHERE problem IS NULL);
+SELECT u, min(rn) AS uid FROM ev WHERE problem IS NULL GROUP BY u;
 SELECT s.uid, e.ts, e.typ = 'conversion' AS is_conv, coalesce(c.cid, -1) AS cid,
   coalesce(e.val, 0.0) AS val, e.rn
 FROM ev e JOIN users s USING (u) LEFT JOIN channels c ON c.ch = e.ch AND e.typ <> 'conversion'

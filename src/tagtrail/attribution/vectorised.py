@@ -7,6 +7,7 @@ every user at once (a test checks both agree on random events); the engines only
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,9 @@ from tagtrail.attribution.paths import Collected, Floats, Ints, TouchCredit
 
 @dataclass(frozen=True, slots=True)
 class SortedEvents:
-    """Parallel arrays in R1 order; `cid` is the channel id of a touch (ignored on conversions),
+    """Parallel arrays in R1 order; `user` is a user key (both engines use the row number of
+    the user's first valid row, so users are numbered in order of first appearance, as the
+    reference numbers them); `cid` is the channel id of a touch (ignored on conversions),
     `rn` the row number in the file (to find each conversion's billboard winner)."""
 
     user: Ints
@@ -128,4 +131,33 @@ def build(
             "touches": int(touch.sum()),
             "conversions_without_touch": int(filled.sum()),
         },
+    )
+
+
+def from_columns(
+    rows: Mapping[str, np.ndarray],
+    board: Mapping[str, np.ndarray],
+    channels: tuple[str, ...],
+    rules: PathRules,
+    *,
+    direct_id: int,
+) -> Collected:
+    """`build` over the columns an engine fetched: `rows` (uid, ts, is_conv, cid, val, rn) in
+    R1 order and `board` (rn, cid) — the one hand-over shared by the DuckDB and Spark engines."""
+    i64 = np.int64
+    events = SortedEvents(
+        user=np.asarray(rows["uid"], dtype=i64),
+        ts=np.asarray(rows["ts"], dtype=i64),
+        is_conversion=np.asarray(rows["is_conv"], dtype=np.bool_),
+        cid=np.asarray(rows["cid"], dtype=i64),
+        value=np.asarray(rows["val"], dtype=np.float64),
+        rn=np.asarray(rows["rn"], dtype=i64),
+    )
+    return build(
+        events,
+        channels,
+        rules,
+        direct_id=direct_id,
+        billboard_rn=np.asarray(board["rn"], dtype=i64),
+        billboard_cid=np.asarray(board["cid"], dtype=i64),
     )

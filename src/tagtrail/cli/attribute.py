@@ -16,7 +16,6 @@ from tagtrail.attribution.journeys import PathRules
 from tagtrail.attribution.registry import parse_models
 from tagtrail.attribution.report import bootstrap, result_document, run_models
 from tagtrail.cli.output import emit_json, json_option, stderr_console, stdout_console
-from tagtrail.errors import InvalidInput
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
@@ -112,9 +111,12 @@ def parse_duration(text: str, option: str) -> int:
     type=click.Choice(["duckdb", "spark"]),
     default="duckdb",
     show_default=True,
-    help="Engine that builds the paths.",
+    help="Engine that reads, checks and sorts the events (spark needs tagtrail[spark], Java 17).",
 )
-@click.option("--spark-master", help="Spark master URL for --engine spark (e.g. local[2]).")
+@click.option(
+    "--spark-master",
+    help="Spark master URL for --engine spark (default local[2]; spark://HOST:7077 for a cluster).",
+)
 @json_option
 def attribute(
     events: Path,
@@ -142,12 +144,8 @@ def attribute(
     every model.
     """
     names = parse_models(model_spec)
-    if engine == "spark":
-        raise InvalidInput(
-            "the Spark engine is not available yet"
-            + (f" (--spark-master {spark_master})" if spark_master else ""),
-            hint="use --engine duckdb (the default): millions of users on one machine",
-        )
+    if spark_master is not None and engine != "spark":
+        raise click.UsageError("--spark-master needs --engine spark")
     types = tuple(t.strip().lower() for t in touch_types.split(",") if t.strip())
     if not types or "conversion" in types:
         raise click.BadParameter(
@@ -162,7 +160,13 @@ def attribute(
         half_life=max(1, parse_duration(half_life, "--half-life")),
     )
     started = time.perf_counter()
-    collected = duckdb_engine.load(events, rules=rules, by=by, strict=strict)
+    if engine == "spark":
+        from tagtrail.attribution import spark_engine
+
+        master = spark_master or spark_engine.DEFAULT_MASTER
+        collected = spark_engine.load(events, rules=rules, by=by, strict=strict, master=master)
+    else:
+        collected = duckdb_engine.load(events, rules=rules, by=by, strict=strict)
     credits = run_models(collected, names)
     ci = None
     if ci_level is not None:

@@ -1,0 +1,262 @@
+"""The Spark engine: the DuckDB engine's reading, checking and sorting on Apache Spark (PySpark).
+
+Spark reads the CSV (as text, so every row keeps its line number) or Parquet, checks rows with
+the DuckDB engine's rules (spark_sql.py mirrors duckdb_sql.py), sorts valid touches and
+conversions in R1 order and finds billboard winners; the sorted columns come back through Arrow
+and `vectorised.from_columns` applies R2–R7, exactly as for DuckDB. So every model runs
+unchanged ("one definition per model, two engines"); a test asserts both engines agree.
+
+`local[2]` runs Spark inside this machine (a JVM, about 6 s to start); `--spark-master URL`
+points at a cluster, whose executors must be able to read the same path.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tagtrail.attribution import spark_sql as sql
+from tagtrail.attribution.duckdb_engine import COLUMNS, DIMENSIONS, DIRECT_LABEL, MAX_REPORTED
+from tagtrail.attribution.journeys import PathRules
+from tagtrail.attribution.paths import Collected, Malformed
+from tagtrail.attribution.vectorised import from_columns
+from tagtrail.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+DEFAULT_MASTER = "local[2]"
+_LOCAL = 1 << 33  # monotonically_increasing_id: partition index << 33 | record in partition
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _label(by: str, direct: str) -> str:
+    if by == "channel":
+        return "trim(CAST(channel AS STRING))"
+    return (
+        f"CASE WHEN trim(CAST(channel AS STRING)) = 'direct' THEN {_quote(direct)} "
+        f"ELSE coalesce(nullif(trim(CAST({by} AS STRING)), ''), '(not set)') END"
+    )
+
+
+@contextmanager
+def spark_session(master: str = DEFAULT_MASTER) -> Iterator[SparkSession]:
+    """The active SparkSession if there is one (left running), else a new one on `master`,
+    stopped with its JVM on exit."""
+    with warnings.catch_warnings():  # pyspark 4 warns about pandas 3 on import
+        warnings.simplefilter("ignore", FutureWarning)
+        from pyspark.sql import SparkSession
+
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            yield active
+            return
+        spark = build_session(master)
+    try:
+        yield spark
+    finally:
+        stop_session(spark)
+
+
+def build_session(master: str = DEFAULT_MASTER, **conf: str) -> SparkSession:
+    """A SparkSession for attribution: UTC, no web UI, few shuffle partitions in local mode."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        from pyspark.sql import SparkSession
+
+        builder = (
+            SparkSession.builder.master(master)
+            .appName("tagtrail-attribute")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        )
+        if master.startswith("local"):
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            builder = builder.config("spark.sql.shuffle.partitions", "4").config(
+                "spark.driver.memory", "2g"
+            )
+        for key, value in conf.items():
+            builder = builder.config(key.replace("_", "."), value)
+        spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def stop_session(spark: SparkSession) -> None:
+    """Stop Spark and the JVM this Python process started for it (no process is left behind)."""
+    from pyspark import SparkContext
+
+    spark.stop()
+    gateway: Any = SparkContext._gateway
+    if gateway is None:
+        return
+    proc = getattr(gateway, "proc", None)
+    gateway.shutdown()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    if proc is not None:
+        proc.stdin.close()  # the JVM exits when its stdin closes
+        try:
+            proc.wait(timeout=20)
+        except Exception:  # pragma: no cover - a JVM that ignores its stdin
+            proc.kill()
+            proc.wait()
+
+
+def load(
+    path: Path | str,
+    *,
+    rules: PathRules | None = None,
+    by: str = "channel",
+    strict: bool = False,
+    master: str = DEFAULT_MASTER,
+) -> Collected:
+    """Read `path` on Spark and build its paths; the same contract as `duckdb_engine.load`."""
+    if by not in DIMENSIONS:
+        raise InvalidInput(f"unknown dimension {by!r}", hint=f"use one of {', '.join(DIMENSIONS)}")
+    text = str(path)
+    if "://" not in text and not Path(text).is_file():
+        raise InvalidInput(f"{text}: no such file", hint="pass a CSV or Parquet events file")
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as exc:
+        raise InvalidInput(
+            "the Spark engine needs PySpark",
+            hint="pip install 'tagtrail[spark]' (and Java 17), or use --engine duckdb",
+        ) from exc
+    with spark_session(master) as spark:
+        return _load(spark, text, rules or PathRules(), by, strict)
+
+
+def _numbered(spark: SparkSession, frame: DataFrame) -> DataFrame:
+    """`frame` with `rn`: its 1-based row number in the file (partitions are file splits in
+    file order; each one's offset is the number of rows before it)."""
+    from pyspark.sql import functions as F
+
+    frame = frame.withColumn("_mid", F.monotonically_increasing_id())
+    part = F.shiftright(F.col("_mid"), 33)
+    counts = sorted(frame.groupBy(part.alias("p")).count().collect())
+    offsets, total = [], 0
+    for p, n in counts:
+        offsets.append((int(p), total))
+        total += int(n)
+    table = spark.createDataFrame(offsets or [(0, 0)], "p BIGINT, off BIGINT")
+    return (
+        frame.withColumn("p", part)
+        .join(F.broadcast(table), "p")
+        .withColumn("rn", F.col("off") + F.col("_mid").bitwiseAND(_LOCAL - 1) + 1)
+        .drop("_mid", "p", "off")
+    )
+
+
+def _read(spark: SparkSession, path: str, need: list[str]) -> tuple[DataFrame, DataFrame | None]:
+    """(rows with `rn` and the needed columns, CSV rows that do not parse or None)."""
+    from pyspark.sql import functions as F
+
+    def missing_check(names: list[str]) -> None:
+        missing = [c for c in need if c not in names]
+        if missing:
+            raise InvalidInput(
+                f"{path}: missing column(s) {', '.join(missing)}",
+                hint="the header is " + ",".join(need),
+            )
+
+    if path.lower().endswith((".parquet", ".pq")):
+        frame = spark.read.parquet(path)
+        missing_check(list(frame.columns))
+        return _numbered(spark, frame.select(*need)), None
+    lines = spark.read.text(path)
+    first = lines.first()
+    header = next(csv.reader([first[0] if first else ""]), [])
+    names = [h.strip() for h in header]
+    missing_check(names)
+    schema = ", ".join(f"c{i} STRING" for i in range(len(names))) + ", _corrupt STRING"
+    options = {"columnNameOfCorruptRecord": "_corrupt", "mode": "PERMISSIVE"}
+    rows = (
+        _numbered(spark, lines)
+        .where((F.col("rn") > 1) & (F.trim("value") != ""))
+        .select("rn", "value", F.from_csv("value", schema, options).alias("r"))
+    )
+    fields = F.size(F.split(F.regexp_replace("value", '"([^"]|"")*"', ""), ",", -1))
+    rejected = rows.where(F.col("r._corrupt").isNotNull()).select(
+        "rn",
+        F.when(fields < len(names), "malformed CSV row: too few columns")
+        .when(fields > len(names), "malformed CSV row: too many columns")
+        .otherwise("malformed CSV row: cannot parse")
+        .alias("problem"),
+    )
+    good = rows.where(F.col("r._corrupt").isNull()).select(
+        "rn", *(F.col(f"r.c{names.index(c)}").alias(c) for c in need)
+    )
+    return good, rejected
+
+
+def _load(spark: SparkSession, path: str, rules: PathRules, by: str, strict: bool) -> Collected:
+    from pyspark.sql import functions as F
+
+    need = [*COLUMNS, *(("content",) if by == "content" else ())]
+    source, rejected = _read(spark, path, need)
+    source.createOrReplaceTempView("src")
+    direct = DIRECT_LABEL[by] if by != "channel" else rules.direct
+    touch_types = ", ".join(_quote(t) for t in rules.touch_types) or "''"
+    problem = sql.PROBLEM.format(touch_types=touch_types)
+    ev = spark.sql(sql.EVENTS.format(problem=problem, label=_label(by, direct))).cache()
+    ev.createOrReplaceTempView("ev")
+    try:
+        bad = ev.where(F.col("problem").isNotNull()).select("rn", "problem")
+        if rejected is not None:
+            bad = bad.unionByName(rejected)
+        n_rejected = rejected.count() if rejected is not None else 0
+        n_bad = bad.count()
+        first_bad = bad.orderBy("rn").limit(MAX_REPORTED).collect() if n_bad else []
+        malformed = [Malformed(int(r["rn"]), str(r["problem"])) for r in first_bad]
+        if strict and malformed:
+            raise InvalidInput(
+                f"{path}: line {malformed[0].line}: {malformed[0].reason}",
+                hint="fix the row, or run without --strict to skip and count malformed rows",
+            )
+        names = {str(r["ch"]) for r in spark.sql(sql.CHANNELS).collect()} | {direct}
+        channels = tuple(sorted(names))
+        spark.createDataFrame(
+            list(enumerate(channels)), "cid BIGINT, ch STRING"
+        ).createOrReplaceTempView("channels")
+        direct_id = channels.index(direct)
+        rows = spark.sql(sql.SORTED.format(touch_types=touch_types)).toArrow()
+        board = spark.sql(
+            sql.BILLBOARD.format(
+                direct=direct_id,
+                touch_types=touch_types,
+                exposure_window=int(rules.exposure_window),
+                click_window=int(rules.click_window),
+            )
+        ).toArrow()
+        counts = spark.sql(sql.COUNTS).first()
+        assert counts is not None
+    finally:
+        ev.unpersist()
+    collected = from_columns(
+        {name: rows.column(name).to_numpy(zero_copy_only=False) for name in rows.column_names},
+        {name: board.column(name).to_numpy(zero_copy_only=False) for name in board.column_names},
+        channels,
+        rules,
+        direct_id=direct_id,
+    )
+    stats = {
+        "rows_read": int(counts["n"]) + n_rejected,
+        "rows_skipped": n_bad,
+        **collected.stats,
+        "exposures": int(counts["exposures"]),
+    }
+    return replace(collected, stats=stats, malformed=tuple(malformed))

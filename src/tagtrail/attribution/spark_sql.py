@@ -1,0 +1,63 @@
+"""The Spark engine's SQL (Spark SQL dialect), step for step the DuckDB engine's (duckdb_sql.py).
+
+Views: src (the rows with `rn`, their line or row number) → ev (parsed, with the same problem
+rules) → channels are fetched and numbered in Python (name order) → `sorted_rows` (R1 order,
+users keyed by the row number of their first valid row) and `billboard` (one join).
+"""
+
+from __future__ import annotations
+
+# A timestamp must start like ISO 8601 (Spark's cast would also take "2024" or "2024-01").
+EVENTS = """
+SELECT rn, u, ts, typ, ch, val, {problem} AS problem FROM (
+  SELECT rn, user_id, channel, value, CAST(user_id AS STRING) AS u,
+    CASE WHEN trim(CAST(`timestamp` AS STRING)) RLIKE '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}'
+      THEN unix_seconds(try_cast(trim(CAST(`timestamp` AS STRING)) AS TIMESTAMP)) END AS ts,
+    lower(trim(CAST(type AS STRING))) AS typ,
+    try_cast(nullif(trim(CAST(value AS STRING)), '') AS DOUBLE) AS val,
+    {label} AS ch
+  FROM src)
+"""
+
+PROBLEM = """CASE
+  WHEN user_id IS NULL OR trim(CAST(user_id AS STRING)) = '' THEN 'empty user_id'
+  WHEN ts IS NULL THEN 'timestamp is not ISO 8601'
+  WHEN typ IS NULL OR typ NOT IN ('conversion', 'exposure', {touch_types}) THEN 'unknown type'
+  WHEN typ <> 'conversion' AND (channel IS NULL OR trim(CAST(channel AS STRING)) = '')
+    THEN 'touch without channel'
+  WHEN typ = 'conversion' AND nullif(trim(CAST(value AS STRING)), '') IS NOT NULL
+    AND (val IS NULL OR isnan(val) OR abs(val) = double('infinity')) THEN 'value is not a number'
+END"""
+
+CHANNELS = """
+SELECT DISTINCT ch FROM ev WHERE problem IS NULL AND typ <> 'conversion'
+"""
+
+# R1: valid touches and conversions by (user, time, touch before conversion, file order).
+SORTED = """
+SELECT uid, ts, is_conv, cid, val, rn FROM (
+  SELECT min(e.rn) OVER (PARTITION BY e.u) AS uid, e.ts, e.typ = 'conversion' AS is_conv,
+    CAST(coalesce(CASE WHEN e.typ <> 'conversion' THEN c.cid END, -1) AS BIGINT) AS cid,
+    coalesce(e.val, 0.0) AS val, e.rn, e.typ
+  FROM ev e LEFT JOIN channels c ON c.ch = e.ch
+  WHERE e.problem IS NULL)
+WHERE typ = 'conversion' OR typ IN ({touch_types})
+ORDER BY uid, ts, is_conv, rn
+"""
+
+# billboard: the most recent exposure (24 h) or click (3 d) at or before each conversion.
+BILLBOARD = """
+SELECT c.rn, CAST(coalesce(max_by(t.cid, struct(t.ts, t.rn)), {direct}) AS BIGINT) AS cid
+FROM (SELECT u, ts, rn FROM ev WHERE problem IS NULL AND typ = 'conversion') c
+LEFT JOIN (
+  SELECT v.u, v.ts, v.rn, v.typ, h.cid FROM ev v JOIN channels h ON h.ch = v.ch
+  WHERE v.problem IS NULL AND (v.typ = 'exposure' OR v.typ IN ({touch_types}))) t
+  ON t.u = c.u AND t.ts <= c.ts AND c.ts - t.ts <= CASE
+    WHEN t.typ = 'exposure' THEN {exposure_window} ELSE {click_window} END
+GROUP BY c.rn
+"""
+
+COUNTS = """
+SELECT count(*) AS n, coalesce(sum(CASE WHEN problem IS NULL AND typ = 'exposure'
+  THEN 1 ELSE 0 END), 0) AS exposures FROM ev
+"""

@@ -81,3 +81,47 @@ def test_sent_at_corrects_a_wrong_device_clock(lite_collector: Collector) -> Non
     row = c.rows()[0]
     assert before - timedelta(seconds=6) <= row.timestamp <= after - timedelta(seconds=4)
     assert before <= row.received_at <= after
+
+
+def test_aliases_merge_users_and_conflicts_are_reported(collector: Collector) -> None:
+    c = collector
+    t0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    batch = [
+        {
+            "type": "page",
+            "anonymousId": "shared",
+            "messageId": "p1",
+            "timestamp": _iso(t0),
+            "context": {"page": GOOGLE},
+        },
+        {
+            "type": "identify",
+            "anonymousId": "shared",
+            "userId": "alice",
+            "messageId": "i1",
+            "timestamp": _iso(t0 + timedelta(minutes=1)),
+        },
+        {
+            "type": "identify",
+            "anonymousId": "shared",
+            "userId": "bob",
+            "messageId": "i2",
+            "timestamp": _iso(t0 + timedelta(minutes=5)),
+        },
+        {
+            "type": "alias",
+            "previousId": "alice",
+            "userId": "alice-2",
+            "messageId": "a1",
+            "timestamp": _iso(t0 + timedelta(minutes=9)),
+        },
+    ]
+    assert c.send("/v1/batch", {"batch": batch}).status_code == 200
+    alice = c.server.get("/api/profiles/alice").json()
+    assert alice["identity"] == "alice-2" and alice["user_ids"] == ["alice", "alice-2"]
+    assert alice["anonymous_ids"] == ["shared"] and alice["initial_channel"] == "Organic Search"
+    bob = c.server.get("/api/profiles/bob").json()
+    assert bob["anonymous_ids"] == [] and bob["touches"] == 0
+    assert bob["conflicts"] == [
+        {"kind": "anonymous", "id": "shared", "kept": "alice-2", "refused": "bob"}
+    ]

@@ -135,3 +135,24 @@ def test_markov_iteration_equals_a_dense_solve(order: int) -> None:
             continue
         expected = 1 - _dense_p_conv(table, order, c) / base
         assert credit.extra["removal_effects"][name] == pytest.approx(expected, abs=1e-11)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 5), min_size=0, max_size=7).map(tuple), max_size=30),
+    st.integers(0, 6),
+)
+def test_vectorised_share_rules_equal_the_per_path_rules(
+    seqs: list[tuple[int, ...]], direct: int
+) -> None:
+    paths = tuple(seqs)
+    for name in heuristics.RULES:
+        dense = []
+        for rows, cols, shares in (
+            heuristics.share_matrix_reference(name, paths, direct),
+            heuristics._share_matrix(name, paths, direct),
+        ):
+            m = np.zeros((len(paths), 7))
+            np.add.at(m, (rows, cols), shares)
+            dense.append(m)
+        assert np.allclose(dense[0], dense[1], rtol=0, atol=1e-15), name

@@ -1,6 +1,6 @@
 """The Spark engine equals the DuckDB engine (DESIGN §3: "a test asserts it").
 
-One SparkSession (local[2], no UI) serves every test of this module and is stopped with its JVM
+One SparkSession (local[2], no UI, 768 MB) serves every test of this module and is stopped with its JVM
 at the end; the CLI's `--engine spark` reuses it. Skipped when PySpark or Java is missing.
 """
 
@@ -34,10 +34,12 @@ T0 = 1_700_000_000
 CHANNELS = ["email", "paid_search", "sms", "direct", "display", "referral"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
+    """The one SparkSession of the test run (every Spark test is in this module, so the JVM
+    stops as soon as they are done rather than at the end of the whole suite)."""
     os.environ["PYSPARK_PYTHON"] = sys.executable
-    session = spark_engine.build_session("local[2]")
+    session = spark_engine.build_session("local[2]", spark_driver_memory="768m")
     from pyspark import SparkContext
 
     proc = SparkContext._gateway.proc  # type: ignore[union-attr]

@@ -127,6 +127,8 @@ def _load(
             problem=_problem(touch_types),
         )
     )
+    # Row numbers are fixed now; later statements sort explicitly, so let them run unordered.
+    con.execute("SET preserve_insertion_order = false")
     rejected = [] if parquet else _rejected(con)
     problems = con.execute(
         "SELECT rn, problem FROM ev WHERE problem IS NOT NULL ORDER BY rn"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 
@@ -74,10 +75,25 @@ RULES: dict[str, ShareRule] = {
 }
 
 
-@lru_cache(maxsize=64)
-def _share_matrix(
-    name: str, paths: tuple[Seq, ...], direct: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+POSITIONAL: dict[str, tuple[float, float, float, tuple[float, float]]] = {
+    "position_based": (0.4, 0.2, 0.4, (0.5, 0.5)),
+    "j_shaped": (0.2, 0.2, 0.6, (0.25, 0.75)),
+    "inverse_j": (0.6, 0.2, 0.2, (0.75, 0.25)),
+}
+Matrix = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def flatten(paths: tuple[Seq, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(channels of every path end to end, each path's start in it, each path's length)."""
+    lengths = np.fromiter(map(len, paths), dtype=np.int64, count=len(paths))
+    flat = np.fromiter(chain.from_iterable(paths), dtype=np.int64, count=int(lengths.sum()))
+    starts = np.zeros(len(paths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    return flat, starts, lengths
+
+
+def share_matrix_reference(name: str, paths: tuple[Seq, ...], direct: int) -> Matrix:
+    """(path row, channel, share) of every touch under the pure rule `RULES[name]`."""
     rule = RULES[name]
     rows, cols, shares = [], [], []
     for i, seq in enumerate(paths):
@@ -92,6 +108,41 @@ def _share_matrix(
         np.asarray(cols, dtype=np.int64),
         np.asarray(shares, dtype=np.float64),
     )
+
+
+@lru_cache(maxsize=64)
+def _share_matrix(name: str, paths: tuple[Seq, ...], direct: int) -> Matrix:
+    """`share_matrix_reference` computed with numpy over all paths at once (a test checks
+    both agree)."""
+    flat, starts, lengths = flatten(paths)
+    live = np.flatnonzero(lengths > 0)
+    row = np.repeat(np.arange(len(paths), dtype=np.int64), lengths)
+    n = lengths[row]
+    pos = np.arange(len(flat), dtype=np.int64) - starts[row]
+    if name in ("first_touch", "last_touch"):
+        at = starts[live] + (0 if name == "first_touch" else lengths[live] - 1)
+        return live, flat[at], np.ones(len(live))
+    if name == "last_non_direct":
+        index = np.where(flat != direct, np.arange(len(flat)), -1)
+        best = np.maximum.reduceat(index, starts[live]) if len(live) else index[:0]
+        at = np.where(best >= 0, best, starts[live] + lengths[live] - 1)
+        return live, flat[at], np.ones(len(live))
+    if name == "linear":
+        return row, flat, 1.0 / n
+    if name in POSITIONAL:
+        first, middle, last, two = POSITIONAL[name]
+        share = np.where(
+            pos == 0, first, np.where(pos == n - 1, last, middle / np.maximum(n - 2, 1))
+        )
+        share = np.where(n == 2, np.where(pos == 0, two[0], two[1]), share)
+        return row, flat, np.where(n == 1, 1.0, share)
+    # participation, shapley_simplified: the distinct channels of each path, in channel order.
+    width = int(flat.max()) + 1 if len(flat) else 1
+    keys = np.unique(row * width + flat)
+    rows, cols = keys // width, keys % width
+    if name == "participation":
+        return rows, cols, np.ones(len(rows))
+    return rows, cols, 1.0 / np.bincount(rows, minlength=len(paths))[rows]
 
 
 def apply_rule(name: str, table: PathTable) -> Credit:

@@ -25,6 +25,7 @@ from functools import lru_cache
 import numpy as np
 
 from tagtrail.attribution.credit import Credit, zeros
+from tagtrail.attribution.heuristics import flatten
 from tagtrail.attribution.paths import Floats, Ints, PathTable
 from tagtrail.errors import InvalidInput
 
@@ -66,30 +67,48 @@ class _Chain:
 
 @lru_cache(maxsize=16)
 def _chain(paths: tuple[Seq, ...], order: int, n_channels: int) -> _Chain:
-    index: dict[Seq, int] = {}
-    pairs: dict[tuple[int, int], int] = {}
-    pair_path, pair_index, first, last, v_path, v_state = [], [], [], [], [], []
-    for p, seq in enumerate(paths):
-        if not seq:
-            first.append(-1)
-            last.append(-1)
-            continue
-        ids = [index.setdefault(s, len(index)) for s in states_of(seq, order)]
-        first.append(ids[0])
-        last.append(ids[-1])
-        for a, b in zip(ids, ids[1:], strict=False):
-            pair_path.append(p)
-            pair_index.append(pairs.setdefault((a, b), len(pairs)))
-        v_path.extend([p] * len(ids))
-        v_state.extend(ids)
-    contains = np.zeros((len(index), n_channels), dtype=np.bool_)
-    for state, i in index.items():
-        contains[i, list(state)] = True
-    pair_from = _ints([a for a, _ in pairs])
-    pair_to = _ints([b for _, b in pairs])
+    """The chain's structure with numpy: each window is coded as Σ (channel+1)·B^j (B = number
+    of channels + 1, so a shorter window never equals a longer one), consecutive equal codes of
+    a path collapse, and states are the distinct codes. `states_of` is the per-path definition;
+    a test solves the chain it defines densely and compares."""
+    flat, starts, lengths = flatten(paths)
+    n_paths = len(paths)
+    base = n_channels + 1
+    n_windows = np.where(lengths > order, lengths - order + 1, np.minimum(lengths, 1))
+    w_path = np.repeat(np.arange(n_paths, dtype=np.int64), n_windows)
+    w_first = np.zeros(n_paths, dtype=np.int64)
+    np.cumsum(n_windows[:-1], out=w_first[1:])
+    w_pos = np.arange(len(w_path), dtype=np.int64) - w_first[w_path]
+    w_start = starts[w_path] + w_pos
+    w_len = np.minimum(lengths[w_path], order)
+    code = np.zeros(len(w_path), dtype=np.int64)
+    for j in range(order):
+        inside = j < w_len
+        digit = (
+            np.where(inside, flat[np.where(inside, w_start + j, 0)] + 1, 0) if len(flat) else code
+        )
+        code += digit * base**j
+    kept = np.ones(len(code), dtype=np.bool_)
+    kept[1:] = (w_path[1:] != w_path[:-1]) | (code[1:] != code[:-1])
+    code, w_path = code[kept], w_path[kept]
+    codes, state = np.unique(code, return_inverse=True)
+    state = state.astype(np.int64)
+    n_states = len(codes)
+    contains = np.zeros((n_states, n_channels), dtype=np.bool_)
+    for j in range(order):
+        digit = codes // base**j % base
+        hit = np.flatnonzero(digit > 0)
+        contains[hit, digit[hit] - 1] = True
+    first = np.full(n_paths, -1, dtype=np.int64)
+    last = np.full(n_paths, -1, dtype=np.int64)
+    last[w_path] = state  # the last assignment per path wins
+    first[w_path[::-1]] = state[::-1]
+    step = np.flatnonzero(w_path[1:] == w_path[:-1])
+    pair_key = state[step] * max(n_states, 1) + state[step + 1]
+    pairs, pair_index = np.unique(pair_key, return_inverse=True)
     return _Chain(
-        len(index), contains, _ints(pair_path), _ints(pair_index), pair_from, pair_to,
-        _ints(first), _ints(last), _ints(v_path), _ints(v_state),
+        n_states, contains, w_path[step], pair_index.astype(np.int64),
+        pairs // max(n_states, 1), pairs % max(n_states, 1), first, last, w_path, state,
     )  # fmt: skip
 
 

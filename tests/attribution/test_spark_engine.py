@@ -1,7 +1,7 @@
 """The Spark engine equals the DuckDB engine (DESIGN §3: "a test asserts it").
 
-One SparkSession (local[2], no UI, 768 MB) serves every test of this module and is stopped with its JVM
-at the end; the CLI's `--engine spark` reuses it. Skipped when PySpark or Java is missing.
+One SparkSession (local[2], no UI, 768 MB) serves every test of this module and is stopped with
+its JVM at the end; the CLI's `--engine spark` reuses it. Skipped when PySpark or Java is missing.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # Debian packages the tests need (installed by `make test` when missing).
-TEST_SYSTEM_PACKAGES := nginx
+TEST_SYSTEM_PACKAGES := nginx chromium chromium-driver
 
 .PHONY: run test lint bench tour clean
 

@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tagtrail import __version__
 from tagtrail.server import errors, snippet
 from tagtrail.server.api import campaigns, collect, links, profiles, sends, tools, workspace
+from tagtrail.server.dashboard import routes as dashboard_routes
 from tagtrail.server.redirect import Redirector, is_link_path
 from tagtrail.server.state import ServerState
 from tagtrail.service.links import RESERVED_CODES
@@ -43,6 +44,7 @@ def create_app(settings: Settings) -> ASGIApp:
     api.include_router(collect.router)
     api.include_router(profiles.router)
     api.include_router(snippet.router)
+    api.include_router(dashboard_routes.router)
 
     @api.get("/health", tags=["server"])
     def health() -> dict[str, object]:

@@ -1,0 +1,135 @@
+"""Conversions, channels and attribution from the collected journeys (`load_collected`).
+
+The model comparison runs the attribution engine (`tagtrail.attribution`) on the journeys'
+DESIGN §7 rows, written to a temporary CSV for DuckDB, exactly as `tagtrail export --journeys`
+then `tagtrail attribute` would. Campaign and link columns credit each conversion to its last
+non-direct arrival within the 30-day lookback (the `last_non_direct` model's rule)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from tagtrail.attribution import duckdb_engine
+from tagtrail.attribution.journeys import PathRules
+from tagtrail.attribution.report import bootstrap, result_document, run_models
+from tagtrail.collect import journey_csv
+from tagtrail.server.dashboard.data import Window
+from tagtrail.service.journeys import Collected
+
+#: The models the comparison chart shows (docs/models.md defines each).
+CHART_MODELS = (
+    "first_touch",
+    "last_touch",
+    "last_non_direct",
+    "linear",
+    "position_based",
+    "time_decay",
+    "markov_o1",
+    "shapley_simplified",
+)
+LOOKBACK = timedelta(days=30)
+
+
+@dataclass(slots=True)
+class Insights:
+    by_day: dict[str, list[float]] = field(default_factory=dict)  # day → [conversions, revenue]
+    conversions: int = 0
+    revenue: float = 0.0
+    campaigns: dict[str, list[float]] = field(default_factory=dict)
+    links: dict[str, list[float]] = field(default_factory=dict)
+    channels: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def insights(
+    collected: Collected, window: Window, targets: Mapping[str, str] | None = None
+) -> Insights:
+    """Conversions per day, last-non-direct credit per campaign and link (`targets`: link code →
+    its tracked destination, matched against a click's landing URL), arrivals per channel."""
+    out = Insights()
+    campaigns: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    per_link: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    channels: dict[str, dict[str, float]] = defaultdict(
+        lambda: {"arrivals": 0.0, "people": 0.0, "conversions": 0.0, "revenue": 0.0}
+    )
+    for touches in collected.arrivals.values():
+        seen: set[str] = set()
+        for touch in touches:
+            if window.contains(touch.timestamp):
+                row = channels[touch.channel]
+                row["arrivals"] += 1
+                if touch.channel not in seen:
+                    seen.add(touch.channel)
+                    row["people"] += 1
+    for who, converted in collected.conversions.items():
+        touches = sorted(collected.arrivals.get(who, []), key=lambda t: t.timestamp)
+        for conv in converted:
+            if not window.contains(conv.timestamp):
+                continue
+            value = float(conv.value)
+            day = conv.timestamp.strftime("%Y-%m-%d")
+            slot = out.by_day.setdefault(day, [0.0, 0.0])
+            slot[0] += 1
+            slot[1] += value
+            out.conversions += 1
+            out.revenue += value
+            last = None
+            for touch in touches:
+                if touch.timestamp > conv.timestamp:
+                    break
+                if conv.timestamp - touch.timestamp <= LOOKBACK and not touch.is_direct:
+                    last = touch
+            channel = channels[last.channel if last else "direct"]
+            channel["conversions"] += 1
+            channel["revenue"] += value
+            if last is None:
+                continue
+            if last.campaign and last.campaign != "(not set)":
+                campaigns[last.campaign][0] += 1
+                campaigns[last.campaign][1] += value
+            for code, target in (targets or {}).items():
+                if last.url and last.url.startswith(target):
+                    per_link[code][0] += 1
+                    per_link[code][1] += value
+                    break
+    out.by_day = dict(sorted(out.by_day.items()))
+    out.campaigns = dict(campaigns)
+    out.links = dict(per_link)
+    out.channels = dict(sorted(channels.items(), key=lambda kv: -kv[1]["arrivals"]))
+    return out
+
+
+def model_comparison(
+    collected: Collected, window: Window, *, ci_level: float = 0.9, samples: int = 60
+) -> dict[str, Any] | None:
+    """The engine's document for CHART_MODELS with bootstrap intervals, or None without a
+    conversion. Rows after the window's end are left out, and conversions before its start."""
+    rows = [
+        r
+        for r in collected.journey_rows()
+        if (window.end is None or r.timestamp[:10] <= window.end.isoformat())
+        and (
+            r.type != "conversion"
+            or window.start is None
+            or r.timestamp[:10] >= window.start.isoformat()
+        )
+    ]
+    if not any(r.type == "conversion" for r in rows):
+        return None
+    with tempfile.TemporaryDirectory(prefix="tagtrail-dashboard-") as folder:
+        path = Path(folder) / "journeys.csv"
+        path.write_text(journey_csv(rows), encoding="utf-8")
+        loaded = duckdb_engine.load(path, rules=PathRules())
+    credits = run_models(loaded, CHART_MODELS)
+    ci = None
+    if loaded.n_users >= 2:
+        ci = bootstrap(loaded, CHART_MODELS, level=ci_level, samples=samples, seed=0)
+    meta: dict[str, Any] = {"by": "channel"}
+    if ci is not None:
+        meta["ci"] = {"level": ci_level, "samples": samples, "seed": 0}
+    return result_document(loaded, credits, meta, ci)

@@ -1,0 +1,325 @@
+"""The dashboard's routes: `/` (overview), `/login`, `/logout` and `/ui/...` (a short link is one
+path segment, so every page but the reserved three lives under `/ui/`)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+import anyio.to_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from tagtrail.check import Guard, acheck_url
+from tagtrail.errors import InvalidInput, InvalidLink, NotFound, TagtrailError
+from tagtrail.links import DEFAULT_POLICY, FIELDS, BuildResult, build_link
+from tagtrail.server.dashboard import views
+from tagtrail.server.dashboard.data import campaign_names, parse_window
+from tagtrail.server.dashboard.render import render
+from tagtrail.server.dashboard.session import COOKIE, LOGIN_COOKIE, Session, Sessions, same_token
+from tagtrail.server.deps import utcnow
+from tagtrail.server.state import ServerState
+from tagtrail.service.keys import authenticate
+from tagtrail.service.links import LinkSpec, create_link
+
+logger = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+STATIC = Path(__file__).parent / "static"
+_MAX_FORM = 64 * 1024
+_FORM_FIELDS = ("url", "code", *FIELDS[:5])
+
+
+def _state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.tagtrail
+    return state
+
+
+def _sessions(request: Request) -> Sessions:
+    found: Sessions | None = getattr(request.app.state, "dashboard_sessions", None)
+    if found is None:
+        found = Sessions(_state(request).secret)
+        request.app.state.dashboard_sessions = found
+    return found
+
+
+async def _session(request: Request) -> Session | None:
+    engine = _state(request).engine
+    cookie = request.cookies.get(COOKIE)
+    return await anyio.to_thread.run_sync(_sessions(request).read, engine, cookie)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > _MAX_FORM:
+        raise InvalidInput("the form is too large", hint="send at most 64 KiB")
+    parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {k: v[0] for k, v in parsed.items()}
+
+
+def _to_login(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+def _html(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(render(name, **context), status_code=status)
+
+
+async def _page(
+    request: Request, name: str, build: Callable[[Session], dict[str, Any]], active: str
+) -> Response:
+    """Sign-in check, then `build` in a thread; a domain error becomes an inline message and
+    anything else a plain error page (logged; never a traceback in the page)."""
+    session = await _session(request)
+    if session is None:
+        return _to_login(request)
+    base: dict[str, Any] = {"csrf": session.csrf, "active": active}
+    base["query"] = dict(request.query_params)
+    try:
+        context = await anyio.to_thread.run_sync(build, session)
+    except NotFound as exc:
+        return _html("error.html", 404, **base, error=exc)
+    except TagtrailError as exc:
+        return _html(name, 400, **base, error=exc)
+    except Exception:
+        logger.exception("dashboard page %s failed", request.url.path)
+        return _html("error.html", 500, **base, error="Something went wrong on the server.")
+    return _html(name, **base, **context)
+
+
+def _window(request: Request) -> Any:
+    q = request.query_params
+    return parse_window(q.get("from"), q.get("to"), q.get("campaign"))
+
+
+@router.get("/")
+async def overview(request: Request) -> Response:
+    state = _state(request)
+
+    def build(s: Session) -> dict[str, Any]:
+        window = _window(request)
+        names = campaign_names(state.engine, s.workspace_id)
+        context = views.overview(state.engine, s.workspace_id, state.settings, window)
+        return {**context, "campaign_names": names, "window": window}
+
+    return await _page(request, "overview.html", build, "overview")
+
+
+@router.get("/login")
+async def login_form(request: Request) -> Response:
+    nonce = secrets.token_urlsafe(24)
+    response = _html("login.html", login_token=nonce, next=request.query_params.get("next", "/"))
+    response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict")
+    return response
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    state = _state(request)
+    form = await _form(request)
+    target = form.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    nonce = secrets.token_urlsafe(24)
+
+    def refused(message: str, status: int) -> Response:
+        page = _html("login.html", status, login_token=nonce, next=target, error=message)
+        page.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict")
+        return page
+
+    if not same_token(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
+        return refused("The form expired. Please sign in again.", 403)
+    key = form.get("key", "").strip()
+    if not key:
+        return refused("Enter an admin API key.", 400)
+    try:
+        who = await anyio.to_thread.run_sync(
+            lambda: authenticate(state.engine, key, kinds=("admin",))
+        )
+    except TagtrailError as exc:
+        return refused(f"Sign-in refused: {exc.args[0] if exc.args else exc}.", 401)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        COOKIE,
+        _sessions(request).issue(who.key_id, who.workspace_id),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=12 * 3600,
+    )
+    response.delete_cookie(LOGIN_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    session = await _session(request)
+    form = await _form(request)
+    if session is not None and not session.valid_csrf(form.get("csrf")):
+        return _html("error.html", 403, error="The form expired. Reload the page and try again.")
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/ui/campaigns")
+async def campaigns(request: Request) -> Response:
+    state = _state(request)
+
+    def build(s: Session) -> dict[str, Any]:
+        window = _window(request)
+        context = views.campaigns(state.engine, s.workspace_id, state.settings, window)
+        names = campaign_names(state.engine, s.workspace_id)
+        return {**context, "window": window, "campaign_names": names, "links_href": True}
+
+    return await _page(request, "campaigns.html", build, "campaigns")
+
+
+@router.get("/ui/links/{code}")
+async def link(request: Request, code: str) -> Response:
+    state = _state(request)
+
+    def build(s: Session) -> dict[str, Any]:
+        return views.link_page(state.engine, s.workspace_id, state.origin, code)
+
+    return await _page(request, "link.html", build, "campaigns")
+
+
+@router.get("/ui/channels")
+async def channels(request: Request) -> Response:
+    state = _state(request)
+
+    def build(s: Session) -> dict[str, Any]:
+        window = _window(request)
+        context = views.channels(state.engine, s.workspace_id, state.settings, window)
+        return {**context, "window": window}
+
+    return await _page(request, "channels.html", build, "channels")
+
+
+@router.get("/ui/attribution")
+async def attribution(request: Request) -> Response:
+    state = _state(request)
+
+    def build(s: Session) -> dict[str, Any]:
+        window = _window(request)
+        context = views.attribution(state.engine, s.workspace_id, state.settings, window)
+        return {**context, "window": window}
+
+    return await _page(request, "attribution.html", build, "attribution")
+
+
+@router.get("/ui/profile")
+async def profile(request: Request) -> Response:
+    state = _state(request)
+    user = request.query_params.get("user", "").strip()
+
+    def build(s: Session) -> dict[str, Any]:
+        if not user:
+            return {"user": ""}
+        try:
+            found = views.profile(state.engine, s.workspace_id, state.settings, user)
+        except NotFound as exc:
+            return {"user": user, "error": exc}
+        return {"user": user, **found}
+
+    return await _page(request, "profile.html", build, "profile")
+
+
+@router.get("/ui/new")
+async def new_form(request: Request) -> Response:
+    return await _page(request, "new.html", lambda _s: {"form": {}}, "new")
+
+
+@router.post("/ui/new")
+async def new_link(request: Request) -> Response:
+    state = _state(request)
+    session = await _session(request)
+    if session is None:
+        return _to_login(request)
+    form = await _form(request)
+    base = {"csrf": session.csrf, "active": "new", "form": form}
+    if not session.valid_csrf(form.get("csrf")):
+        return _html("new.html", 403, **base, error="The form expired. Reload and try again.")
+    values = {k: form.get(k, "").strip() for k in _FORM_FIELDS}
+    utm = {k: v for k, v in values.items() if k in FIELDS and v and k != "campaign"}
+    spec = LinkSpec(
+        url=values["url"] or None,
+        code=values["code"] or None,
+        campaign=values["campaign"] or None,
+        utm=utm,
+    )
+    try:
+        made = await anyio.to_thread.run_sync(
+            lambda: create_link(
+                state.engine, session.workspace_id, spec, origin=state.origin, now=utcnow()
+            )
+        )
+    except InvalidLink as exc:
+        built = exc.issues
+        issues = [i.to_json() for i in built.issues] if isinstance(built, BuildResult) else []
+        return _html("new.html", 422, **base, error=exc, issues=issues)
+    except TagtrailError as exc:
+        return _html("new.html", 400, **base, error=exc)
+    state.cache.invalidate()
+    return RedirectResponse(f"/ui/links/{quote(made.code)}", status_code=303)
+
+
+async def _json_guard(request: Request) -> tuple[Session | None, dict[str, Any], Response | None]:
+    session = await _session(request)
+    if session is None:
+        return None, {}, JSONResponse({"ok": False, "error": "sign in first"}, status_code=401)
+    if not session.valid_csrf(request.headers.get("x-csrf-token")):
+        return None, {}, JSONResponse({"ok": False, "error": "bad CSRF token"}, status_code=403)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return None, {}, JSONResponse({"ok": False, "error": "send a JSON object"}, 400)
+    return session, body, None
+
+
+@router.post("/ui/build.json")
+async def build_json(request: Request) -> Response:
+    """The live builder feedback of the new-link form: `build_link`'s JSON."""
+    _session_, body, refused = await _json_guard(request)
+    if refused is not None:
+        return refused
+    values = {k: str(body[k]).strip() for k in FIELDS[:5] if str(body.get(k) or "").strip()}
+    url = str(body.get("url") or "")
+    if not url.strip():
+        return JSONResponse({"status": "error", "tracked_url": None, "channel": None,
+                             "issues": [{"level": "error", "field": "url",
+                                         "message": "enter a destination URL"}]})  # fmt: skip
+    return JSONResponse(build_link(url, policy=DEFAULT_POLICY, **values).to_json())
+
+
+@router.post("/ui/check.json")
+async def check_json(request: Request) -> Response:
+    """The live redirect check: the same guarded checker as /api/check (5 s, 5 hops)."""
+    state = _state(request)
+    _session_, body, refused = await _json_guard(request)
+    if refused is not None:
+        return refused
+    url = str(body.get("url") or "").strip()
+    if not url:
+        return JSONResponse({"ok": False, "error": "enter a URL to check"}, status_code=400)
+    guard = Guard(ports=None, private=True) if state.settings.unsafe_allow_private else Guard()
+    try:
+        report = await acheck_url(url, max_hops=5, timeout=5.0, guard=guard)
+    except TagtrailError as exc:
+        return JSONResponse({"ok": False, "error": str(exc)}, status_code=400)
+    return JSONResponse(report.to_json())
+
+
+@router.get("/ui/static/{name}")
+async def static(name: str) -> Response:
+    path = STATIC / name
+    if name not in {p.name for p in STATIC.iterdir()}:
+        return _html("error.html", 404, error="No such file.")
+    return FileResponse(path, headers={"Cache-Control": "max-age=3600"})

@@ -36,6 +36,7 @@ COMMANDS = {
     "presets": "tagtrail.cli.build:presets",
     "serve": "tagtrail.cli.serve:serve",
     "profile": "tagtrail.cli.profile:profile",
+    "report": "tagtrail.cli.report:report",
     "goals": "tagtrail.cli.goals:goals",
     "import": "tagtrail.cli.transfer:import_",
     "export": "tagtrail.cli.transfer:export",

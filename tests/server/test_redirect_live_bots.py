@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from tagtrail.service.sends import SendSpec, record_sends
 from tagtrail.store.database import open_store
-from tagtrail.store.schema import clicks, links, workspaces
+from tagtrail.store.schema import clicks, links, touchpoints, workspaces
 from tests.clicks.test_bots import BROWSER_AGENTS, SCANNER_AGENTS
 from tests.live import (
     LiveServer,
@@ -144,4 +144,8 @@ def test_every_click_of_a_burst_is_a_bot(tmp_path: Path) -> None:
             for url in urls:
                 assert client.get(url).is_redirect
         found = verdicts(server)
+        click_touches = query(
+            server.store_url, select(touchpoints.c.id).where(touchpoints.c.kind == "click")
+        )
     assert [found[f"b{n}"][0][0] for n in (1, 2, 3)] == [True, True, True]
+    assert list(click_touches) == []  # a bot's click is no touchpoint, even found out later

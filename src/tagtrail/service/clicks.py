@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, case, or_, select, update
+from sqlalchemy import Engine, and_, case, delete, or_, select, update
 
-from tagtrail.store.schema import clicks, links
+from tagtrail.store.schema import clicks, links, touchpoints
 
 
 def flag_burst(
@@ -19,7 +19,8 @@ def flag_burst(
 ) -> int:
     """Mark as bots the human clicks of one visitor (a recipient, or an anonymous visitor hash)
     on links of one message since `since`: the earlier clicks of a burst that has just been
-    recognised at its last click (research rule B4). Returns how many rows changed."""
+    recognised at its last click (research rule B4). Their touchpoints go too, since a bot's
+    click is no touchpoint. Returns how many clicks changed."""
     of_message = select(links.c.id).where(
         links.c.campaign_id.is_(None) if campaign_id is None else links.c.campaign_id == campaign_id
     )
@@ -30,14 +31,27 @@ def flag_burst(
     )
     reasons = case((clicks.c.bot_reasons == "", "burst"), else_=clicks.c.bot_reasons + " burst")
     with engine.begin() as conn:
-        done = conn.execute(
-            update(clicks)
-            .where(
+        found = conn.execute(
+            select(clicks.c.id, clicks.c.clicked_at, clicks.c.visitor).where(
                 clicks.c.is_bot.is_(False),
                 clicks.c.clicked_at >= since,
                 clicks.c.link_id.in_(of_message),
                 or_(who),
             )
+        ).all()
+        if not found:
+            return 0
+        conn.execute(
+            update(clicks)
+            .where(clicks.c.id.in_([row.id for row in found]))
             .values(is_bot=True, bot_reasons=reasons)
         )
-    return int(done.rowcount or 0)
+        for row in found:
+            conn.execute(
+                delete(touchpoints).where(
+                    touchpoints.c.kind == "click",
+                    touchpoints.c.visitor == row.visitor,
+                    touchpoints.c.timestamp == row.clicked_at,
+                )
+            )
+    return len(found)

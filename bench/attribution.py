@@ -4,10 +4,11 @@
 
 Generates 1,000,000 users (~2.6M rows) with bench/attribution_data.py, then prints in one run:
 - tagtrail `attribute --model all --json` end to end in a child process (read → paths → all 16
-  models): wall time and peak RSS (getrusage of the child);
+  models): wall time and peak RSS (wait4 of the child), on DuckDB and then on Spark local[2]
+  (JVM start included), and the largest difference between the two engines;
 - ChannelAttribution `heuristic_models` and `markov_model` (orders 1–3) on the same paths
   (aggregated from tagtrail's own path building), and how far they are from tagtrail's exact
-  answer; marketing-attribution-models (Nova MAM) likewise, when it installs.
+  answer; marketing-attribution-models (Nova MAM 2.x, grouped_journey format) likewise.
 ChannelAttribution (GPL) and MAM are installed into the venv here when missing, never imported
 by tagtrail. Targets: tagtrail ≤ 5 s (DESIGN: ≤ 10 s) and ≤ 2 GB.
 """
@@ -17,9 +18,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import resource
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -44,22 +46,33 @@ def _ensure(module: str, *packages: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def run_tagtrail(events: Path) -> dict[str, Any]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    done = subprocess.run(
-        [str(BIN / "tagtrail"), "attribute", "--events", str(events), "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    doc: dict[str, Any] = json.loads(done.stdout)
+def _child(argv: list[str]) -> tuple[str, float, int]:
+    """Run argv; (stdout, wall seconds, peak RSS in KB of it and the processes it waited for,
+    e.g. Spark's JVM)."""
+    with tempfile.TemporaryFile("w+") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}")
+    return text, wall, usage.ru_maxrss
+
+
+def run_tagtrail(events: Path, engine: str = "duckdb") -> dict[str, Any]:
+    argv = [str(BIN / "tagtrail"), "attribute", "--events", str(events), "--json"]
+    if engine == "spark":
+        argv += ["--engine", "spark", "--spark-master", "local[2]"]
+    text, wall, peak = _child(argv)
+    doc: dict[str, Any] = json.loads(text)
+    target = " — target ≤ 5 s, ≤ 2048 MB" if engine == "duckdb" else " (JVM start included)"
     print(
-        f"tagtrail attribute --model all (16 models, end to end, own process): {wall:.2f} s wall "
-        f"({doc['meta']['seconds']:.2f} s inside), peak RSS {max(peak, before) / 1024:.0f} MB "
-        f"— target ≤ 5 s, ≤ 2048 MB"
+        f"tagtrail attribute --model all --engine {engine} (16 models, end to end, own process): "
+        f"{wall:.2f} s wall ({doc['meta']['seconds']:.2f} s inside), peak RSS "
+        f"{peak / 1024:.0f} MB{target}"
     )
     meta = doc["meta"]
     print(
@@ -67,6 +80,20 @@ def run_tagtrail(events: Path) -> dict[str, Any]:
         f"({meta['n_converting_paths']:,} converting), {meta['n_distinct_paths']:,} distinct"
     )
     return doc
+
+
+def compare_engines(duck: dict[str, Any], spark: dict[str, Any]) -> None:
+    worst = max(
+        abs(v - spark["models"][name][kind][channel])
+        for name, body in duck["models"].items()
+        for kind in ("conversions", "value")
+        for channel, v in body[kind].items()
+    )
+    total = max(duck["meta"]["total_value"], 1.0)
+    print(
+        f"  Spark vs DuckDB: max |Δ| over every model and channel {worst:.2e} "
+        f"({worst / total:.1e} of the total value)"
+    )
 
 
 def aggregated(events: Path) -> list[tuple[str, int, float, int]]:
@@ -116,29 +143,49 @@ def run_channelattribution(rows: list[tuple[str, int, float, int]], doc: dict[st
         )
 
 
-def run_mam(rows: list[tuple[str, int, float, int]]) -> None:
+def run_mam(rows: list[tuple[str, int, float, int]], doc: dict[str, Any]) -> None:
+    """Nova MAM 2.x on the same aggregated paths, in its `grouped_journey` format (a path, a
+    converted flag, its occurrences and their total value); it reports value per channel."""
     if not _ensure("mam", "marketing-attribution-models"):
         return
     try:
         import pandas as pd
         from mam import MAM
 
-        journeys = []
+        grouped = []
         for path, conv, value, nulls in rows:
-            journeys += [(path.replace(">", " > "), True, value / max(conv, 1))] * conv
-            journeys += [(path.replace(">", " > "), False, 0.0)] * nulls
-        df = pd.DataFrame(journeys, columns=["channels", "conv", "value"])
+            journey = path.replace(">", " > ")
+            if conv:
+                grouped.append((journey, True, conv, value))
+            if nulls:
+                grouped.append((journey, False, nulls, 0.0))
+        df = pd.DataFrame(grouped, columns=["channels", "conv", "occurrences", "value"])
         start = time.perf_counter()
-        model = MAM(df, format_type="journey", channels_colname="channels",
-                    journey_with_conv_colname="conv", conversion_value_colname="value",
-                    path_separator=" > ")  # fmt: skip
-        model.run_last_click()
-        model.run_linear()
-        model.run_markov(transition_to_same_state=False)
+        model = MAM(df, format_type="grouped_journey", channels_colname="channels",
+                    journey_with_conv_colname="conv", occurrences_colname="occurrences",
+                    conversion_value_colname="value", path_separator=" > ")  # fmt: skip
+        results = {
+            "last_touch": model.run_last_click(),
+            "linear": model.run_linear(),
+            "markov_o1": model.run_markov(transition_to_same_state=False),
+        }
+        took = time.perf_counter() - start
         print(
-            f"Nova MAM (journey format, {len(df):,} journeys): last click + linear + markov "
-            f"{time.perf_counter() - start:.2f} s"
+            f"Nova MAM (grouped_journey, {len(df):,} rows): last click + linear + markov "
+            f"{took:.2f} s"
         )
+        for ours, result in results.items():
+            frame = result.to_pandas()
+            mine = doc["models"][ours]["value"]
+            diff = max(abs(float(r["attribution"]) - mine[r["channels"]])
+                       for _, r in frame.iterrows())  # fmt: skip
+            note = " (MAM splits Markov credit per journey, tagtrail globally)" * (
+                ours == "markov_o1"
+            )
+            print(
+                f"  {ours}: max |Δ value| vs tagtrail {diff:.2e} "
+                f"of {doc['meta']['total_value']:,.0f}{note}"
+            )
     except Exception as exc:  # an anchor that fails is reported, not fatal
         print(f"Nova MAM failed: {type(exc).__name__}: {exc}")
 
@@ -153,9 +200,13 @@ def main() -> None:
         rows = generate(events, args.users)
         print(f"generated {rows:,} rows in {time.perf_counter() - start:.1f} s → {events}")
     doc = run_tagtrail(events)
+    if importlib.util.find_spec("pyspark") is not None:
+        compare_engines(doc, run_tagtrail(events, "spark"))
+    else:
+        print("Spark: pyspark is not installed (pip install -e '.[spark]')")
     rows = aggregated(events)
     run_channelattribution(rows, doc)
-    run_mam(rows)
+    run_mam(rows, doc)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
@@ -124,17 +125,22 @@ def message_id(event: Event) -> str:
     return "tt-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
 def _text(value: object) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def _query(url: str | None) -> dict[str, str]:
+@lru_cache(maxsize=16384)
+def _query(url: str | None) -> Mapping[str, str]:
+    """The URL's query parameters (memoised: a site's pages repeat, and this is per event)."""
     if not url:
-        return {}
+        return _EMPTY
     try:
-        return dict(parse_qsl(urlsplit(url).query, keep_blank_values=False))
+        return MappingProxyType(dict(parse_qsl(urlsplit(url).query, keep_blank_values=False)))
     except ValueError:
-        return {}
+        return _EMPTY
 
 
 def _campaign(event: Event, params: Mapping[str, str]) -> Campaign | None:
@@ -147,12 +153,13 @@ def _campaign(event: Event, params: Mapping[str, str]) -> Campaign | None:
     return None
 
 
+@lru_cache(maxsize=16384)
 def _traffic(
     url: str | None,
     referrer: str | None,
     campaign: Campaign | None,
     *,
-    site_hosts: Iterable[str],
+    site_hosts: tuple[str, ...],
     ruleset: str,
 ) -> TrafficSource:
     if url is not None:
@@ -196,7 +203,8 @@ def normalize(
     campaign = _campaign(event, params)
     traffic = None
     if isinstance(event, PageEvent | ScreenEvent) or (isinstance(event, TrackEvent) and url):
-        traffic = _traffic(url, referrer, campaign, site_hosts=site_hosts, ruleset=ruleset)
+        hosts = tuple(site_hosts)
+        traffic = _traffic(url, referrer, campaign, site_hosts=hosts, ruleset=ruleset)
     traits = event.traits if isinstance(event, IdentifyEvent | GroupEvent) else {}
     return NormalizedEvent(
         message_id=message_id(event),

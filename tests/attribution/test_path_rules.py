@@ -90,11 +90,15 @@ def _as_dicts(credits: dict[str, object]) -> dict[str, dict[str, dict[str, float
 
 
 @pytest.mark.parametrize("seed", range(8))
-@pytest.mark.parametrize("collapse", [False, True])
+@pytest.mark.parametrize("variant", ["default", "collapse", "exposures"])
 def test_duckdb_engine_equals_the_pure_reference(
-    tmp_path: FilePath, seed: int, collapse: bool
+    tmp_path: FilePath, seed: int, variant: str
 ) -> None:
-    rules = PathRules(lookback=20 * DAY, collapse_repeats=collapse)
+    rules = PathRules(lookback=20 * DAY, collapse_repeats=variant == "collapse")
+    if variant == "exposures":  # exposures are path touches too; billboard windows shortened
+        rules = PathRules(
+            touch_types=("touch", "exposure"), exposure_window=3_600, click_window=2 * DAY
+        )
     events = _random_events(seed)
     csv = write_events(tmp_path / "e.csv", events)
     reference_events = numbered(events)

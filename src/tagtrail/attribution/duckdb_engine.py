@@ -1,10 +1,10 @@
-"""The DuckDB engine: read events (CSV or Parquet), check rows, build paths (R1–R7) in SQL.
+"""The DuckDB engine: read events (CSV or Parquet), check rows and sort them in SQL (R1).
 
-DuckDB does only what scales with the rows: parsing, validation, ordering, windowing and folding
-identical paths. What it returns is a `Collected` (paths.py), the same value the pure reference
-(`journeys.build_paths` + `paths.collect`) produces, so the models never know which engine ran.
-The time-decay shares and billboard winners are computed here with the formulas of
-`paths.decay_weights` and `billboard.py`; tests check both against the pure definitions.
+DuckDB does only what scales with the rows: parsing, validation and ordering. The sorted
+columns go to `vectorised.from_columns` (R2–R7 and billboard winners with numpy), which
+returns a `Collected` (paths.py), the same value the pure reference (`journeys.build_paths` +
+`paths.collect`) produces, so the models never know which engine ran; a test checks both
+agree under every model. spark_engine.py does the same on Spark.
 """
 
 from __future__ import annotations
@@ -183,21 +183,12 @@ def _paths(
     direct_id = int(found[0])
     channels = tuple(r[0] for r in con.execute("SELECT ch FROM channels ORDER BY cid").fetchall())
     rows = con.execute(sql.SORTED.format(touch_types=touch_types)).fetchnumpy()
-    board = con.execute(
-        sql.BILLBOARD.format(
-            direct=direct_id,
-            touch_types=touch_types,
-            exposure_window=int(rules.exposure_window),
-            click_window=int(rules.click_window),
-        )
-    ).fetchnumpy()
     counts = con.execute(sql.COUNTS).fetchone()
     assert counts is not None
-    collected = from_columns(rows, board, channels, rules, direct_id=direct_id)
+    collected = from_columns(rows, channels, rules, direct_id=direct_id)
     stats = {
         "rows_read": int(counts[0]) + n_rejected,
         "rows_skipped": len(malformed),
         **collected.stats,
-        "exposures": int(counts[1]),
     }
     return replace(collected, stats=stats, malformed=tuple(malformed[:MAX_REPORTED]))

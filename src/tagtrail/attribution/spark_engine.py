@@ -1,8 +1,8 @@
 """The Spark engine: the DuckDB engine's reading, checking and sorting on Apache Spark (PySpark).
 
 Spark reads the CSV (as text, so every row keeps its line number) or Parquet, checks rows with
-the DuckDB engine's rules (spark_sql.py mirrors duckdb_sql.py), sorts valid touches and
-conversions in R1 order and finds billboard winners; the sorted columns come back through Arrow
+the DuckDB engine's rules (spark_sql.py mirrors duckdb_sql.py), sorts valid touches,
+conversions and exposures in R1 order; the sorted columns come back through Arrow
 and `vectorised.from_columns` applies R2–R7, exactly as for DuckDB. So every model runs
 unchanged ("one definition per model, two engines"); a test asserts both engines agree.
 
@@ -234,21 +234,12 @@ def _load(spark: SparkSession, path: str, rules: PathRules, by: str, strict: boo
         ).createOrReplaceTempView("channels")
         direct_id = channels.index(direct)
         rows = spark.sql(sql.SORTED.format(touch_types=touch_types)).toArrow()
-        board = spark.sql(
-            sql.BILLBOARD.format(
-                direct=direct_id,
-                touch_types=touch_types,
-                exposure_window=int(rules.exposure_window),
-                click_window=int(rules.click_window),
-            )
-        ).toArrow()
         counts = spark.sql(sql.COUNTS).first()
         assert counts is not None
     finally:
         ev.unpersist()
     collected = from_columns(
         {name: rows.column(name).to_numpy(zero_copy_only=False) for name in rows.column_names},
-        {name: board.column(name).to_numpy(zero_copy_only=False) for name in board.column_names},
         channels,
         rules,
         direct_id=direct_id,
@@ -257,6 +248,5 @@ def _load(spark: SparkSession, path: str, rules: PathRules, by: str, strict: boo
         "rows_read": int(counts["n"]) + n_rejected,
         "rows_skipped": n_bad,
         **collected.stats,
-        "exposures": int(counts["exposures"]),
     }
     return replace(collected, stats=stats, malformed=tuple(malformed))

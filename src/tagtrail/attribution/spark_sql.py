@@ -2,7 +2,7 @@
 
 Views: src (the rows with `rn`, their line or row number) → ev (parsed, with the same problem
 rules) → channels are fetched and numbered in Python (name order) → `sorted_rows` (R1 order,
-users keyed by the row number of their first valid row) and `billboard` (one join).
+users keyed by the row number of their first valid row).
 """
 
 from __future__ import annotations
@@ -33,31 +33,18 @@ CHANNELS = """
 SELECT DISTINCT ch FROM ev WHERE problem IS NULL AND typ <> 'conversion'
 """
 
-# R1: valid touches and conversions by (user, time, touch before conversion, file order).
+# R1: valid touches, conversions and exposures by (user, time, touch before conversion, file
+# order); exposures stay in for billboard even when they are not touches of a path.
 SORTED = """
-SELECT uid, ts, is_conv, cid, val, rn FROM (
-  SELECT min(e.rn) OVER (PARTITION BY e.u) AS uid, e.ts, e.typ = 'conversion' AS is_conv,
-    CAST(coalesce(CASE WHEN e.typ <> 'conversion' THEN c.cid END, -1) AS BIGINT) AS cid,
-    coalesce(e.val, 0.0) AS val, e.rn, e.typ
-  FROM ev e LEFT JOIN channels c ON c.ch = e.ch
-  WHERE e.problem IS NULL)
-WHERE typ = 'conversion' OR typ IN ({touch_types})
+SELECT min(e.rn) OVER (PARTITION BY e.u) AS uid, e.ts, e.typ = 'conversion' AS is_conv,
+  e.typ IN ({touch_types}) AS is_touch, e.typ = 'exposure' AS is_exp,
+  CAST(coalesce(CASE WHEN e.typ <> 'conversion' THEN c.cid END, -1) AS BIGINT) AS cid,
+  coalesce(e.val, 0.0) AS val, e.rn
+FROM ev e LEFT JOIN channels c ON c.ch = e.ch
+WHERE e.problem IS NULL AND (e.typ IN ('conversion', 'exposure') OR e.typ IN ({touch_types}))
 ORDER BY uid, ts, is_conv, rn
 """
 
-# billboard: the most recent exposure (24 h) or click (3 d) at or before each conversion.
-BILLBOARD = """
-SELECT c.rn, CAST(coalesce(max_by(t.cid, struct(t.ts, t.rn)), {direct}) AS BIGINT) AS cid
-FROM (SELECT u, ts, rn FROM ev WHERE problem IS NULL AND typ = 'conversion') c
-LEFT JOIN (
-  SELECT v.u, v.ts, v.rn, v.typ, h.cid FROM ev v JOIN channels h ON h.ch = v.ch
-  WHERE v.problem IS NULL AND (v.typ = 'exposure' OR v.typ IN ({touch_types}))) t
-  ON t.u = c.u AND t.ts <= c.ts AND c.ts - t.ts <= CASE
-    WHEN t.typ = 'exposure' THEN {exposure_window} ELSE {click_window} END
-GROUP BY c.rn
-"""
-
 COUNTS = """
-SELECT count(*) AS n, coalesce(sum(CASE WHEN problem IS NULL AND typ = 'exposure'
-  THEN 1 ELSE 0 END), 0) AS exposures FROM ev
+SELECT count(*) AS n FROM ev
 """

@@ -1,8 +1,9 @@
-"""Path rules R1–R7 vectorised over sorted event arrays (numpy), for the engines.
+"""Path rules R1–R7 and billboard winners vectorised over sorted event arrays (numpy).
 
-Input: every valid touch and conversion, sorted by (user, time, touch before conversion, file
-order) — R1 — as parallel arrays. Output: a `Collected`. This is `journeys.user_paths` applied to
-every user at once (a test checks both agree on random events); the engines only sort and fetch.
+Input: every valid touch, conversion and exposure, sorted by (user, time, touch before
+conversion, file order) — R1 — as parallel arrays. Output: a `Collected`. This is
+`journeys.user_paths` and `billboard.billboard_winners` applied to every user at once (a test
+checks they agree on random events); the engines only read, check, sort and fetch.
 """
 
 from __future__ import annotations
@@ -11,24 +12,47 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from tagtrail.attribution.journeys import PathRules
 from tagtrail.attribution.paths import Collected, Floats, Ints, TouchCredit
+
+Bools = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
 class SortedEvents:
     """Parallel arrays in R1 order; `user` is a user key (both engines use the row number of
     the user's first valid row, so users are numbered in order of first appearance, as the
-    reference numbers them); `cid` is the channel id of a touch (ignored on conversions),
-    `rn` the row number in the file (to find each conversion's billboard winner)."""
+    reference numbers them); `cid` is the channel id of a touch or exposure (ignored on
+    conversions); `is_touch` marks the rows that are touches of a path (a type in
+    `touch_types`), `is_exposure` the exposures (billboard's 24 h window; a path touch too when
+    `touch_types` lists them)."""
 
     user: Ints
     ts: Ints
-    is_conversion: np.ndarray
+    is_conversion: Bools
+    is_touch: Bools
+    is_exposure: Bools
     cid: Ints
     value: Floats
-    rn: Ints
+
+
+def _billboard(events: SortedEvents, rules: PathRules, direct_id: int) -> Ints:
+    """Each conversion's billboard channel, in row order: of the user's latest exposure (if
+    within `exposure_window`) and latest click (a touch that is not an exposure, if within
+    `click_window`) at or before it, the later one in R1 order; `direct_id` when neither."""
+    user, ts, cid = events.user, events.ts, events.cid
+    rows = np.arange(len(user), dtype=np.int64)
+    conv = np.flatnonzero(events.is_conversion)
+    best = np.full(len(conv), -1, dtype=np.int64)
+    clicks = events.is_touch & ~events.is_exposure
+    for mask, window in ((events.is_exposure, rules.exposure_window), (clicks, rules.click_window)):
+        latest = np.maximum.accumulate(np.where(mask, rows, -1))[conv] if len(rows) else best
+        at = np.maximum(latest, 0)
+        ok = (latest >= 0) & (user[at] == user[conv]) & (ts[conv] - ts[at] <= window)
+        best = np.maximum(best, np.where(ok, latest, -1))
+    return np.where(best >= 0, cid[np.maximum(best, 0)], direct_id).astype(np.int64)
 
 
 def _distinct(first: Ints, lengths: Ints, cids: Ints, n_channels: int) -> tuple[Ints, Ints]:
@@ -59,16 +83,13 @@ def _distinct(first: Ints, lengths: Ints, cids: Ints, n_channels: int) -> tuple[
 
 
 def build(
-    events: SortedEvents,
-    channels: tuple[str, ...],
-    rules: PathRules,
-    *,
-    direct_id: int,
-    billboard_rn: Ints,
-    billboard_cid: Ints,
+    events: SortedEvents, channels: tuple[str, ...], rules: PathRules, *, direct_id: int
 ) -> Collected:
-    """R2–R7 over sorted events; `billboard_*`: each conversion's row number and winner."""
-    user, ts, conv = events.user, events.ts, events.is_conversion
+    """R2–R7 and billboard winners over sorted events."""
+    winners = _billboard(events, rules, direct_id)
+    in_path = events.is_conversion | events.is_touch
+    user, ts, conv = events.user[in_path], events.ts[in_path], events.is_conversion[in_path]
+    cid = events.cid[in_path]
     n = len(user)
     new_seg = np.ones(n, dtype=np.bool_)
     if n:
@@ -77,12 +98,12 @@ def build(
     last = np.flatnonzero(np.r_[new_seg[1:], True]) if n else np.zeros(0, dtype=np.int64)
     end_ts = ts[last]  # R1 order: a segment's last row is its conversion or its last touch (R5)
     converted = conv[last]
-    value = np.where(converted, events.value[last], 0.0)
+    value = np.where(converted, events.value[in_path][last], 0.0)
     touch = ~conv
     keep = touch & (end_ts[seg] - ts <= rules.lookback)  # R3 (and R5 for the tail)
     if rules.collapse_repeats:  # keep the last touch of each run (commutes with the window)
         same_next = np.zeros(n, dtype=np.bool_)
-        same_next[:-1] = (seg[1:] == seg[:-1]) & touch[1:] & (events.cid[1:] == events.cid[:-1])
+        same_next[:-1] = (seg[1:] == seg[:-1]) & touch[1:] & (cid[1:] == cid[:-1])
         keep &= ~same_next
     k_idx = np.flatnonzero(keep)
     k_seg = seg[k_idx]
@@ -92,7 +113,7 @@ def build(
     # Append one synthetic direct touch per filled conversion, then order touches by instance.
     f_idx = np.flatnonzero(filled)
     t_seg = np.r_[k_seg, f_idx]
-    t_cid = np.r_[events.cid[k_idx], np.full(len(f_idx), direct_id, dtype=np.int64)]
+    t_cid = np.r_[cid[k_idx], np.full(len(f_idx), direct_id, dtype=np.int64)]
     t_age = np.r_[end_ts[k_seg] - ts[k_idx], np.zeros(len(f_idx), dtype=np.int64)]
     order = np.argsort(t_seg, kind="stable")
     t_seg, t_cid, t_age = t_seg[order], t_cid[order], t_age[order]
@@ -105,17 +126,13 @@ def build(
     total = np.bincount(t_seg, weights=w, minlength=n_inst)
     in_conv = converted[t_seg]
     decay = TouchCredit(t_seg[in_conv], t_cid[in_conv], (w / total[t_seg])[in_conv])
-    # billboard: conversions are the last rows of converting segments; match them by row number.
+    # billboard: the converting instances are the conversions, in row order.
     conv_inst = np.flatnonzero(converted)
-    winner = np.full(n_inst, direct_id, dtype=np.int64)
-    if len(billboard_rn):
-        order_rn = np.argsort(billboard_rn)
-        pos = np.searchsorted(billboard_rn[order_rn], events.rn[last[conv_inst]])
-        pos = np.clip(pos, 0, len(order_rn) - 1)
-        hit = billboard_rn[order_rn][pos] == events.rn[last[conv_inst]]
-        winner[conv_inst[hit]] = billboard_cid[order_rn][pos[hit]]
-    board = TouchCredit(conv_inst, winner[conv_inst], np.ones(len(conv_inst)))
-    users, user_index = np.unique(user[last], return_inverse=True)
+    board = TouchCredit(conv_inst, winners, np.ones(len(conv_inst)))
+    # users: keys ascend in R1 order, so a new key starts a new user.
+    starts_user = np.ones(n_inst, dtype=np.bool_)
+    starts_user[1:] = user[last][1:] != user[last][:-1]
+    user_index = np.cumsum(starts_user) - 1
     return Collected(
         channels=channels,
         paths=paths,
@@ -125,39 +142,28 @@ def build(
         value=value.astype(np.float64),
         decay=decay,
         billboard=board,
-        n_users=len(users),
+        n_users=int(starts_user.sum()),
         direct=channels[direct_id],
         stats={
             "touches": int(touch.sum()),
+            "exposures": int(events.is_exposure.sum()),
             "conversions_without_touch": int(filled.sum()),
         },
     )
 
 
 def from_columns(
-    rows: Mapping[str, np.ndarray],
-    board: Mapping[str, np.ndarray],
-    channels: tuple[str, ...],
-    rules: PathRules,
-    *,
-    direct_id: int,
+    rows: Mapping[str, np.ndarray], channels: tuple[str, ...], rules: PathRules, *, direct_id: int
 ) -> Collected:
-    """`build` over the columns an engine fetched: `rows` (uid, ts, is_conv, cid, val, rn) in
-    R1 order and `board` (rn, cid) — the one hand-over shared by the DuckDB and Spark engines."""
-    i64 = np.int64
+    """`build` over the columns an engine fetched in R1 order (uid, ts, is_conv, is_touch,
+    is_exp, cid, val) — the one hand-over shared by the DuckDB and Spark engines."""
     events = SortedEvents(
-        user=np.asarray(rows["uid"], dtype=i64),
-        ts=np.asarray(rows["ts"], dtype=i64),
+        user=np.asarray(rows["uid"], dtype=np.int64),
+        ts=np.asarray(rows["ts"], dtype=np.int64),
         is_conversion=np.asarray(rows["is_conv"], dtype=np.bool_),
-        cid=np.asarray(rows["cid"], dtype=i64),
+        is_touch=np.asarray(rows["is_touch"], dtype=np.bool_),
+        is_exposure=np.asarray(rows["is_exp"], dtype=np.bool_),
+        cid=np.asarray(rows["cid"], dtype=np.int64),
         value=np.asarray(rows["val"], dtype=np.float64),
-        rn=np.asarray(rows["rn"], dtype=i64),
     )
-    return build(
-        events,
-        channels,
-        rules,
-        direct_id=direct_id,
-        billboard_rn=np.asarray(board["rn"], dtype=i64),
-        billboard_cid=np.asarray(board["cid"], dtype=i64),
-    )
+    return build(events, channels, rules, direct_id=direct_id)

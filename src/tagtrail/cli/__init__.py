@@ -39,6 +39,7 @@ COMMANDS = {
     "report": "tagtrail.cli.report:report",
     "goals": "tagtrail.cli.goals:goals",
     "import": "tagtrail.cli.transfer:import_",
+    "mcp": "tagtrail.cli.mcp:mcp",
     "export": "tagtrail.cli.transfer:export",
 }
 

@@ -40,6 +40,51 @@ def _check_form(
             raise click.UsageError(f"{missing} is missing: {_FORMS}")
 
 
+def channel_document(
+    url: str | None,
+    referrer: str | None,
+    site_hosts: tuple[str, ...],
+    source: str | None,
+    medium: str | None,
+    campaign: str | None,
+    *,
+    ruleset: str,
+    infer_click_ids: bool,
+) -> tuple[dict[str, Any], str]:
+    """The `--json` document of `tagtrail channel` and the reason of its rule (also the MCP
+    `classify_visit` tool's answer). Raises `click.UsageError` for a wrong combination."""
+    _check_form(url, referrer, site_hosts, source, medium, campaign)
+    doc: dict[str, Any]
+    if url is not None:
+        found = traffic_source(
+            url,
+            referrer,
+            site_hosts=site_hosts,
+            ruleset=ruleset,
+            infer_click_ids=infer_click_ids,
+        )
+        doc = {
+            "source": found.source,
+            "medium": found.medium,
+            "campaign": found.campaign,
+            "content": found.content,
+            "term": found.term,
+            "click_id": found.click_id,
+        }
+    else:
+        doc = {
+            "source": source,
+            "medium": medium,
+            "campaign": campaign if campaign else "(not set)",
+            "content": None,
+            "term": None,
+            "click_id": None,
+        }
+    why = explain_channel(doc["source"], doc["medium"], doc["campaign"], ruleset=ruleset)
+    doc.update(channel=why.channel, rule=why.rule, ruleset=ruleset)
+    return doc, why.reason
+
+
 def _render(doc: dict[str, Any], reason: str) -> None:
     rows: list[tuple[str, str]] = [
         ("Channel", doc["channel"]),
@@ -101,36 +146,17 @@ def channel(
     tagtrail channel --url https://shop.example/ --referrer https://www.google.de/
     tagtrail channel --source newsletter --medium email --campaign black-friday-shop
     """
-    _check_form(url, referrer, site_hosts, source, medium, campaign)
-    doc: dict[str, Any]
-    if url is not None:
-        found = traffic_source(
-            url,
-            referrer,
-            site_hosts=site_hosts,
-            ruleset=ruleset,
-            infer_click_ids=infer_click_ids,
-        )
-        doc = {
-            "source": found.source,
-            "medium": found.medium,
-            "campaign": found.campaign,
-            "content": found.content,
-            "term": found.term,
-            "click_id": found.click_id,
-        }
-    else:
-        doc = {
-            "source": source,
-            "medium": medium,
-            "campaign": campaign if campaign else "(not set)",
-            "content": None,
-            "term": None,
-            "click_id": None,
-        }
-    why = explain_channel(doc["source"], doc["medium"], doc["campaign"], ruleset=ruleset)
-    doc.update(channel=why.channel, rule=why.rule, ruleset=ruleset)
+    doc, reason = channel_document(
+        url,
+        referrer,
+        site_hosts,
+        source,
+        medium,
+        campaign,
+        ruleset=ruleset,
+        infer_click_ids=infer_click_ids,
+    )
     if as_json:
         emit_json(doc)
     else:
-        _render(doc, why.reason)
+        _render(doc, reason)

@@ -1,0 +1,62 @@
+"""The stores the MCP tools act on: the CLI's backends, opened on first use and kept open.
+
+`Backends` holds a `Target` (the CLI's `--data-dir`/`--database-url` or `--api`/`--key`) and
+opens the CLI's link backend (`cli.backend`) and collection backend (`cli.profile`) the first
+time a tool needs them, so a server whose store is unreachable still starts, lists its tools and
+answers every call with the error the CLI would print. Tools run in worker threads; the engine
+and the HTTP client are thread-safe, and opening is guarded by a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+from urllib.parse import quote
+
+from tagtrail.cli.backend import LocalBackend, RemoteBackend, Target
+from tagtrail.cli.profile import CollectBackend
+from tagtrail.service.stats import campaign_stats
+
+
+class Backends:
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._lock = threading.Lock()
+        self._links: LocalBackend | RemoteBackend | None = None
+        self._collect: CollectBackend | None = None
+
+    @property
+    def remote(self) -> bool:
+        return self.target.api is not None and self.target.key is not None
+
+    def links(self) -> LocalBackend | RemoteBackend:
+        with self._lock:
+            if self._links is None:
+                if self.target.api is not None and self.target.key is not None:
+                    self._links = RemoteBackend(self.target.api, self.target.key)
+                else:
+                    self._links = LocalBackend(self.target.settings)
+            return self._links
+
+    def collect(self) -> CollectBackend:
+        with self._lock:
+            if self._collect is None:
+                self._collect = CollectBackend(self.target)
+            return self._collect
+
+    def campaign_stats(self, name: str) -> dict[str, Any]:
+        """What GET /api/campaigns/{name}/stats answers, from either backend."""
+        backend = self.links()
+        if isinstance(backend, RemoteBackend):
+            path = f"/api/campaigns/{quote(name, safe='')}/stats"
+            return backend.client._json("GET", path)  # the Client has no method for it yet
+        return campaign_stats(backend.engine, backend.workspace_id, name)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._links is not None:
+                self._links.close()
+                self._links = None
+            if self._collect is not None:
+                self._collect.close()
+                self._collect = None

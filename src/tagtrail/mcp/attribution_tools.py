@@ -101,10 +101,9 @@ def model_definitions() -> list[dict[str, str]]:
         if order != name:
             text = f"{markov.markov.__doc__} (order {order})"
         else:
-            module = next(
-                m for m in (heuristics, shapley, billboard) if callable(getattr(m, name, None))
-            )
-            text = getattr(module, name).__doc__ or ""
+            defined = (getattr(m, name, None) for m in (heuristics, shapley, billboard))
+            function = next((f for f in defined if callable(f)), None)
+            text = (function.__doc__ if function is not None else None) or ""
         found.append({"name": name, "definition": " ".join(text.split("\n\n")[0].split())})
     return found
 

@@ -156,3 +156,20 @@ def test_vectorised_share_rules_equal_the_per_path_rules(
             np.add.at(m, (rows, cols), shares)
             dense.append(m)
         assert np.allclose(dense[0], dense[1], rtol=0, atol=1e-15), name
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 6), min_size=0, max_size=30), max_size=40),
+    st.integers(7, 300),
+)
+def test_distinct_sequences_get_one_id_each(seqs: list[list[int]], n_channels: int) -> None:
+    from tagtrail.attribution.vectorised import _distinct
+
+    lengths = np.array([len(s) for s in seqs], dtype=np.int64)
+    first = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64) if seqs else lengths
+    cids = np.array([c for s in seqs for c in s], dtype=np.int64)
+    ids, reps = _distinct(first, lengths, cids, n_channels)  # short ones packed, long by position
+    assert len(set(ids.tolist())) == len({tuple(s) for s in seqs}) == len(reps)
+    for i, s in enumerate(seqs):
+        assert seqs[int(reps[ids[i]])] == s

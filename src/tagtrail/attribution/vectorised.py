@@ -58,8 +58,37 @@ def _billboard(events: SortedEvents, rules: PathRules, direct_id: int) -> Ints:
 def _distinct(first: Ints, lengths: Ints, cids: Ints, n_channels: int) -> tuple[Ints, Ints]:
     """Dense ids for equal sequences, and one representative instance per id.
 
-    Exact, no hashing: at position p, every instance still going on gets a fresh id from
-    (its id so far, its p-th channel), numbered above every id given before, so an instance
+    Exact: a sequence short enough is packed into one int64, a digit of `bits` bits per touch
+    (channel id + 1, so the length is part of the number); longer ones (rare) get ids from
+    `_distinct_by_position`, stored negative so the two kinds never meet.
+    """
+    n = len(first)
+    bits = max(int(n_channels).bit_length(), 1)
+    cap = 62 // bits
+    short = lengths <= cap
+    keys = np.zeros(n, dtype=np.int64)
+    nonempty = np.flatnonzero(lengths > 0)
+    if len(nonempty):
+        owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        pos = np.arange(len(cids), dtype=np.int64) - first[owner]
+        packed = short[owner]
+        digit = np.where(packed, cids + 1, 0) << (bits * np.where(packed, pos, 0))
+        keys[nonempty] = np.add.reduceat(digit, first[nonempty])
+    long = np.flatnonzero(~short)
+    if len(long):
+        ids, _ = _distinct_by_position(first[long], lengths[long], cids, n_channels)
+        keys[long] = -(ids + 1)
+    _, representative, compact = np.unique(keys, return_index=True, return_inverse=True)
+    return compact.astype(np.int64), representative.astype(np.int64)
+
+
+def _distinct_by_position(
+    first: Ints, lengths: Ints, cids: Ints, n_channels: int
+) -> tuple[Ints, Ints]:
+    """`_distinct` for sequences of any length, exact, no hashing.
+
+    At position p, every instance still going on gets a fresh id from (its id so far, its
+    p-th channel), numbered above every id given before, so an instance
     that ended keeps an id no longer one can reach. `first[i]`/`lengths[i]` locate instance i's
     channels in `cids`.
     """

@@ -17,70 +17,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
+from nginx import nginx  # bench/nginx.py (the script's folder is on sys.path)
 from tagtrail.check import check_many
 
-CONF = """
-worker_processes 1;
-error_log {tmp}/error.log warn;
-pid {tmp}/nginx.pid;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
-  fastcgi_temp_path {tmp}/fastcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
-  keepalive_requests 1000000;
-  server {{
-    listen 127.0.0.1:{port};
-    location /r/ {{ return 302 /landing/$is_args$args; }}
-    location /landing/ {{ default_type text/plain; return 200 "landing\\n"; }}
-  }}
-}}
+LOCATIONS = """
+    location /r/ { return 302 /landing/$is_args$args; }
+    location /landing/ { default_type text/plain; return 200 "landing\\n"; }
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def nginx() -> Iterator[int]:
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(binary).exists():
-        sys.exit("nginx is not installed: run `bash scripts/system-packages.sh nginx` first")
-    with tempfile.TemporaryDirectory(prefix="tagtrail-bench-") as tmp:
-        port = free_port()
-        conf = Path(tmp) / "nginx.conf"
-        conf.write_text(CONF.format(tmp=tmp, port=port))
-        proc = subprocess.Popen(
-            [binary, "-p", tmp, "-c", str(conf), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            yield port
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 def timed(label: str, links: int, run: Callable[[], int]) -> float:
@@ -124,7 +76,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     n, c = args.links, args.concurrency
-    with nginx() as port, tempfile.TemporaryDirectory() as tmp:
+    with nginx(LOCATIONS) as port, tempfile.TemporaryDirectory() as tmp:
         urls = [
             f"http://127.0.0.1:{port}/r/{i}?utm_source=intercom&utm_medium=email"
             f"&utm_campaign=spring&utm_content=link-{i}"

@@ -25,14 +25,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -42,9 +39,10 @@ sys.path.insert(0, str(ROOT))  # for tests.live (the live-server harness) and te
 
 import psycopg  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
-from tests.live import LiveServer, free_port, query, start_server  # noqa: E402
+from tests.live import LiveServer, query, start_server  # noqa: E402
 from tests.pg import ADMIN_URL, postgres_database  # noqa: E402
 
+from nginx import nginx  # noqa: E402  (bench/nginx.py)
 from tagtrail.store.schema import clicks  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -53,25 +51,12 @@ UTM = {"source": "newsletter", "medium": "email", "campaign": "spring"}
 TRACKED = DESTINATION + "&utm_source=newsletter&utm_medium=email&utm_campaign=spring"
 PACE_MS = 10
 
-NGINX_CONF = """
-worker_processes 1;
-error_log {tmp}/error.log warn;
-pid {tmp}/nginx.pid;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
-  fastcgi_temp_path {tmp}/fastcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
-  keepalive_requests 1000000;
-  server {{
-    listen 127.0.0.1:{port};
+LOCATIONS = """
     location / {{
       add_header Cache-Control "private, no-store" always;
       add_header Referrer-Policy "no-referrer-when-downgrade" always;
       return 302 "{location}";
     }}
-  }}
-}}
 """
 PACED_LUA = "function delay()\n  return {ms}\nend\n"
 
@@ -133,32 +118,6 @@ def _parse(name: str, out: str, connections: int) -> Run:
     )
 
 
-@contextmanager
-def nginx() -> Iterator[str]:
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    with tempfile.TemporaryDirectory(prefix="tagtrail-bench-") as tmp:
-        port = free_port()
-        conf = Path(tmp) / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, location=TRACKED))
-        proc = subprocess.Popen(
-            [binary, "-p", tmp, "-c", str(conf), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}/bench"
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-
 def stored(server: LiveServer) -> int:
     return int(query(server.store_url, select(func.count()).select_from(clicks))[0][0])
 
@@ -215,7 +174,8 @@ def main() -> None:
     )
     started = time.monotonic()
     print(f"wrk -t1 -c{args.connections} -d{args.seconds}s --latency, loopback", flush=True)
-    with nginx() as url:
+    with nginx(LOCATIONS.format(location=TRACKED)) as port:
+        url = f"http://127.0.0.1:{port}/bench"
         wrk("warm-up", url, seconds=1, connections=args.connections)
         anchor = wrk("nginx return 302", url, seconds=args.seconds, connections=args.connections)
     runs = [anchor]

@@ -181,6 +181,10 @@ def main() -> None:
     runs = [anchor]
     setups: list[tuple[str, dict[str, Any]]] = [
         ("tagtrail sqlite 1 worker", {"workers": 1}),
+        (
+            "tagtrail sqlite sync=NORMAL",
+            {"workers": 1, "env": {"TAGTRAIL_SQLITE_SYNCHRONOUS": "NORMAL"}},
+        ),
     ]
     if not args.no_postgres and postgres_up():
         setups.append(("tagtrail postgresql 1 worker", {"workers": 1, "postgres": True}))

@@ -83,6 +83,7 @@ POSITIONAL: dict[str, tuple[float, float, float, tuple[float, float]]] = {
 Matrix = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
+@lru_cache(maxsize=8)
 def flatten(paths: tuple[Seq, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(channels of every path end to end, each path's start in it, each path's length)."""
     lengths = np.fromiter(map(len, paths), dtype=np.int64, count=len(paths))

@@ -111,14 +111,25 @@ def _distinct_by_position(
     return compact.astype(np.int64), representative.astype(np.int64)
 
 
+def _within(lengths: Ints) -> Ints:
+    """0, 1, …, n−1 for each n of `lengths`, end to end."""
+    total = int(lengths.sum())
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.arange(total, dtype=np.int64) - starts
+
+
 def build(
     events: SortedEvents, channels: tuple[str, ...], rules: PathRules, *, direct_id: int
 ) -> Collected:
     """R2–R7 and billboard winners over sorted events."""
     winners = _billboard(events, rules, direct_id)
-    in_path = events.is_conversion | events.is_touch
-    user, ts, conv = events.user[in_path], events.ts[in_path], events.is_conversion[in_path]
-    cid = events.cid[in_path]
+    rows = np.flatnonzero(events.is_conversion | events.is_touch)
+    user, ts, conv, cid = (
+        events.user[rows],
+        events.ts[rows],
+        events.is_conversion[rows],
+        events.cid[rows],
+    )
     n = len(user)
     new_seg = np.ones(n, dtype=np.bool_)
     if n:
@@ -127,7 +138,7 @@ def build(
     last = np.flatnonzero(np.r_[new_seg[1:], True]) if n else np.zeros(0, dtype=np.int64)
     end_ts = ts[last]  # R1 order: a segment's last row is its conversion or its last touch (R5)
     converted = conv[last]
-    value = np.where(converted, events.value[in_path][last], 0.0)
+    value = np.where(converted, events.value[rows[last]], 0.0)
     touch = ~conv
     keep = touch & (end_ts[seg] - ts <= rules.lookback)  # R3 (and R5 for the tail)
     if rules.collapse_repeats:  # keep the last touch of each run (commutes with the window)
@@ -139,17 +150,24 @@ def build(
     n_inst = len(last)
     lengths = np.bincount(k_seg, minlength=n_inst).astype(np.int64)
     filled = converted & (lengths == 0)  # R4: a conversion with no touch gets [direct]
-    # Append one synthetic direct touch per filled conversion, then order touches by instance.
+    # One synthetic direct touch per filled conversion, merged into the touches (both ascend
+    # by instance, and a filled instance has no other touch) so touches stay by instance.
     f_idx = np.flatnonzero(filled)
-    t_seg = np.r_[k_seg, f_idx]
-    t_cid = np.r_[cid[k_idx], np.full(len(f_idx), direct_id, dtype=np.int64)]
-    t_age = np.r_[end_ts[k_seg] - ts[k_idx], np.zeros(len(f_idx), dtype=np.int64)]
-    order = np.argsort(t_seg, kind="stable")
-    t_seg, t_cid, t_age = t_seg[order], t_cid[order], t_age[order]
+    f_pos = np.searchsorted(k_seg, f_idx) + np.arange(len(f_idx), dtype=np.int64)
+    at_k = np.ones(len(k_idx) + len(f_idx), dtype=np.bool_)
+    at_k[f_pos] = False
+    t_seg = np.empty(len(at_k), dtype=np.int64)
+    t_cid, t_age = np.empty_like(t_seg), np.zeros_like(t_seg)
+    t_seg[at_k], t_seg[f_pos] = k_seg, f_idx
+    t_cid[at_k], t_cid[f_pos] = cid[k_idx], direct_id
+    t_age[at_k] = end_ts[k_seg] - ts[k_idx]
     lengths = np.bincount(t_seg, minlength=n_inst).astype(np.int64)
     first = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64) if n_inst else lengths
     ids, reps = _distinct(first, lengths, t_cid, len(channels))
-    paths = tuple(tuple(t_cid[first[r] : first[r] + lengths[r]].tolist()) for r in reps.tolist())
+    rep_len = lengths[reps]
+    rep_flat = t_cid[np.repeat(first[reps], rep_len) + _within(rep_len)].tolist()
+    bounds = np.cumsum(rep_len).tolist()
+    paths = tuple(tuple(rep_flat[a:b]) for a, b in zip([0, *bounds[:-1]], bounds, strict=True))
     # time_decay: 2^(-t/H) per touch of a converting path, normalised per conversion.
     w = np.power(2.0, -t_age / float(rules.half_life))
     total = np.bincount(t_seg, weights=w, minlength=n_inst)

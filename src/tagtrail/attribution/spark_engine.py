@@ -161,8 +161,9 @@ def _numbered(spark: SparkSession, frame: DataFrame) -> DataFrame:
     )
 
 
-def _read(spark: SparkSession, path: str, need: list[str]) -> tuple[DataFrame, DataFrame | None]:
-    """(rows with `rn` and the needed columns, CSV rows that do not parse or None)."""
+def _read(spark: SparkSession, path: str, need: list[str]) -> DataFrame:
+    """Every row with `rn`, `csv_problem` (why a CSV row does not parse) and the needed
+    columns (null in a row that does not parse)."""
     from pyspark.sql import functions as F
 
     def missing_check(names: list[str]) -> None:
@@ -176,7 +177,8 @@ def _read(spark: SparkSession, path: str, need: list[str]) -> tuple[DataFrame, D
     if path.lower().endswith((".parquet", ".pq")):
         frame = spark.read.parquet(path)
         missing_check(list(frame.columns))
-        return _numbered(spark, frame.select(*need)), None
+        frame = frame.select(*need, F.lit(None).cast("string").alias("csv_problem"))
+        return _numbered(spark, frame)
     lines = spark.read.text(path)
     first = lines.first()
     header = next(csv.reader([first[0] if first else ""]), [])
@@ -190,35 +192,31 @@ def _read(spark: SparkSession, path: str, need: list[str]) -> tuple[DataFrame, D
         .select("rn", "value", F.from_csv("value", schema, options).alias("r"))
     )
     fields = F.size(F.split(F.regexp_replace("value", '"([^"]|"")*"', ""), ",", -1))
-    rejected = rows.where(F.col("r._corrupt").isNotNull()).select(
-        "rn",
+    corrupt = F.col("r._corrupt").isNotNull()
+    reason = (
         F.when(fields < len(names), "malformed CSV row: too few columns")
         .when(fields > len(names), "malformed CSV row: too many columns")
         .otherwise("malformed CSV row: cannot parse")
-        .alias("problem"),
     )
-    good = rows.where(F.col("r._corrupt").isNull()).select(
-        "rn", *(F.col(f"r.c{names.index(c)}").alias(c) for c in need)
+    return rows.select(
+        "rn",
+        F.when(corrupt, reason).alias("csv_problem"),
+        *(F.when(~corrupt, F.col(f"r.c{names.index(c)}")).alias(c) for c in need),
     )
-    return good, rejected
 
 
 def _load(spark: SparkSession, path: str, rules: PathRules, by: str, strict: bool) -> Collected:
     from pyspark.sql import functions as F
 
     need = [*COLUMNS, *(("content",) if by == "content" else ())]
-    source, rejected = _read(spark, path, need)
-    source.createOrReplaceTempView("src")
+    _read(spark, path, need).createOrReplaceTempView("src")
     direct = DIRECT_LABEL[by] if by != "channel" else rules.direct
     touch_types = ", ".join(_quote(t) for t in rules.touch_types) or "''"
     problem = sql.PROBLEM.format(touch_types=touch_types)
     ev = spark.sql(sql.EVENTS.format(problem=problem, label=_label(by, direct))).cache()
     ev.createOrReplaceTempView("ev")
-    try:
+    try:  # one pass over the file fills the cache; every later step reads `ev`
         bad = ev.where(F.col("problem").isNotNull()).select("rn", "problem")
-        if rejected is not None:
-            bad = bad.unionByName(rejected)
-        n_rejected = rejected.count() if rejected is not None else 0
         n_bad = bad.count()
         first_bad = bad.orderBy("rn").limit(MAX_REPORTED).collect() if n_bad else []
         malformed = [Malformed(int(r["rn"]), str(r["problem"])) for r in first_bad]
@@ -245,7 +243,7 @@ def _load(spark: SparkSession, path: str, rules: PathRules, by: str, strict: boo
         direct_id=direct_id,
     )
     stats = {
-        "rows_read": int(counts["n"]) + n_rejected,
+        "rows_read": int(counts["n"]),
         "rows_skipped": n_bad,
         **collected.stats,
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 # A timestamp must start like ISO 8601 (Spark's cast would also take "2024" or "2024-01").
 EVENTS = """
 SELECT rn, u, ts, typ, ch, val, {problem} AS problem FROM (
-  SELECT rn, user_id, channel, value, CAST(user_id AS STRING) AS u,
+  SELECT rn, csv_problem, user_id, channel, value, CAST(user_id AS STRING) AS u,
     CASE WHEN trim(CAST(`timestamp` AS STRING)) RLIKE '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}'
       THEN unix_seconds(try_cast(trim(CAST(`timestamp` AS STRING)) AS TIMESTAMP)) END AS ts,
     lower(trim(CAST(type AS STRING))) AS typ,
@@ -20,6 +20,7 @@ SELECT rn, u, ts, typ, ch, val, {problem} AS problem FROM (
 """
 
 PROBLEM = """CASE
+  WHEN csv_problem IS NOT NULL THEN csv_problem
   WHEN user_id IS NULL OR trim(CAST(user_id AS STRING)) = '' THEN 'empty user_id'
   WHEN ts IS NULL THEN 'timestamp is not ISO 8601'
   WHEN typ IS NULL OR typ NOT IN ('conversion', 'exposure', {touch_types}) THEN 'unknown type'

@@ -126,6 +126,10 @@ def test_parquet_and_line_numbers_across_partitions(spark: Any, tmp_path: Path) 
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
     with pytest.raises(InvalidInput, match="line 5: timestamp is not ISO 8601"):
         spark_engine.load(csv, strict=True)
+    broken = tmp_path / "broken.parquet"
+    broken.write_text("not parquet", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="Spark .* cannot read the events"):
+        spark_engine.load(broken)
 
 
 def test_cli_engine_spark_json_equals_duckdb(

@@ -136,8 +136,29 @@ def load(
             "the Spark engine needs PySpark",
             hint="pip install 'tagtrail[spark]' (and Java 17), or use --engine duckdb",
         ) from exc
-    with spark_session(master) as spark:
-        return _load(spark, text, rules or PathRules(), by, strict)
+    from py4j.protocol import Py4JError  # type: ignore[import-untyped]
+    from pyspark.errors import PySparkException
+
+    failures = (PySparkException, Py4JError)
+    try:
+        with spark_session(master) as spark:
+            try:
+                return _load(spark, text, rules or PathRules(), by, strict)
+            except failures as exc:  # read the message while the JVM is still up
+                raise _unreadable(text, master, exc) from None
+    except failures as exc:  # Spark did not start (no Java, a master that does not answer)
+        raise _unreadable(text, master, exc) from None
+
+
+def _unreadable(path: str, master: str, exc: BaseException) -> InvalidInput:
+    java = getattr(exc, "java_exception", None)  # Py4JJavaError: the Java side's message
+    lines = (str(java.toString()) if java is not None else str(exc)).strip().splitlines()
+    return InvalidInput(
+        f"{path}: Spark ({master}) cannot read the events: "
+        + (lines[0] if lines else type(exc).__name__),
+        hint="check Java 17 (java -version), the master URL and that every executor can read "
+        "the path; or use --engine duckdb",
+    )
 
 
 def _numbered(spark: SparkSession, frame: DataFrame) -> DataFrame:

@@ -118,7 +118,7 @@ def _load(
         )
     direct = DIRECT_LABEL[by] if by != "channel" else rules.direct
     touch_types = ", ".join(_quote(t) for t in rules.touch_types) or "''"
-    row = "file_row_number + 1" if parquet else "row_number() OVER ()"
+    row = "file_row_number + 1" if parquet else "CAST(NULL AS BIGINT)"
     con.execute(
         sql.EVENTS.format(
             row=row,

@@ -8,15 +8,20 @@ valid touches, conversions and exposures come out sorted in R1 order for `vector
 
 from __future__ import annotations
 
+# A CSV has no row number column, and row_number() OVER () would run the read on one thread:
+# the table is written in file order (preserve_insertion_order, DuckDB's default), so a row's
+# rowid + 1 is its ordinal. Parquet gives its own file_row_number.
 EVENTS = """
-CREATE TEMP TABLE ev AS
-SELECT rn, u, ts, typ, ch, val, {problem} AS problem FROM (
-  SELECT rn, user_id, channel, value, CAST(user_id AS VARCHAR) AS u,
+CREATE TEMP TABLE ev_rows AS
+SELECT file_rn, u, ts, typ, ch, val, {problem} AS problem FROM (
+  SELECT file_rn, user_id, channel, value, CAST(user_id AS VARCHAR) AS u,
     CAST(floor(epoch(TRY_CAST(CAST("timestamp" AS VARCHAR) AS TIMESTAMPTZ))) AS BIGINT) AS ts,
     lower(trim(CAST(type AS VARCHAR))) AS typ,
     TRY_CAST(nullif(trim(CAST(value AS VARCHAR)), '') AS DOUBLE) AS val,
     {label} AS ch
-  FROM (SELECT {row} AS rn, * FROM {source}))
+  FROM (SELECT {row} AS file_rn, * FROM {source}));
+CREATE TEMP VIEW ev AS
+SELECT coalesce(file_rn, rowid + 1) AS rn, * EXCLUDE (file_rn) FROM ev_rows
 """
 
 CHANNELS = """

@@ -55,6 +55,7 @@ def _events(path: Path, seed: int, users: int = 300, *, bad: bool = True) -> Pat
     for _ in range(users * 5):
         user = f"u{int(rng.integers(0, users))}"
         ts = iso(T0 + int(rng.integers(0, 60)) * int(rng.choice([1, 3_600, DAY])))
+        ts = ts if rng.random() < 0.5 else ts[:-1].replace("T", " ")  # no offset: UTC
         kind = str(rng.choice(["touch", "touch", "touch", "conversion", "exposure"]))
         channel = str(rng.choice(CHANNELS))
         campaign = str(rng.choice(["spring", "", "winback"]))
@@ -135,7 +136,7 @@ def test_parquet_and_line_numbers_across_partitions(spark: Any, tmp_path: Path) 
 def test_cli_engine_spark_json_equals_duckdb(
     spark: Any, run_cli: Callable[..., Any], tmp_path: Path
 ) -> None:
-    del spark
+    spark.conf.set("spark.sql.session.timeZone", "Europe/Madrid")  # the engine works in UTC
     csv = _events(tmp_path / "events.csv", seed=9)
     args = ("attribute", "--events", str(csv), "--json")
     duck = run_cli(*args).json()
@@ -146,6 +147,7 @@ def test_cli_engine_spark_json_equals_duckdb(
     for key in ("engine", "seconds"):
         del got["meta"][key], duck["meta"][key]
     assert got["meta"] == duck["meta"]
+    assert spark.conf.get("spark.sql.session.timeZone") == "Europe/Madrid"  # restored
     assert list(got["models"]) == list(MODEL_NAMES)
     for name, body in duck["models"].items():
         for kind in ("conversions", "value"):

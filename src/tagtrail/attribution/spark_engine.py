@@ -58,8 +58,13 @@ def spark_session(master: str = DEFAULT_MASTER) -> Iterator[SparkSession]:
         from pyspark.sql import SparkSession
 
         active = SparkSession.getActiveSession()
-        if active is not None:
-            yield active
+        if active is not None:  # times without an offset are UTC, as on DuckDB
+            zone = active.conf.get("spark.sql.session.timeZone")
+            active.conf.set("spark.sql.session.timeZone", "UTC")
+            try:
+                yield active
+            finally:
+                active.conf.set("spark.sql.session.timeZone", zone or "UTC")
             return
         spark = build_session(master)
     try:

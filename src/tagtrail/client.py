@@ -99,6 +99,9 @@ class Client:
     def link_stats(self, code: str) -> dict[str, Any]:
         return self._json("GET", _link(code, "/stats"))
 
+    def campaign_stats(self, name: str) -> dict[str, Any]:
+        return self._json("GET", f"/api/campaigns/{quote(name, safe='')}/stats")
+
     def recipient_url(self, code: str, recipient: str) -> str:
         answer = self._json("POST", _link(code, "/recipient-url"), json={"recipient": recipient})
         return str(answer["url"])

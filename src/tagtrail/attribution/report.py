@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from tagtrail.attribution.credit import Credit
+from tagtrail.attribution.journeys import PathRules
 from tagtrail.attribution.paths import Collected, Floats
 from tagtrail.attribution.registry import MODELS, Inputs
 
@@ -46,6 +47,25 @@ def bootstrap(
             for j, kind in enumerate(("conversions", "value"))
         }
     return out
+
+
+def run_meta(collected: Collected, rules: PathRules, *, by: str, engine: str) -> dict[str, Any]:
+    """The `meta` of a run: the rules it used, the engine, the path statistics, the rows
+    skipped as malformed (with their line numbers)."""
+    return {
+        "lookback_days": rules.lookback / 86_400,
+        "by": by,
+        "engine": engine,
+        **collected.stats,
+        "malformed": [{"line": m.line, "reason": m.reason} for m in collected.malformed],
+        "rules": {
+            "touch_types": list(rules.touch_types),
+            "collapse_repeats": rules.collapse_repeats,
+            "half_life_days": rules.half_life / 86_400,
+            "exposure_window_hours": rules.exposure_window / 3600,
+            "click_window_days": rules.click_window / 86_400,
+        },
+    }
 
 
 def result_document(

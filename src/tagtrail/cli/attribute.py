@@ -14,7 +14,7 @@ from tagtrail.attribution import duckdb_engine
 from tagtrail.attribution.chart import render_html
 from tagtrail.attribution.journeys import PathRules
 from tagtrail.attribution.registry import parse_models
-from tagtrail.attribution.report import bootstrap, result_document, run_models
+from tagtrail.attribution.report import bootstrap, result_document, run_meta, run_models
 from tagtrail.cli.output import emit_json, json_option, stderr_console, stdout_console
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
@@ -171,20 +171,7 @@ def attribute(
     ci = None
     if ci_level is not None:
         ci = bootstrap(collected, names, level=ci_level, samples=ci_samples, seed=seed)
-    meta: dict[str, Any] = {
-        "lookback_days": rules.lookback / 86_400,
-        "by": by,
-        "engine": engine,
-        **collected.stats,
-        "malformed": [{"line": m.line, "reason": m.reason} for m in collected.malformed],
-        "rules": {
-            "touch_types": list(rules.touch_types),
-            "collapse_repeats": rules.collapse_repeats,
-            "half_life_days": rules.half_life / 86_400,
-            "exposure_window_hours": rules.exposure_window / 3600,
-            "click_window_days": rules.click_window / 86_400,
-        },
-    }
+    meta = run_meta(collected, rules, by=by, engine=engine)
     if ci is not None:
         meta["ci"] = {"level": ci_level, "samples": ci_samples, "seed": seed}
     document = result_document(collected, credits, meta, ci)

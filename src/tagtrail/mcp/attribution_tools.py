@@ -24,7 +24,7 @@ from pydantic import Field
 from tagtrail.attribution import billboard, duckdb_engine, heuristics, markov, shapley
 from tagtrail.attribution.journeys import PathRules
 from tagtrail.attribution.registry import MODEL_NAMES, parse_models
-from tagtrail.attribution.report import result_document, run_models
+from tagtrail.attribution.report import result_document, run_meta, run_models
 from tagtrail.cli.attribute import parse_duration
 from tagtrail.errors import InvalidInput
 from tagtrail.mcp.errors import cli_errors, json_tool
@@ -42,20 +42,7 @@ def attribution_document(
     started = time.perf_counter()
     collected = duckdb_engine.load(events, rules=rules, by=by)
     credits = run_models(collected, names)
-    meta: dict[str, Any] = {
-        "lookback_days": rules.lookback / 86_400,
-        "by": by,
-        "engine": "duckdb",
-        **collected.stats,
-        "malformed": [{"line": m.line, "reason": m.reason} for m in collected.malformed],
-        "rules": {
-            "touch_types": list(rules.touch_types),
-            "collapse_repeats": rules.collapse_repeats,
-            "half_life_days": rules.half_life / 86_400,
-            "exposure_window_hours": rules.exposure_window / 3600,
-            "click_window_days": rules.click_window / 86_400,
-        },
-    }
+    meta = run_meta(collected, rules, by=by, engine="duckdb")
     document = result_document(collected, credits, meta, None)
     document["meta"]["seconds"] = round(time.perf_counter() - started, 3)
     return document

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from typing import Any
-from urllib.parse import quote
 
 from tagtrail.cli.backend import LocalBackend, RemoteBackend, Target
 from tagtrail.cli.profile import CollectBackend
@@ -48,8 +47,7 @@ class Backends:
         """What GET /api/campaigns/{name}/stats answers, from either backend."""
         backend = self.links()
         if isinstance(backend, RemoteBackend):
-            path = f"/api/campaigns/{quote(name, safe='')}/stats"
-            return backend.client._json("GET", path)  # the Client has no method for it yet
+            return backend.client.campaign_stats(name)
         return campaign_stats(backend.engine, backend.workspace_id, name)
 
     def close(self) -> None:

@@ -99,6 +99,9 @@ class Client:
     def link_stats(self, code: str) -> dict[str, Any]:
         return self._json("GET", _link(code, "/stats"))
 
+    def attribution(self, params: dict[str, str]) -> dict[str, Any]:
+        return self._json("GET", "/api/attribution", params=params)
+
     def campaign_stats(self, name: str) -> dict[str, Any]:
         return self._json("GET", f"/api/campaigns/{quote(name, safe='')}/stats")
 

@@ -1,9 +1,11 @@
-"""`tagtrail attribute`: credit per channel under every model, from an events file."""
+"""`tagtrail attribute`: credit per channel under every model, from an events file or the
+store's collected journeys."""
 
 from __future__ import annotations
 
 import re
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,10 @@ from tagtrail.attribution.chart import render_html
 from tagtrail.attribution.journeys import PathRules
 from tagtrail.attribution.registry import parse_models
 from tagtrail.attribution.report import bootstrap, result_document, run_meta, run_models
+from tagtrail.cli.backend import Target, backend_options, open_local_store
 from tagtrail.cli.output import emit_json, json_option, stderr_console, stdout_console
+from tagtrail.client import Client
+from tagtrail.service.attribution import store_attribution
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
@@ -34,9 +39,23 @@ def parse_duration(text: str, option: str) -> int:
 @click.option(
     "--events",
     type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Events file: CSV (DESIGN §7 header) or Parquet with the same columns.",
+    help="Events file: CSV (DESIGN §7 header) or Parquet with the same columns. Without it, "
+    "the store's collected journeys (--data-dir, --database-url, or --api/--key).",
 )
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Without --events: the first day (UTC) of the conversions attributed.",
+)
+@click.option(
+    "--to",
+    "end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Without --events: the last day (UTC) of the conversions attributed.",
+)
+@click.option("--goal", help="Without --events: only the conversions of this goal.")
+@backend_options
 @click.option(
     "--model",
     "model_spec",
@@ -119,7 +138,11 @@ def parse_duration(text: str, option: str) -> int:
 )
 @json_option
 def attribute(
-    events: Path,
+    events: Path | None,
+    start: datetime | None,
+    end: datetime | None,
+    goal: str | None,
+    target: Target,
     model_spec: str,
     lookback: str,
     by: str,
@@ -159,6 +182,17 @@ def attribute(
         click_window=parse_duration(click_window, "--click-window"),
         half_life=max(1, parse_duration(half_life, "--half-life")),
     )
+    if events is None:
+        document = _from_store(target, names, rules, by, start, end, goal, engine, ci_level)
+        if html_path is not None:
+            html_path.write_text(render_html(document), encoding="utf-8")
+        if as_json:
+            emit_json(document)
+        else:
+            _render(document, html_path)
+        return
+    if start is not None or end is not None or goal is not None:
+        raise click.UsageError("--from, --to and --goal select the store's data: drop --events")
     started = time.perf_counter()
     if engine == "spark":
         from tagtrail.attribution import spark_engine
@@ -182,6 +216,53 @@ def attribute(
         emit_json(document)
         return
     _render(document, html_path)
+
+
+def _from_store(
+    target: Target,
+    names: tuple[str, ...],
+    rules: PathRules,
+    by: str,
+    start: datetime | None,
+    end: datetime | None,
+    goal: str | None,
+    engine: str,
+    ci_level: float | None,
+) -> dict[str, Any]:
+    """The collected journeys of the local store, or of the --api server, attributed."""
+    if engine != "duckdb" or ci_level is not None:
+        raise click.UsageError("--engine spark and --ci work on an --events file")
+    first = start.date() if start else None
+    last = end.date() if end else None
+    if target.api is not None and target.key is not None:
+        params = {
+            "model": ",".join(names),
+            "by": by,
+            "lookback_days": str(rules.lookback // 86_400),
+        }
+        if first:
+            params["from"] = first.isoformat()
+        if last:
+            params["to"] = last.isoformat()
+        if goal:
+            params["goal"] = goal
+        with Client(target.api, target.key) as client:
+            return client.attribution(params)
+    engine_, workspace_id = open_local_store(target.settings)
+    try:
+        return store_attribution(
+            engine_,
+            workspace_id,
+            models=names,
+            rules=rules,
+            by=by,
+            start=first,
+            end=last,
+            goal=goal,
+            session_timeout=timedelta(minutes=target.settings.session_timeout_minutes),
+        )
+    finally:
+        engine_.dispose()
 
 
 def _render(document: dict[str, Any], html_path: Path | None) -> None:

@@ -10,7 +10,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tagtrail import __version__
 from tagtrail.server import errors, snippet
-from tagtrail.server.api import campaigns, collect, links, profiles, sends, tools, workspace
+from tagtrail.server.api import (
+    attribution,
+    campaigns,
+    collect,
+    links,
+    profiles,
+    sends,
+    tools,
+    workspace,
+)
 from tagtrail.server.dashboard import routes as dashboard_routes
 from tagtrail.server.redirect import Redirector, is_link_path
 from tagtrail.server.state import ServerState
@@ -43,6 +52,7 @@ def create_app(settings: Settings) -> ASGIApp:
     api.include_router(tools.router)
     api.include_router(collect.router)
     api.include_router(profiles.router)
+    api.include_router(attribution.router)
     api.include_router(snippet.router)
     api.include_router(dashboard_routes.router)
 

@@ -232,6 +232,7 @@ def _build_chunk(block: str) -> tuple[str, BulkSummary, list[str]]:
     summary = BulkSummary()
     tracked: list[str] = []
     width = max(plan.keep, default=-1) + 1
+    keep_all = plan.keep == tuple(range(width))
     for row in csv.reader(io.StringIO(block)):
         if not row:
             continue
@@ -252,9 +253,10 @@ def _build_chunk(block: str) -> tuple[str, BulkSummary, list[str]]:
         summary.code_lists[codes] += 1
         if result.tracked_url is not None:
             tracked.append(result.tracked_url)
+        head = row[:width] if keep_all else [row[i] for i in plan.keep]
         writer.writerow(
             [
-                *(row[i] for i in plan.keep),
+                *head,
                 result.tracked_url or "",
                 result.status,
                 result.channel or "",

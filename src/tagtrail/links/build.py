@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
 from tagtrail.links.destination import Destination, parse_destination
 from tagtrail.links.fields import resolve_values
 from tagtrail.links.issues import Issue, issue
-from tagtrail.links.policy import DEFAULT_POLICY, FIELDS, NamingPolicy
+from tagtrail.links.policy import DEFAULT_POLICY, NamingPolicy
 from tagtrail.links.predict import predict_channel
 from tagtrail.links.urls import APP_STORE_HOSTS
 from tagtrail.links.values import encode_value
@@ -125,21 +124,16 @@ def _ranked(found: list[Issue]) -> tuple[tuple[Issue, ...], Status]:
 
 
 def _assemble(destination: Destination, values: Mapping[str, str]) -> str:
-    utms = _utm_query(tuple(values.items()))
-    query = "&".join([*destination.kept, utms]) if utms else "&".join(destination.kept)
+    """The tracked URL: the kept query pieces, then the UTMs (`values` is in FIELDS order, as
+    `resolve_values` makes it; each value's encoding is memoised)."""
+    pieces = [*destination.kept]
+    pieces += [f"utm_{name}={encode_value(value)}" for name, value in values.items()]
     url = destination.base
-    if query:
-        url += "?" + query
+    if pieces:
+        url += "?" + "&".join(pieces)
     if destination.fragment is not None:
         url += "#" + destination.fragment
     return url
-
-
-@lru_cache(maxsize=65536)
-def _utm_query(values: tuple[tuple[str, str], ...]) -> str:
-    """`utm_source=…&utm_medium=…` in the contract's order, values percent-encoded."""
-    given = dict(values)
-    return "&".join(f"utm_{n}={encode_value(given[n])}" for n in FIELDS if n in given)
 
 
 def _insecure(tracked: str) -> Issue:

@@ -89,24 +89,28 @@ def daily_clicks(engine: Engine, workspace_id: int, window: Window) -> list[dict
     return [{"day": str(d), "human": int(h or 0), "bot": int(b or 0)} for d, h, b in rows]
 
 
-def link_table(
-    engine: Engine, workspace_id: int, window: Window, *, limit: int = 500
-) -> list[dict[str, Any]]:
-    """Every link (most clicked first, at most `limit`) with its click counts in the window."""
-    joined = clicks.join(links, links.c.id == clicks.c.link_id)
-    counts = (
+def _click_counts(key: Any, name: str, workspace_id: int, window: Window) -> Any:
+    """Clicks in the window grouped by `key` (labelled `name`): total, human, bot, unique."""
+    return (
         select(
-            clicks.c.link_id.label("link_id"),
+            key.label(name),
             func.count().label("total"),
             func.sum(_HUMAN).label("human"),
             func.sum(_BOT).label("bot"),
             _UNIQUE.label("unique"),
         )
-        .select_from(joined)
+        .select_from(clicks.join(links, links.c.id == clicks.c.link_id))
         .where(*_click_filter(workspace_id, window))
-        .group_by(clicks.c.link_id)
+        .group_by(key)
         .subquery()
     )
+
+
+def link_table(
+    engine: Engine, workspace_id: int, window: Window, *, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Every link (most clicked first, at most `limit`) with its click counts in the window."""
+    counts = _click_counts(clicks.c.link_id, "link_id", workspace_id, window)
     total = func.coalesce(counts.c.total, 0)
     query = (
         select(
@@ -151,20 +155,7 @@ def link_table(
 
 def campaign_table(engine: Engine, workspace_id: int, window: Window) -> list[dict[str, Any]]:
     """Every campaign with its links' clicks in the window (unique counted per campaign)."""
-    joined = clicks.join(links, links.c.id == clicks.c.link_id)
-    counts = (
-        select(
-            links.c.campaign_id.label("campaign_id"),
-            func.count().label("total"),
-            func.sum(_HUMAN).label("human"),
-            func.sum(_BOT).label("bot"),
-            _UNIQUE.label("unique"),
-        )
-        .select_from(joined)
-        .where(*_click_filter(workspace_id, window))
-        .group_by(links.c.campaign_id)
-        .subquery()
-    )
+    counts = _click_counts(links.c.campaign_id, "campaign_id", workspace_id, window)
     n_links = (
         select(func.count())
         .where(links.c.campaign_id == campaigns.c.id)

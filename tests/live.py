@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import MetaData, select
 
 from tagtrail.store.database import open_store
@@ -42,6 +43,32 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_for_port(
+    port: int, proc: subprocess.Popen[bytes], err_path: Path, *, what: str = "tagtrail serve"
+) -> None:
+    """Wait up to 30 s for `proc` to listen on `port`; fail with its stderr if it dies or hangs."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited with {proc.returncode}: {err_path.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"{what} did not listen on {port} within 30 s: {err_path.read_text()}")
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate `proc` and wait; kill it if it hangs."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
+        proc.kill()
+        proc.wait(timeout=5)
 
 
 def random_secret() -> str:

@@ -6,13 +6,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.live import stop_process, wait_for_port
 from tests.pg import postgres_database
 
 TAGTRAIL = Path(sys.executable).parent / "tagtrail"
@@ -75,27 +75,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             env=_clean_env(),
         )
     try:
-        _wait_for_port(port, proc, err_path)
+        wait_for_port(port, proc, err_path)
         key = next((w for w in out_path.read_text().split() if w.startswith("tt_admin_")), None)
         assert key, f"no admin key on the server's stdout: {out_path.read_text()!r}"
         yield Server(f"http://127.0.0.1:{port}", key, data_dir)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
-            proc.kill()
-            proc.wait(timeout=5)
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen[bytes], err_path: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"tagtrail serve exited with {proc.returncode}: {err_path.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"tagtrail serve did not listen on {port} within 30 s: {err_path.read_text()}")
+        stop_process(proc)

@@ -11,7 +11,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult
+
+from tests.live import stop_process, wait_for_port
 
 TAGTRAIL = Path(sys.executable).parent / "tagtrail"
 
@@ -71,28 +72,6 @@ class Session:
         return json.loads(found.contents[0].text)  # type: ignore[union-attr]
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], err_path: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"tagtrail mcp exited with {proc.returncode}: {err_path.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"tagtrail mcp did not listen on {port} within 30 s: {err_path.read_text()}")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
-        proc.kill()
-        proc.wait(timeout=5)
-
-
 @dataclass
 class HttpServer:
     proc: subprocess.Popen[bytes]
@@ -113,9 +92,9 @@ def start_http(args: list[str], cwd: Path) -> HttpServer:
             env=clean_env(),
         )
     try:
-        wait_for_port(port, proc, err_path)
+        wait_for_port(port, proc, err_path, what="tagtrail mcp")
     except BaseException:
-        stop(proc)
+        stop_process(proc)
         raise
     return HttpServer(proc, f"http://127.0.0.1:{port}/mcp", err_path)
 
@@ -129,7 +108,7 @@ def open_session(stack: ExitStack, transport: str, args: list[str], cwd: Path) -
         )
     else:
         server = start_http(args, cwd)
-        stack.callback(stop, server.proc)
+        stack.callback(stop_process, server.proc)
         target = server.url
     client = stack.enter_context(portal.wrap_async_context_manager(Client(target)))
     return Session(portal, client, transport, cwd)

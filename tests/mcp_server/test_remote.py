@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.live import LiveServer, start_server
-from tests.mcp_server.conftest import Session, open_session, start_http, stop
+from tests.live import LiveServer, start_server, stop_process
+from tests.mcp_server.conftest import Session, open_session, start_http
 
 
 @pytest.fixture(scope="module")
@@ -87,5 +87,5 @@ def test_the_http_server_stops_cleanly(tmp_path: Path, signum: signal.Signals) -
         expected = 0 if signum == signal.SIGINT else -signal.SIGTERM
         assert server.proc.wait(timeout=15) == expected, server.stderr.read_text()
     finally:
-        stop(server.proc)
+        stop_process(server.proc)
     assert "Traceback" not in server.stderr.read_text()

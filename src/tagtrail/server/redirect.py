@@ -7,7 +7,6 @@ are recorded as bot clicks, never dropped, and always redirected.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from datetime import UTC, datetime, timedelta
@@ -135,13 +134,7 @@ class Redirector:
                     recipient=recipient.public_id if recipient is not None else None,
                     visitor=visitor,
                 )
-                for done in await asyncio.gather(
-                    state.writer.insert(clicks, row),
-                    state.writer.insert(touchpoints, touch),
-                    return_exceptions=True,
-                ):
-                    if isinstance(done, BaseException):
-                        raise done
+                await state.writer.write((clicks, (row,)), (touchpoints, (touch,)))
         except StoreError:
             logger.error("click on %s not stored; answering 503", code)
             await _page(send, 503, pages.UNAVAILABLE, method)

@@ -10,8 +10,10 @@ stored once. Times are naive UTC; IPs are anonymised before they reach a row.
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -147,13 +149,13 @@ def click_touchpoint_row(
     """The touchpoint row of a short-link click (memoised channel: the redirect's hot path).
 
     The click's own row id is not known before the group commit, so its message id is
-    `click:` and 16 random hex digits. The recipient's user, if it is one, is joined at read time
-    from the recipients table (`tagtrail.service.journeys`)."""
+    `click:` and an id that grows with time (`_click_message_id`). The recipient's user, if it
+    is one, is joined at read time from the recipients table (`tagtrail.service.journeys`)."""
     url = strip_hint(location) or location
     traffic = _click_traffic(url, referrer or None)
     return {
         "workspace_id": workspace_id,
-        "message_id": f"click:{secrets.token_hex(8)}",
+        "message_id": _click_message_id(),
         "timestamp": clicked_at,
         "kind": "click",
         "source": traffic.source,
@@ -170,6 +172,17 @@ def click_touchpoint_row(
         "recipient": recipient,
         "visitor": visitor,
     }
+
+
+_CLICK_IDS = itertools.count()
+_PROCESS = secrets.token_hex(3)
+
+
+def _click_message_id() -> str:
+    """Unique across processes (a random process tag and a counter) and growing with time, so
+    each insert lands at the end of the unique index instead of on a random page of it (random
+    ids made every commit rewrite a page per click: twice the commit time)."""
+    return f"click:{time.time_ns():016x}{_PROCESS}{next(_CLICK_IDS) & 0xFFFF:04x}"
 
 
 def _user_recipients(engine: Engine, public_ids: set[str]) -> dict[str, str]:

@@ -13,8 +13,9 @@ import logging
 import queue
 import threading
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Engine, Table
@@ -24,7 +25,8 @@ from tagtrail.errors import StoreError
 
 logger = logging.getLogger(__name__)
 
-_Item = tuple[Table, Mapping[str, Any], asyncio.AbstractEventLoop, asyncio.Future[None]]
+Rows = Sequence[Mapping[str, Any]]
+_Item = tuple[tuple[tuple[Table, Rows], ...], asyncio.AbstractEventLoop, asyncio.Future[None]]
 _STOP = object()
 
 
@@ -51,19 +53,20 @@ class WriteQueue:
 
     async def insert(self, table: Table, row: Mapping[str, Any]) -> None:
         """Queue `row` for `table` and return once it is committed (StoreError if it failed)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        self._queue.put((table, row, loop, future))
-        await future
+        await self.write((table, (row,)))
 
-    async def insert_many(self, table: Table, rows: list[Mapping[str, Any]]) -> None:
-        """Queue `rows` for `table` (one item, all in the same transaction); return once committed.
-        A table whose `info` has `ignore_duplicates` is written with `ON CONFLICT DO NOTHING`."""
-        if not rows:
-            return
+    async def insert_many(self, table: Table, rows: Rows) -> None:
+        """Queue `rows` for `table` (all in the same transaction); return once committed."""
+        if rows:
+            await self.write((table, rows))
+
+    async def write(self, *parts: tuple[Table, Rows]) -> None:
+        """Queue rows for several tables as one item (the same transaction) and return once
+        they are committed. A table whose `info` has `ignore_duplicates` is written with
+        `ON CONFLICT DO NOTHING`."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._queue.put((table, _Rows(rows), loop, future))
+        self._queue.put((parts, loop, future))
         await future
 
     def _run(self) -> None:
@@ -89,9 +92,10 @@ class WriteQueue:
 
     def _commit(self, items: list[_Item]) -> None:
         groups: dict[tuple[Table, tuple[str, ...]], list[Mapping[str, Any]]] = defaultdict(list)
-        for table, row, _loop, _future in items:
-            for one in row.rows if isinstance(row, _Rows) else (row,):
-                groups[(table, tuple(one))].append(one)
+        for parts, _loop, _future in items:
+            for table, rows in parts:
+                for row in rows:
+                    groups[(table, tuple(row))].append(row)
         error: Exception | None = None
         try:
             self._write(groups)
@@ -103,7 +107,7 @@ class WriteQueue:
             self.committed += len(items)
             self.commits += 1
         by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = defaultdict(list)
-        for _table, _row, loop, future in items:
+        for _parts, loop, future in items:
             by_loop[loop].append(future)
         for loop, futures in by_loop.items():
             try:
@@ -123,7 +127,6 @@ class WriteQueue:
         raw = self._raw
         sqlite = self._engine.dialect.name == "sqlite"
         mark = "?" if sqlite else "%s"
-        adapt = _sqlite_value if sqlite else _same
         cursor = raw.cursor()
         try:
             if sqlite:
@@ -135,7 +138,12 @@ class WriteQueue:
                 )
                 if table.info.get("ignore_duplicates"):
                     sql += " ON CONFLICT DO NOTHING"
-                cursor.executemany(sql, [tuple(adapt(row[c]) for c in columns) for row in rows])
+                values = list(map(itemgetter(*columns), rows))
+                if len(columns) == 1:
+                    values = [(value,) for value in values]
+                if sqlite:
+                    values = [tuple(map(_sqlite_value, row)) for row in values]
+                cursor.executemany(sql, values)
             if sqlite:
                 cursor.execute("COMMIT")
             else:
@@ -157,30 +165,10 @@ class WriteQueue:
             self._raw = None
 
 
-class _Rows(Mapping[str, Any]):
-    """Several rows queued as one item (`WriteQueue.insert_many`)."""
-
-    def __init__(self, rows: list[Mapping[str, Any]]) -> None:
-        self.rows = rows
-
-    def __getitem__(self, key: str) -> Any:
-        raise KeyError(key)
-
-    def __iter__(self) -> Any:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-
 def _sqlite_value(value: Any) -> Any:
     """Values as SQLAlchemy stores them in SQLite (times as `YYYY-MM-DD HH:MM:SS.ffffff`)."""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
-
-
-def _same(value: Any) -> Any:
     return value
 
 

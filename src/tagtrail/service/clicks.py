@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, and_, case, delete, or_, select, update
 
+from tagtrail.store import rollups
 from tagtrail.store.schema import clicks, links, touchpoints
 
 
@@ -41,11 +42,13 @@ def flag_burst(
         ).all()
         if not found:
             return 0
+        ids = [row.id for row in found]
+        keys = rollups.affected(conn, ids)
         conn.execute(
-            update(clicks)
-            .where(clicks.c.id.in_([row.id for row in found]))
-            .values(is_bot=True, bot_reasons=reasons)
+            update(clicks).where(clicks.c.id.in_(ids)).values(is_bot=True, bot_reasons=reasons)
         )
+        rollups.recount(conn, keys)
+        rollups.bump_journeys(conn)
         for row in found:
             conn.execute(
                 delete(touchpoints).where(

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from tagtrail.errors import Conflict, InvalidInput, InvalidLink, NotFound
 from tagtrail.links import FIELDS, BuildResult
 from tagtrail.links.compose import compose_destination
+from tagtrail.store import rollups
 from tagtrail.store.schema import campaigns, clicks, links, settings_versions, workspaces
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -175,6 +176,9 @@ def update_link(
             if getattr(spec, name) is not None:
                 values[name] = getattr(spec, name)
         conn.execute(update(links).where(links.c.id == row.id).values(**values))
+        if campaign_id != row.campaign_id:  # its clicks now count in another campaign
+            rollups.rebuild_campaign(conn, row.campaign_id)
+            rollups.rebuild_campaign(conn, campaign_id)
         _bump(conn)
     return get_link(engine, code, origin=origin, issues=built)
 
@@ -192,6 +196,7 @@ def delete_link(engine: Engine, workspace_id: int, code: str) -> None:
         row = _row(conn, code, workspace_id)
         conn.execute(delete(clicks).where(clicks.c.link_id == row.id))
         conn.execute(delete(links).where(links.c.id == row.id))
+        rollups.forget_link(conn, row.id, row.campaign_id)
         _bump(conn)
 
 

@@ -201,3 +201,38 @@ goals = Table(
     Column("revenue", Text),
     Column("created_at", DateTime, nullable=False),
 )
+
+# Dashboard rollups (issue 7, migrations/0003_dashboard.sql), kept by tagtrail.store.rollups.
+click_days = Table(
+    "click_days",
+    metadata,
+    Column("link_id", _ID, primary_key=True),
+    Column("day", Text, primary_key=True),
+    Column("human", BigInteger, nullable=False),
+    Column("bot", BigInteger, nullable=False),
+)
+
+link_visitors = Table(
+    "link_visitors",
+    metadata,
+    Column("link_id", _ID, primary_key=True),
+    Column("who", Text, primary_key=True),
+    Column("first_day", Text, nullable=False),
+    Column("last_day", Text, nullable=False),
+)
+
+campaign_visitors = Table(
+    "campaign_visitors",
+    metadata,
+    Column("campaign_id", _ID, primary_key=True),
+    Column("who", Text, primary_key=True),
+    Column("first_day", Text, nullable=False),
+    Column("last_day", Text, nullable=False),
+)
+
+rollup_marks = Table(
+    "rollup_marks",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("mark", BigInteger, nullable=False),
+)

@@ -1,5 +1,7 @@
 """What the dashboard and the report show, read from the store: clicks per day, per link and per
-campaign (SQL aggregates), and conversions from the collected journeys (`insights.py`)."""
+campaign (SQL over the click rollups of `tagtrail.store.rollups`, folded up to the last committed
+click first, so they equal direct counts), and conversions from the collected journeys
+(`insights.py`)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, Table, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from tagtrail.errors import InvalidInput
-from tagtrail.store.schema import campaigns, clicks, links
+from tagtrail.store.rollups import fold
+from tagtrail.store.schema import (
+    campaign_visitors,
+    campaigns,
+    click_days,
+    clicks,
+    link_visitors,
+    links,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +61,8 @@ def parse_window(start: str | None, end: str | None, campaign: str | None) -> Wi
     return window
 
 
-def _click_filter(workspace_id: int, window: Window) -> list[ColumnElement[bool]]:
+def _link_filter(workspace_id: int, window: Window) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [links.c.workspace_id == workspace_id]
-    if window.start is not None:
-        where.append(clicks.c.clicked_at >= datetime.combine(window.start, time()))
-    if window.end is not None:
-        where.append(clicks.c.clicked_at < datetime.combine(window.end + timedelta(1), time()))
     if window.campaign is not None:
         where.append(
             links.c.campaign_id.in_(
@@ -68,39 +74,62 @@ def _click_filter(workspace_id: int, window: Window) -> list[ColumnElement[bool]
     return where
 
 
-_HUMAN = case((clicks.c.is_bot.is_(False), 1), else_=0)
-_BOT = case((clicks.c.is_bot.is_(True), 1), else_=0)
+def _days(workspace_id: int, window: Window) -> list[ColumnElement[bool]]:
+    where = _link_filter(workspace_id, window)
+    if window.start is not None:
+        where.append(click_days.c.day >= window.start.isoformat())
+    if window.end is not None:
+        where.append(click_days.c.day <= window.end.isoformat())
+    return where
+
+
 _WHO = func.coalesce(func.cast(clicks.c.recipient_id, clicks.c.visitor.type), clicks.c.visitor)
-_UNIQUE = func.count(func.distinct(case((clicks.c.is_bot.is_(False), _WHO), else_=None)))
-_DAY = func.substr(func.cast(clicks.c.clicked_at, clicks.c.visitor.type), 1, 10)
+_TOTAL = func.sum(click_days.c.human + click_days.c.bot)
+
+
+def _in_window(visitors: Table, same_owner: ColumnElement[bool], window: Window) -> list[Any]:
+    """Who clicked (a row of `visitors`) in the window: their first or last day is in it, or
+    they clicked before and after it and a human click of theirs is found inside it."""
+    if window.start is None and window.end is None:
+        return []
+    first, last = visitors.c.first_day, visitors.c.last_day
+    start = window.start.isoformat() if window.start else "0000-01-01"
+    end = window.end.isoformat() if window.end else "9999-12-31"
+    inside = [same_owner, _WHO == visitors.c.who, clicks.c.is_bot.is_(False)]
+    if window.start is not None:
+        inside.append(clicks.c.clicked_at >= datetime.combine(window.start, time()))
+    if window.end is not None:
+        inside.append(clicks.c.clicked_at < datetime.combine(window.end + timedelta(1), time()))
+    return [first <= end, last >= start, or_(first >= start, last <= end, exists().where(*inside))]
 
 
 def daily_clicks(engine: Engine, workspace_id: int, window: Window) -> list[dict[str, Any]]:
     """`[{"day", "human", "bot"}]`, one per day with a click."""
+    fold(engine)
+    day = click_days.c.day
     query = (
-        select(_DAY.label("day"), func.sum(_HUMAN), func.sum(_BOT))
-        .select_from(clicks.join(links, links.c.id == clicks.c.link_id))
-        .where(*_click_filter(workspace_id, window))
-        .group_by(_DAY)
-        .order_by(_DAY)
+        select(day, func.sum(click_days.c.human), func.sum(click_days.c.bot))
+        .select_from(click_days.join(links, links.c.id == click_days.c.link_id))
+        .where(*_days(workspace_id, window))
+        .group_by(day)
+        .order_by(day)
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     return [{"day": str(d), "human": int(h or 0), "bot": int(b or 0)} for d, h, b in rows]
 
 
-def _click_counts(key: Any, name: str, workspace_id: int, window: Window) -> Any:
-    """Clicks in the window grouped by `key` (labelled `name`): total, human, bot, unique."""
+def _counts(key: Any, workspace_id: int, window: Window) -> Any:
+    """Clicks in the window per `key` (a column of links): total, human, bot."""
     return (
         select(
-            key.label(name),
-            func.count().label("total"),
-            func.sum(_HUMAN).label("human"),
-            func.sum(_BOT).label("bot"),
-            _UNIQUE.label("unique"),
+            key.label("key"),
+            _TOTAL.label("total"),
+            func.sum(click_days.c.human).label("human"),
+            func.sum(click_days.c.bot).label("bot"),
         )
-        .select_from(clicks.join(links, links.c.id == clicks.c.link_id))
-        .where(*_click_filter(workspace_id, window))
+        .select_from(click_days.join(links, links.c.id == click_days.c.link_id))
+        .where(*_days(workspace_id, window))
         .group_by(key)
         .subquery()
     )
@@ -110,7 +139,15 @@ def link_table(
     engine: Engine, workspace_id: int, window: Window, *, limit: int = 500
 ) -> list[dict[str, Any]]:
     """Every link (most clicked first, at most `limit`) with its click counts in the window."""
-    counts = _click_counts(clicks.c.link_id, "link_id", workspace_id, window)
+    fold(engine)
+    counts = _counts(click_days.c.link_id, workspace_id, window)
+    v = link_visitors
+    unique = (
+        select(v.c.link_id, func.count().label("unique"))
+        .where(*_in_window(v, clicks.c.link_id == v.c.link_id, window))
+        .group_by(v.c.link_id)
+        .subquery()
+    )
     total = func.coalesce(counts.c.total, 0)
     query = (
         select(
@@ -122,12 +159,12 @@ def link_table(
             total,
             counts.c.human,
             counts.c.bot,
-            counts.c.unique,
+            unique.c.unique,
         )
         .select_from(
-            links.outerjoin(counts, counts.c.link_id == links.c.id).outerjoin(
-                campaigns, campaigns.c.id == links.c.campaign_id
-            )
+            links.outerjoin(counts, counts.c.key == links.c.id)
+            .outerjoin(unique, unique.c.link_id == links.c.id)
+            .outerjoin(campaigns, campaigns.c.id == links.c.campaign_id)
         )
         .where(links.c.workspace_id == workspace_id)
         .order_by(total.desc(), links.c.code)
@@ -155,7 +192,18 @@ def link_table(
 
 def campaign_table(engine: Engine, workspace_id: int, window: Window) -> list[dict[str, Any]]:
     """Every campaign with its links' clicks in the window (unique counted per campaign)."""
-    counts = _click_counts(links.c.campaign_id, "campaign_id", workspace_id, window)
+    fold(engine)
+    counts = _counts(links.c.campaign_id, workspace_id, window)
+    v = campaign_visitors
+    of_campaign = clicks.c.link_id.in_(
+        select(links.c.id).where(links.c.campaign_id == v.c.campaign_id).correlate(v)
+    )
+    unique = (
+        select(v.c.campaign_id, func.count().label("unique"))
+        .where(*_in_window(v, of_campaign, window))
+        .group_by(v.c.campaign_id)
+        .subquery()
+    )
     n_links = (
         select(func.count())
         .where(links.c.campaign_id == campaigns.c.id)
@@ -164,8 +212,12 @@ def campaign_table(engine: Engine, workspace_id: int, window: Window) -> list[di
     )
     query = (
         select(campaigns.c.name, n_links, counts.c.total, counts.c.human, counts.c.bot)
-        .add_columns(counts.c.unique)
-        .select_from(campaigns.outerjoin(counts, counts.c.campaign_id == campaigns.c.id))
+        .add_columns(unique.c.unique)
+        .select_from(
+            campaigns.outerjoin(counts, counts.c.key == campaigns.c.id).outerjoin(
+                unique, unique.c.campaign_id == campaigns.c.id
+            )
+        )
         .where(campaigns.c.workspace_id == workspace_id)
         .order_by(func.coalesce(counts.c.total, 0).desc(), campaigns.c.name)
     )

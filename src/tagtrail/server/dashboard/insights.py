@@ -42,18 +42,15 @@ class Insights:
     conversions: int = 0
     revenue: float = 0.0
     campaigns: dict[str, list[float]] = field(default_factory=dict)
-    links: dict[str, list[float]] = field(default_factory=dict)
+    landings: list[tuple[str, float]] = field(default_factory=list)  # credited arrivals' URLs
     channels: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def insights(
-    collected: Collected, window: Window, targets: Mapping[str, str] | None = None
-) -> Insights:
-    """Conversions per day, last-non-direct credit per campaign and link (`targets`: link code →
-    its tracked destination, matched against a click's landing URL), arrivals per channel."""
+def insights(collected: Collected, window: Window) -> Insights:
+    """Conversions per day, last-non-direct credit per campaign and per landing URL (for
+    `link_credit`), arrivals per channel."""
     out = Insights()
     campaigns: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    per_link: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     channels: dict[str, dict[str, float]] = defaultdict(
         lambda: {"arrivals": 0.0, "people": 0.0, "conversions": 0.0, "revenue": 0.0}
     )
@@ -92,16 +89,26 @@ def insights(
             if last.campaign and last.campaign != "(not set)":
                 campaigns[last.campaign][0] += 1
                 campaigns[last.campaign][1] += value
-            for code, target in (targets or {}).items():
-                if last.url and last.url.startswith(target):
-                    per_link[code][0] += 1
-                    per_link[code][1] += value
-                    break
+            if last.url:
+                out.landings.append((last.url, value))
     out.by_day = dict(sorted(out.by_day.items()))
     out.campaigns = dict(campaigns)
-    out.links = dict(per_link)
     out.channels = dict(sorted(channels.items(), key=lambda kv: -kv[1]["arrivals"]))
     return out
+
+
+def link_credit(found: Insights, targets: Mapping[str, str]) -> dict[str, list[float]]:
+    """[conversions, revenue] per link code (`targets`: code → its tracked destination, in the
+    order to try): a credited arrival counts for the first link whose destination its landing
+    URL starts with."""
+    per_link: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for url, value in found.landings:
+        for code, target in targets.items():
+            if url.startswith(target):
+                per_link[code][0] += 1
+                per_link[code][1] += value
+                break
+    return dict(per_link)
 
 
 def model_comparison(

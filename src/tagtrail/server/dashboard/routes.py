@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from tagtrail.errors import InvalidInput, InvalidLink, NotFound, TagtrailError
 from tagtrail.links import DEFAULT_POLICY, FIELDS, BuildResult, build_link
 from tagtrail.server.dashboard import views
 from tagtrail.server.dashboard.data import campaign_names, parse_window
+from tagtrail.server.dashboard.journeys import WAIT
 from tagtrail.server.dashboard.render import render
 from tagtrail.server.dashboard.session import COOKIE, LOGIN_COOKIE, Session, Sessions, same_token
 from tagtrail.server.deps import utcnow
@@ -72,6 +74,18 @@ def _html(name: str, status: int = 200, **context: Any) -> HTMLResponse:
 async def _page(
     request: Request, name: str, build: Callable[[Session], dict[str, Any]], active: str
 ) -> Response:
+    """`_built`, with its time in a `Server-Timing: app;dur=MS` header (the handler's own time:
+    sign-in check, queries, rendering; not the network or the server's queueing)."""
+    started = time.perf_counter()
+    response = await _built(request, name, build, active)
+    elapsed = (time.perf_counter() - started) * 1000
+    response.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
+    return response
+
+
+async def _built(
+    request: Request, name: str, build: Callable[[Session], dict[str, Any]], active: str
+) -> Response:
     """Sign-in check, then `build` in a thread; a domain error becomes an inline message and
     anything else a plain error page (logged; never a traceback in the page)."""
     session = await _session(request)
@@ -103,7 +117,7 @@ async def overview(request: Request) -> Response:
     def build(s: Session) -> dict[str, Any]:
         window = _window(request)
         names = campaign_names(state.engine, s.workspace_id)
-        context = views.overview(state.engine, s.workspace_id, state.settings, window)
+        context = views.overview(state.engine, s.workspace_id, state.settings, window, wait=WAIT)
         return {**context, "campaign_names": names, "window": window}
 
     return await _page(request, "overview.html", build, "overview")
@@ -172,7 +186,7 @@ async def campaigns(request: Request) -> Response:
 
     def build(s: Session) -> dict[str, Any]:
         window = _window(request)
-        context = views.campaigns(state.engine, s.workspace_id, state.settings, window)
+        context = views.campaigns(state.engine, s.workspace_id, state.settings, window, wait=WAIT)
         names = campaign_names(state.engine, s.workspace_id)
         return {**context, "window": window, "campaign_names": names, "links_href": True}
 
@@ -195,7 +209,7 @@ async def channels(request: Request) -> Response:
 
     def build(s: Session) -> dict[str, Any]:
         window = _window(request)
-        context = views.channels(state.engine, s.workspace_id, state.settings, window)
+        context = views.channels(state.engine, s.workspace_id, state.settings, window, wait=WAIT)
         return {**context, "window": window}
 
     return await _page(request, "channels.html", build, "channels")
@@ -207,7 +221,7 @@ async def attribution(request: Request) -> Response:
 
     def build(s: Session) -> dict[str, Any]:
         window = _window(request)
-        context = views.attribution(state.engine, s.workspace_id, state.settings, window)
+        context = views.attribution(state.engine, s.workspace_id, state.settings, window, wait=WAIT)
         return {**context, "window": window}
 
     return await _page(request, "attribution.html", build, "attribution")
@@ -222,7 +236,7 @@ async def profile(request: Request) -> Response:
         if not user:
             return {"user": ""}
         try:
-            found = views.profile(state.engine, s.workspace_id, state.settings, user)
+            found = views.profile(state.engine, s.workspace_id, state.settings, user, wait=WAIT)
         except NotFound as exc:
             return {"user": user, "error": exc}
         return {"user": user, **found}

@@ -3,41 +3,49 @@ thread by the routes, and shared with `tagtrail report`."""
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import segno
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
-from tagtrail.server.dashboard import charts, data
+from tagtrail.server.dashboard import charts, data, journeys
 from tagtrail.server.dashboard.charts import Series
 from tagtrail.server.dashboard.data import Window
-from tagtrail.server.dashboard.insights import CHART_MODELS, insights, model_comparison
-from tagtrail.service.journeys import Collected, load_collected, profile_of
+from tagtrail.server.dashboard.insights import (
+    CHART_MODELS,
+    Insights,
+    insights,
+    link_credit,
+    model_comparison,
+)
+from tagtrail.service.journeys import Collected, profile_of
 from tagtrail.service.links import get_link, resolve
 from tagtrail.service.stats import link_stats
 from tagtrail.settings import Settings
+from tagtrail.store.schema import settings_versions
 
 HUMAN, BOT, CONV = "#4e79a7", "#e15759", "#59a14f"
-_CACHE_SECONDS = 2.0
-_cache: dict[tuple[int, int], tuple[float, Collected]] = {}
 
 
-def collected(engine: Engine, workspace_id: int, settings: Settings) -> Collected:
-    """The workspace's collected journeys (kept 2 s per process: one page draws several views)."""
-    key = (id(engine), workspace_id)
-    hit = _cache.get(key)
-    if hit is not None and time.monotonic() - hit[0] < _CACHE_SECONDS:
-        return hit[1]
-    found = load_collected(
-        engine,
-        workspace_id,
-        timeout=timedelta(minutes=settings.session_timeout_minutes),
-        new_session_on_campaign_change=settings.session_on_campaign_change,
-    )
-    _cache[key] = (time.monotonic(), found)
-    return found
+def _journeys(
+    engine: Engine,
+    ws: int,
+    settings: Settings,
+    key: Hashable,
+    compute: Callable[[Collected], Any],
+    wait: float | None,
+) -> tuple[Any | None, dict[str, Any]]:
+    """`compute` over the workspace's journeys snapshot (None when not ready within `wait`
+    seconds; None waits for it), and the page's note on how current the snapshot is."""
+    now = journeys.current(engine, ws, settings, wait=wait)
+    value = None
+    if now.snapshot is not None:
+        value = journeys.derived(now.snapshot, key, compute, wait=wait)
+    note = now.note()
+    if value is None and now.snapshot is not None:
+        note = "Conversions and journeys for this period are being computed: reload in a moment."
+    return value, {"journeys_note": note} if note else {}
 
 
 def _day_chart(title: str, days: list[dict[str, Any]]) -> Any:
@@ -52,11 +60,46 @@ def _day_chart(title: str, days: list[dict[str, Any]]) -> Any:
     )
 
 
-def overview(engine: Engine, ws: int, settings: Settings, window: Window) -> dict[str, Any]:
+def _insights(
+    engine: Engine, ws: int, settings: Settings, window: Window, wait: float | None
+) -> tuple[Insights | None, dict[str, Any]]:
+    return _journeys(
+        engine, ws, settings, ("insights", window), lambda c: insights(c, window), wait
+    )
+
+
+_TARGETS: dict[tuple[int, int], dict[str, str | None]] = {}
+
+
+def _targets(engine: Engine, codes: list[str]) -> dict[str, str]:
+    """Each link's tracked destination, kept while the links version (bumped by any change to a
+    link, campaign or workspace UTM defaults) stays the same."""
+    with engine.connect() as conn:
+        version = conn.execute(
+            select(settings_versions.c.version).where(settings_versions.c.name == "links")
+        ).scalar_one()
+    key = (id(engine), int(version))
+    known = _TARGETS.get(key)
+    if known is None:
+        _TARGETS.clear()
+        known = _TARGETS[key] = {}
+    for code in codes:
+        if code not in known:
+            resolved = resolve(engine, code)
+            known[code] = resolved.target if resolved is not None else None
+    return {code: target for code in codes if (target := known[code]) is not None}
+
+
+def overview(
+    engine: Engine, ws: int, settings: Settings, window: Window, *, wait: float | None = None
+) -> dict[str, Any]:
     days = data.daily_clicks(engine, ws, window)
-    found = insights(collected(engine, ws, settings), window)
+    found, note = _insights(engine, ws, settings, window, wait)
+    pending = found is None
+    found = found or Insights()
     conv_days = list(found.by_day)
     return {
+        **note,
         "clicks_chart": _day_chart("Clicks per day (human and bot)", days),
         "conversions_chart": charts.stacked_bars(
             "Conversions per day",
@@ -65,25 +108,26 @@ def overview(engine: Engine, ws: int, settings: Settings, window: Window) -> dic
         ),
         "human": sum(d["human"] for d in days),
         "bot": sum(d["bot"] for d in days),
-        "conversions": found.conversions,
-        "revenue": found.revenue,
+        "conversions": None if pending else found.conversions,
+        "revenue": None if pending else found.revenue,
     }
 
 
-def campaigns(engine: Engine, ws: int, settings: Settings, window: Window) -> dict[str, Any]:
+def campaigns(
+    engine: Engine, ws: int, settings: Settings, window: Window, *, wait: float | None = None
+) -> dict[str, Any]:
     rows = data.campaign_table(engine, ws, window)
     link_rows = data.link_table(engine, ws, window)
-    targets = {}
-    for row in link_rows[:200]:
-        resolved = resolve(engine, row["code"])
-        if resolved is not None:
-            targets[row["code"]] = resolved.target
-    found = insights(collected(engine, ws, settings), window, targets)
+    found, note = _insights(engine, ws, settings, window, wait)
+    found = found or Insights()
+    per_link = {}
+    if found.landings:
+        per_link = link_credit(found, _targets(engine, [r["code"] for r in link_rows[:200]]))
     for row in rows:
         row["conversions"], row["revenue"] = found.campaigns.get(row["campaign"], [0.0, 0.0])
     for row in link_rows:
-        row["conversions"], row["revenue"] = found.links.get(row["code"], [0.0, 0.0])
-    return {"campaigns": rows, "links": link_rows}
+        row["conversions"], row["revenue"] = per_link.get(row["code"], [0.0, 0.0])
+    return {**note, "campaigns": rows, "links": link_rows}
 
 
 def link_page(engine: Engine, ws: int, origin: str, code: str) -> dict[str, Any]:
@@ -98,8 +142,12 @@ def link_page(engine: Engine, ws: int, origin: str, code: str) -> dict[str, Any]
     }
 
 
-def channels(engine: Engine, ws: int, settings: Settings, window: Window) -> dict[str, Any]:
-    found = insights(collected(engine, ws, settings), window)
+def channels(
+    engine: Engine, ws: int, settings: Settings, window: Window, *, wait: float | None = None
+) -> dict[str, Any]:
+    found, note = _insights(engine, ws, settings, window, wait)
+    if found is None:
+        return note
     names = list(found.channels)
     chart = charts.grouped_bars(
         "Arrivals and conversions per channel",
@@ -110,13 +158,16 @@ def channels(engine: Engine, ws: int, settings: Settings, window: Window) -> dic
             "conversions": {c: v["conversions"] for c, v in found.channels.items()},
         },
     )
-    return {"channels": found.channels, "chart": chart}
+    return {**note, "channels": found.channels, "chart": chart}
 
 
-def attribution(engine: Engine, ws: int, settings: Settings, window: Window) -> dict[str, Any]:
-    document = model_comparison(collected(engine, ws, settings), window)
-    if document is None:
-        return {"document": None, "chart": None, "models": CHART_MODELS}
+def attribution(
+    engine: Engine, ws: int, settings: Settings, window: Window, *, wait: float | None = None
+) -> dict[str, Any]:
+    key = ("models", window)
+    document, note = _journeys(engine, ws, settings, key, _comparison(window), wait)
+    if document is None or document is _NO_CONVERSION:
+        return {**note, "document": None, "chart": None, "models": CHART_MODELS}
     models = document["models"]
     groups = list(document["meta"]["channels"])
     chart = charts.grouped_bars(
@@ -126,13 +177,33 @@ def attribution(engine: Engine, ws: int, settings: Settings, window: Window) -> 
         {m: models[m]["conversions"] for m in models},
         {m: models[m]["ci"]["conversions"] for m in models if "ci" in models[m]},
     )
-    return {"document": document, "chart": chart, "models": list(models), "channels": groups}
+    return {
+        **note,
+        "document": document,
+        "chart": chart,
+        "models": list(models),
+        "channels": groups,
+    }
 
 
-def profile(engine: Engine, ws: int, settings: Settings, user_id: str) -> dict[str, Any]:
-    found = collected(engine, ws, settings)
+_NO_CONVERSION: dict[str, Any] = {}
+
+
+def _comparison(window: Window) -> Callable[[Collected], dict[str, Any]]:
+    return lambda c: model_comparison(c, window) or _NO_CONVERSION
+
+
+def profile(
+    engine: Engine, ws: int, settings: Settings, user_id: str, *, wait: float | None = None
+) -> dict[str, Any]:
+    now = journeys.current(engine, ws, settings, wait=wait)
+    note = now.note()
+    if now.snapshot is None:
+        return {"journeys_note": note}
+    found = now.snapshot.collected
     result = profile_of(found, user_id)
     identity = found.graph.users[user_id]
     touches = sorted(found.arrivals.get(identity, []), key=lambda t: t.timestamp)
     conversions = sorted(found.conversions.get(identity, []), key=lambda c: c.timestamp)
-    return {"profile": result, "touches": touches, "conversion_list": conversions}
+    context = {"profile": result, "touches": touches, "conversion_list": conversions}
+    return {**context, "journeys_note": note} if note else context

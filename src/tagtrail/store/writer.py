@@ -14,11 +14,13 @@ import queue
 import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import DateTime, Engine, Table
 from sqlalchemy.pool import PoolProxiedConnection
 
 from tagtrail.errors import StoreError
@@ -33,23 +35,36 @@ _STOP = object()
 class WriteQueue:
     """One writer thread committing queued rows in groups of up to `batch`."""
 
-    def __init__(self, engine: Engine, *, batch: int = 512) -> None:
+    def __init__(
+        self, engine: Engine, *, batch: int = 512, checkpoint_seconds: float = 1.0
+    ) -> None:
         self._engine = engine
         self._batch = batch
+        self._sqlite = engine.dialect.name == "sqlite"
         self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="tagtrail-writer", daemon=True)
+        self._checkpoint_seconds = checkpoint_seconds
+        self._stopped = threading.Event()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoints, name="tagtrail-checkpoint", daemon=True
+        )
         self.committed = 0
         self.commits = 0
         self._raw: PoolProxiedConnection | None = None
 
     def start(self) -> None:
         self._thread.start()
+        if self._sqlite:
+            self._checkpointer.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Commit what is queued, then end the thread."""
+        """Commit what is queued, then end the threads."""
         if self._thread.is_alive():
             self._queue.put(_STOP)
             self._thread.join(timeout)
+        self._stopped.set()
+        if self._checkpointer.is_alive():
+            self._checkpointer.join(timeout)
 
     async def insert(self, table: Table, row: Mapping[str, Any]) -> None:
         """Queue `row` for `table` and return once it is committed (StoreError if it failed)."""
@@ -90,6 +105,24 @@ class WriteQueue:
             self._raw.close()
             self._raw = None
 
+    def _checkpoints(self) -> None:
+        """SQLite: this thread copies the WAL back into the database every
+        `checkpoint_seconds` (a passive checkpoint: commits go on meanwhile). Left to SQLite,
+        the commit that crosses 1,000 WAL pages does it, and every click waiting on that commit
+        waits 5–20 ms more (the writer's connection has `wal_autocheckpoint=0`)."""
+        raw = self._engine.raw_connection()
+        try:
+            while not self._stopped.wait(self._checkpoint_seconds):
+                cursor = raw.cursor()
+                try:
+                    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except Exception:  # a failed checkpoint is retried at the next tick
+                    logger.warning("WAL checkpoint failed", exc_info=True)
+                finally:
+                    cursor.close()
+        finally:
+            raw.close()
+
     def _commit(self, items: list[_Item]) -> None:
         groups: dict[tuple[Table, tuple[str, ...]], list[Mapping[str, Any]]] = defaultdict(list)
         for parts, _loop, _future in items:
@@ -124,26 +157,22 @@ class WriteQueue:
         is request time."""
         if self._raw is None:
             self._raw = self._engine.raw_connection()
+            if self._sqlite:
+                self._raw.cursor().execute("PRAGMA wal_autocheckpoint=0")
         raw = self._raw
-        sqlite = self._engine.dialect.name == "sqlite"
-        mark = "?" if sqlite else "%s"
+        sqlite = self._sqlite
         cursor = raw.cursor()
         try:
             if sqlite:
                 cursor.execute("BEGIN")
             for (table, columns), rows in groups.items():
-                sql = (
-                    f"INSERT INTO {table.name} ({', '.join(columns)}) "
-                    f"VALUES ({', '.join(mark for _ in columns)})"
-                )
-                if table.info.get("ignore_duplicates"):
-                    sql += " ON CONFLICT DO NOTHING"
                 values = list(map(itemgetter(*columns), rows))
                 if len(columns) == 1:
                     values = [(value,) for value in values]
                 if sqlite:
-                    values = [tuple(map(_sqlite_value, row)) for row in values]
-                cursor.executemany(sql, values)
+                    _insert_sqlite(cursor, table, columns, values)
+                else:
+                    cursor.executemany(_insert_sql(table, columns, "%s"), values)
             if sqlite:
                 cursor.execute("COMMIT")
             else:
@@ -165,11 +194,50 @@ class WriteQueue:
             self._raw = None
 
 
-def _sqlite_value(value: Any) -> Any:
-    """Values as SQLAlchemy stores them in SQLite (times as `YYYY-MM-DD HH:MM:SS.ffffff`)."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
+@lru_cache(maxsize=256)
+def _insert_sql(table: Table, columns: tuple[str, ...], mark: str, rows: int = 1) -> str:
+    one = f"({', '.join(mark for _ in columns)})"
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join([one] * rows)}"
+    return sql + (" ON CONFLICT DO NOTHING" if table.info.get("ignore_duplicates") else "")
+
+
+def _insert_sqlite(cursor: Any, table: Table, columns: tuple[str, ...], rows: list[Any]) -> None:
+    """Rows in statements of 64, 32, … 1 rows each (a handful of distinct statements, so they
+    stay in the driver's statement cache). Python's sqlite3 lets go of the GIL for every step,
+    so `executemany` would hand the GIL to the event loop and wait to get it back once per
+    row; one multi-row statement waits once."""
+    times = _time_columns(table, columns)
+    if times:
+        rows = [_with_times(row, times) for row in rows]
+    done = 0
+    size = _CHUNK
+    while done < len(rows):
+        while size > len(rows) - done:
+            size //= 2
+        chunk = rows[done : done + size]
+        cursor.execute(_insert_sql(table, columns, "?", size), list(chain.from_iterable(chunk)))
+        done += size
+
+
+_CHUNK = 64
+
+
+@lru_cache(maxsize=256)
+def _time_columns(table: Table, columns: tuple[str, ...]) -> tuple[int, ...]:
+    return tuple(i for i, name in enumerate(columns) if isinstance(table.c[name].type, DateTime))
+
+
+def _with_times(row: Sequence[Any], times: tuple[int, ...]) -> list[Any]:
+    """The row with its times as SQLAlchemy stores them in SQLite (`YYYY-MM-DD HH:MM:SS.ffffff`,
+    UTC)."""
+    values = list(row)
+    for i in times:
+        value = values[i]
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            values[i] = value.isoformat(" ", "microseconds")
+    return values
 
 
 def _settle(futures: list[asyncio.Future[None]], error: Exception | None) -> None:

@@ -5,6 +5,9 @@
 Installs wrk and nginx when missing (scripts/system-packages.sh), then in this one run, on the
 same machine, each measured with the same `wrk -t1 -cN -dS --latency` on loopback:
 - anchor: nginx `return 302` (one worker, access log off) with the same Location and headers;
+- second anchor: a bare ASGI app answering the same 302 under the same uvicorn set-up
+  (`bench/bare_asgi.py`: one worker, uvloop, httptools, nothing stored), the ceiling for any
+  Python handler here;
 - tagtrail: `tagtrail serve` with 1 worker on the embedded SQLite store (it has one writer, so
   `serve` refuses several workers on it), and with 1 and 2 workers on the local PostgreSQL
   server (when it answers), on one short link;
@@ -24,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +47,7 @@ from sqlalchemy import func, select  # noqa: E402
 from tests.live import LiveServer, query, start_server  # noqa: E402
 from tests.pg import ADMIN_URL, postgres_database  # noqa: E402
 
-from nginx import nginx  # noqa: E402  (bench/nginx.py)
+from nginx import free_port, nginx  # noqa: E402  (bench/nginx.py)
 from tagtrail.store.schema import clicks  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -155,6 +160,29 @@ def counted(server: LiveServer, measure: Callable[[], Run]) -> Run:
     return run
 
 
+def bare_uvicorn(args: argparse.Namespace) -> Run:
+    """The same wrk run against `bench/bare_asgi.py` under uvicorn as `tagtrail serve` runs."""
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "bare_asgi:app", "--port", str(port)]
+    argv += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+    env = {**os.environ, "BARE_LOCATION": TRACKED}
+    proc = subprocess.Popen(argv, cwd=ROOT / "bench", env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        url = f"http://127.0.0.1:{port}/bench"
+        wrk("warm-up", url, seconds=1, connections=args.connections)
+        return wrk("uvicorn bare ASGI 302", url, seconds=args.seconds, connections=args.connections)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
 def postgres_up() -> bool:
     try:
         psycopg.connect(ADMIN_URL, connect_timeout=2).close()
@@ -178,7 +206,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}/bench"
         wrk("warm-up", url, seconds=1, connections=args.connections)
         anchor = wrk("nginx return 302", url, seconds=args.seconds, connections=args.connections)
-    runs = [anchor]
+    runs = [anchor, bare_uvicorn(args)]
     setups: list[tuple[str, dict[str, Any]]] = [
         ("tagtrail sqlite 1 worker", {"workers": 1}),
         (
@@ -222,6 +250,11 @@ def report(runs: list[Run], anchor: Run, elapsed: float) -> None:
         "p99 <= 5 ms at half rate": half.p99_ms <= 5.0,
     }
     print(f"best: {best.name}, {best.rps:,.0f} req/s = {ratio:.3f} x nginx ({anchor.rps:,.0f})")
+    bare = next(r for r in runs if r.name.startswith("uvicorn bare"))
+    print(
+        f"  = {best.rps / bare.rps:.2f} x the bare ASGI app ({bare.rps:,.0f} req/s), which is"
+        f" {bare.rps / anchor.rps:.3f} x nginx"
+    )
     print(f"at half ({half.rps:,.0f} req/s): p50 {half.p50_ms:.2f} ms, p99 {half.p99_ms:.2f} ms")
     for what, ok in verdicts.items():
         print(f"target: {what:<26} {'PASS' if ok else 'FAIL'}")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 from urllib.parse import parse_qsl, urlsplit
 
 from tagtrail.channels import DEFAULT_RULESET, TrafficSource, channel_for, traffic_source
@@ -49,14 +49,25 @@ from tagtrail.errors import InvalidInput
 __all__ = [
     "Campaign",
     "NormalizedEvent",
+    "PageFacts",
+    "PageKey",
     "as_utc",
     "corrected_timestamp",
+    "facts_for",
     "message_id",
     "normalize",
+    "page_facts",
+    "page_key",
+    "raw_page_key",
+    "skew_corrected",
 ]
 
 _NOT_SET: Final = "(not set)"
 _HASHED_OUT: Final = frozenset({"writeKey", "receivedAt"})
+_Texts: TypeAlias = tuple[str | None, str | None, str | None]  # url, referrer, title
+_NO_TEXTS: Final[_Texts] = (None, None, None)
+_UTM: TypeAlias = tuple[str | None, str | None, str | None, str | None, str | None]
+PageKey: TypeAlias = tuple[EventType, _Texts, _Texts, _UTM | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +110,15 @@ class NormalizedEvent:
 
 
 def as_utc(value: datetime) -> datetime:
-    """An aware UTC datetime (a naive one is taken as UTC)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """An aware UTC datetime (a naive one is taken as UTC). A time whose UTC falls outside the
+    calendar (year 1 east of Greenwich, year 9999 west of it) is clamped to its first or last
+    moment."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 def corrected_timestamp(event: Event, received_at: datetime) -> datetime:
@@ -111,8 +129,16 @@ def corrected_timestamp(event: Event, received_at: datetime) -> datetime:
         return received
     if event.sent_at is None:
         return as_utc(client)
-    corrected = received - (as_utc(event.sent_at) - as_utc(client))
-    return min(corrected, received)
+    return skew_corrected(as_utc(client), as_utc(event.sent_at), received)
+
+
+def skew_corrected(client: datetime, sent_at: datetime, received_at: datetime) -> datetime:
+    """`received_at − (sent_at − client)`, never later than `received_at` (all three aware, or
+    all naive UTC). A skew so large that the result is before year 1 keeps the client's time."""
+    try:
+        return min(received_at - (sent_at - client), received_at)
+    except OverflowError:  # past year 9999 is later than received_at anyway
+        return client if sent_at > client else received_at
 
 
 def message_id(event: Event) -> str:
@@ -143,10 +169,9 @@ def _query(url: str | None) -> Mapping[str, str]:
         return _EMPTY
 
 
-def _campaign(event: Event, params: Mapping[str, str]) -> Campaign | None:
-    given = event.context.campaign
-    if given is not None and any((given.source, given.medium, given.name)):
-        return Campaign(given.source, given.medium, given.name, given.content, given.term)
+def _campaign(given: _UTM | None, params: Mapping[str, str]) -> Campaign | None:
+    if given is not None and any(given[:3]):
+        return Campaign(*given)
     utm = [_text(params.get(f"utm_{n}")) for n in ("source", "medium", "campaign", "content")]
     if any(utm[:3]):
         return Campaign(utm[0], utm[1], utm[2], utm[3], _text(params.get("utm_term")))
@@ -179,6 +204,90 @@ def _traffic(
     return traffic_source("/", referrer, site_hosts=site_hosts, ruleset=ruleset)
 
 
+@dataclass(frozen=True, slots=True)
+class PageFacts:
+    """What an event's page and campaign context say: the same for every event that carries the
+    same context, so it is computed once per distinct context (`page_facts`)."""
+
+    url: str | None
+    referrer: str | None
+    title: str | None
+    campaign: Campaign | None
+    traffic: TrafficSource | None
+    hint: str | None
+
+
+def page_key(event: Event) -> PageKey:
+    """The values an event's `PageFacts` come from: its type, `context.page` url, referrer and
+    title, a page call's `properties` ones, and the `context.campaign` UTMs."""
+    context = event.context
+    page = context.page
+    given = context.campaign
+    return (
+        event.type,
+        (page.url, page.referrer, page.title) if page is not None else _NO_TEXTS,
+        _page_properties(event.properties) if isinstance(event, PageEvent) else _NO_TEXTS,
+        (given.source, given.medium, given.name, given.content, given.term) if given else None,
+    )
+
+
+def raw_page_key(event: Mapping[str, Any]) -> PageKey:
+    """`page_key` of an event given as a dict with Segment's keys (`quick_batch`'s events)."""
+    kind = event["type"]
+    context = event.get("context")
+    page = context.get("page") if context else None
+    given = context.get("campaign") if context else None
+    return (
+        kind,
+        (page.get("url"), page.get("referrer"), page.get("title"))
+        if page is not None
+        else _NO_TEXTS,
+        _page_properties(event.get("properties") or _EMPTY) if kind == "page" else _NO_TEXTS,
+        (
+            given.get("source"),
+            given.get("medium"),
+            given.get("name"),
+            given.get("content"),
+            given.get("term"),
+        )
+        if given is not None
+        else None,
+    )
+
+
+def page_facts(
+    event: Event, *, site_hosts: tuple[str, ...] = (), ruleset: str = DEFAULT_RULESET
+) -> PageFacts:
+    """The event's URL, referrer, title, campaign, traffic source and `tt_hint`."""
+    return facts_for(page_key(event), site_hosts, ruleset)
+
+
+def _page_properties(properties: Mapping[str, Any]) -> _Texts:
+    """A page call's `properties` url, referrer and title (used where `context.page` has none)."""
+    if not properties:
+        return _NO_TEXTS
+    get = properties.get
+    return (_text(get("url")), _text(get("referrer")), _text(get("title")))
+
+
+@lru_cache(maxsize=16384)
+def facts_for(
+    key: PageKey, site_hosts: tuple[str, ...] = (), ruleset: str = DEFAULT_RULESET
+) -> PageFacts:
+    """The `PageFacts` of `page_key(event)`, memoised (a site's events repeat a few pages and
+    campaigns)."""
+    kind, page, fallback, given = key
+    url = _text(page[0]) or fallback[0]
+    referrer = _text(page[1]) or fallback[1]
+    title = _text(page[2]) or fallback[2]
+    params = _query(url)
+    campaign = _campaign(given, params)
+    traffic = None
+    if kind in ("page", "screen") or (kind == "track" and url):
+        traffic = _traffic(url, referrer, campaign, site_hosts=site_hosts, ruleset=ruleset)
+    return PageFacts(url, referrer, title, campaign, traffic, _text(params.get(HINT_PARAMETER)))
+
+
 def normalize(
     event: Event,
     *,
@@ -190,21 +299,8 @@ def normalize(
 ) -> NormalizedEvent:
     """The stored form of `event`, received at `received_at` from `ip` with `user_agent`."""
     context = event.context
-    page = context.page
     properties: dict[str, Any] = dict(getattr(event, "properties", {}))
-    url = _text(page.url if page else None)
-    referrer = _text(page.referrer if page else None)
-    title = _text(page.title if page else None)
-    if isinstance(event, PageEvent):
-        url = url or _text(properties.get("url"))
-        referrer = referrer or _text(properties.get("referrer"))
-        title = title or _text(properties.get("title"))
-    params = _query(url)
-    campaign = _campaign(event, params)
-    traffic = None
-    if isinstance(event, PageEvent | ScreenEvent) or (isinstance(event, TrackEvent) and url):
-        hosts = tuple(site_hosts)
-        traffic = _traffic(url, referrer, campaign, site_hosts=hosts, ruleset=ruleset)
+    facts = page_facts(event, site_hosts=tuple(site_hosts), ruleset=ruleset)
     traits = event.traits if isinstance(event, IdentifyEvent | GroupEvent) else {}
     return NormalizedEvent(
         message_id=message_id(event),
@@ -221,14 +317,14 @@ def normalize(
         original_timestamp=as_utc(t)
         if (t := event.original_timestamp or event.timestamp)
         else None,
-        url=url,
-        referrer=referrer,
-        title=title,
+        url=facts.url,
+        referrer=facts.referrer,
+        title=facts.title,
         user_agent=_text(context.user_agent) or _text(user_agent),
         ip=_text(context.ip) or _text(ip),
-        campaign=campaign,
-        traffic=traffic,
-        hint=_text(params.get(HINT_PARAMETER)),
+        campaign=facts.campaign,
+        traffic=facts.traffic,
+        hint=facts.hint,
         properties=MappingProxyType(properties),
         traits=MappingProxyType(dict(traits)),
     )

@@ -32,6 +32,7 @@ __all__ = [
     "DIRECT",
     "Touchpoint",
     "TouchpointKind",
+    "arrival",
     "click_touchpoint",
     "drop_click_landings",
     "is_self_referral",
@@ -107,16 +108,34 @@ def _from(traffic: TrafficSource, **fields: object) -> Touchpoint:
     )
 
 
+def arrival(
+    kind: str,
+    traffic: TrafficSource | None,
+    url: str | None,
+    referrer: str | None,
+    *,
+    site_hosts: Iterable[str] = (),
+    track: bool = False,
+) -> TrafficSource | None:
+    """The traffic source of an event of type `kind` that is an arrival, else None: page and
+    screen events (track events only with `track=True`) that are not self-referrals."""
+    if traffic is None or kind not in ("page", "screen", "track"):
+        return None
+    if kind == "track" and not track:
+        return None
+    if traffic.channel == DIRECT and is_self_referral(url, referrer, site_hosts):
+        return None
+    return traffic
+
+
 def touchpoint_for(
     event: NormalizedEvent, *, site_hosts: Iterable[str] = (), track: bool = False
 ) -> Touchpoint | None:
     """The touchpoint of a normalised event, or None (not an arrival, or a self-referral)."""
-    if event.traffic is None or event.type not in ("page", "screen", "track"):
-        return None
-    if event.type == "track" and not track:
-        return None
-    traffic = event.traffic
-    if traffic.channel == DIRECT and is_self_referral(event.url, event.referrer, site_hosts):
+    traffic = arrival(
+        event.type, event.traffic, event.url, event.referrer, site_hosts=site_hosts, track=track
+    )
+    if traffic is None:
         return None
     return _from(
         traffic,

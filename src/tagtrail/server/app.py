@@ -20,6 +20,7 @@ from tagtrail.server.api import (
     tools,
     workspace,
 )
+from tagtrail.server.batch import BatchEndpoint
 from tagtrail.server.dashboard import routes as dashboard_routes
 from tagtrail.server.redirect import Redirector, is_link_path
 from tagtrail.server.state import ServerState
@@ -62,6 +63,7 @@ def create_app(settings: Settings) -> ASGIApp:
 
     redirect = Redirector(state)
     collector = snippet.with_cors(api)
+    batch = snippet.with_cors(BatchEndpoint(state, api))  # the rest of /v1 goes to FastAPI
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -70,7 +72,10 @@ def create_app(settings: Settings) -> ASGIApp:
                 await redirect(scope, receive, send)
                 return
         if scope["type"] == "http" and snippet.wants_cors(scope["path"]):
-            await collector(scope, receive, send)
+            if scope["method"] == "POST" and scope["path"] == "/v1/batch":
+                await batch(scope, receive, send)
+            else:
+                await collector(scope, receive, send)
             return
         await api(scope, receive, send)
 

@@ -39,18 +39,23 @@ def error_body(status: int, message: str, errors: list[str], **extra: Any) -> di
     return {"ok": False, "error": message, "errors": errors, "status": status, **extra}
 
 
+def domain_error(exc: TagtrailError) -> JSONResponse:
+    """The answer to a domain error (its status from `STATUS`)."""
+    status = next(code for kind, code in STATUS if isinstance(exc, kind))
+    extra: dict[str, Any] = {}
+    if isinstance(exc, InvalidLink) and exc.issues is not None:
+        extra["issues"] = [i.to_json() for i in exc.issues.issues]
+    errors = [exc.message] + ([exc.hint] if exc.hint else [])
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(
+        error_body(status, exc.message, errors, **extra), status_code=status, headers=headers
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(TagtrailError)
     async def _domain(_request: Request, exc: TagtrailError) -> JSONResponse:
-        status = next(code for kind, code in STATUS if isinstance(exc, kind))
-        extra: dict[str, Any] = {}
-        if isinstance(exc, InvalidLink) and exc.issues is not None:
-            extra["issues"] = [i.to_json() for i in exc.issues.issues]
-        errors = [exc.message] + ([exc.hint] if exc.hint else [])
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse(
-            error_body(status, exc.message, errors, **extra), status_code=status, headers=headers
-        )
+        return domain_error(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

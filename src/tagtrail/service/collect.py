@@ -11,15 +11,15 @@ stored once. Times are naive UTC; IPs are anonymised before they reach a row.
 from __future__ import annotations
 
 import itertools
-import json
 import secrets
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
+from pydantic_core import to_json
 from sqlalchemy import Engine, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -34,10 +34,12 @@ from tagtrail.collect import (
 from tagtrail.store.schema import events, identity_facts, recipients, touchpoints
 
 __all__ = [
+    "EVENT_COLUMNS",
     "click_touchpoint_row",
     "cookieless_id",
     "event_row",
     "hint_fact_rows",
+    "json_text",
     "naive",
     "strip_hint",
     "touchpoint_row",
@@ -70,6 +72,37 @@ def strip_hint(url: str | None) -> str | None:
     return urlunsplit(parts._replace(query="&".join(kept)))
 
 
+EVENT_COLUMNS: Final = (
+    "workspace_id",
+    "message_id",
+    "type",
+    "timestamp",
+    "received_at",
+    "anonymous_id",
+    "user_id",
+    "previous_id",
+    "group_id",
+    "event",
+    "name",
+    "url",
+    "referrer",
+    "title",
+    "user_agent",
+    "ip",
+    "properties",
+    "traits",
+    "tp_kind",
+    "tp_source",
+    "tp_medium",
+    "tp_campaign",
+    "tp_content",
+    "tp_term",
+    "tp_channel",
+    "tp_click_id",
+)
+"""The columns of an `events` row, in `event_row`'s order (the fast path's value tuples)."""
+
+
 def event_row(
     workspace_id: int, event: NormalizedEvent, *, site_hosts: Iterable[str] = ()
 ) -> dict[str, Any]:
@@ -92,8 +125,8 @@ def event_row(
         "title": event.title,
         "user_agent": (event.user_agent or "")[:512] or None,
         "ip": anonymize_ip(event.ip) if event.ip else None,
-        "properties": _json(event.properties),
-        "traits": _json(event.traits),
+        "properties": json_text(event.properties),
+        "traits": json_text(event.traits),
         "tp_kind": touch.kind if touch else None,
         "tp_source": touch.source if touch else None,
         "tp_medium": touch.medium if touch else None,
@@ -105,8 +138,11 @@ def event_row(
     }
 
 
-def _json(value: Mapping[str, Any]) -> str:
-    return json.dumps(dict(value), separators=(",", ":"), default=str) if value else "{}"
+def json_text(value: Mapping[str, Any]) -> str:
+    """`properties` or `traits` as stored: compact UTF-8 JSON (NaN as `NaN`), `{}` if empty."""
+    if not value:
+        return "{}"
+    return to_json(value if type(value) is dict else dict(value), fallback=str).decode()
 
 
 def touchpoint_row(workspace_id: int, touch: Touchpoint) -> dict[str, Any]:

@@ -74,7 +74,11 @@ async def principal(state: ServerState, raw: str | None) -> Principal:
 
 
 def header_key(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+    return authorization_key(request.headers.get("authorization", ""))
+
+
+def authorization_key(header: str) -> str | None:
+    """The key of an `Authorization` header: the Basic-auth user, or the Bearer token."""
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "basic":
         try:
@@ -112,7 +116,7 @@ async def read_body(request: Request, limit: int, *, batch: bool) -> bytes:
 def parse_json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
         raise InvalidEvent(
             "the body is not JSON", hint="send a JSON object", errors=(f"body: {exc}",)
         ) from None

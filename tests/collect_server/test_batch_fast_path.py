@@ -133,7 +133,7 @@ def test_a_store_failure_is_503_not_success(
     async def broken(*_args: Any) -> None:
         raise StoreError("the store is gone", hint="try again later")
 
-    monkeypatch.setattr(writer, "insert_many", broken)
+    monkeypatch.setattr(writer, "insert_values", broken)
     answer = lite_collector.send("/v1/batch", _batch(2))
     assert answer.status_code == 503
     assert answer.json()["errors"] == ["the store is gone", "try again later"]

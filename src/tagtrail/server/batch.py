@@ -29,6 +29,7 @@ from tagtrail.server.state import ServerState
 from tagtrail.service.batch import batch_values
 from tagtrail.service.collect import EVENT_COLUMNS
 from tagtrail.store.schema import events
+from tagtrail.store.writer import Values
 
 __all__ = ["BatchEndpoint"]
 
@@ -114,9 +115,7 @@ class BatchEndpoint:
             return False
         if rows is None:
             return False
-        await state.writer.insert_many(
-            events, [dict(zip(EVENT_COLUMNS, r, strict=True)) for r in rows]
-        )
+        await state.writer.insert_values(events, Values(EVENT_COLUMNS, rows))
         return True
 
 

@@ -14,6 +14,7 @@ import queue
 import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import chain
@@ -28,7 +29,20 @@ from tagtrail.errors import StoreError
 logger = logging.getLogger(__name__)
 
 Rows = Sequence[Mapping[str, Any]]
-_Item = tuple[tuple[tuple[Table, Rows], ...], asyncio.AbstractEventLoop, asyncio.Future[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Values:
+    """Rows as tuples in `columns` order, already in the driver's form (SQLite times as
+    `YYYY-MM-DD HH:MM:SS.ffffff` text): written as they are, with no per-value work."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+_Part = tuple[Table, Rows | Values]
+_Item = tuple[tuple[_Part, ...], asyncio.AbstractEventLoop, asyncio.Future[None]]
+_Groups = dict[tuple[Table, tuple[str, ...]], list[Any]]
 _STOP = object()
 
 
@@ -75,7 +89,12 @@ class WriteQueue:
         if rows:
             await self.write((table, rows))
 
-    async def write(self, *parts: tuple[Table, Rows]) -> None:
+    async def insert_values(self, table: Table, values: Values) -> None:
+        """Queue `values` for `table` (all in the same transaction); return once committed."""
+        if values.rows:
+            await self.write((table, values))
+
+    async def write(self, *parts: _Part) -> None:
         """Queue rows for several tables as one item (the same transaction) and return once
         they are committed. A table whose `info` has `ignore_duplicates` is written with
         `ON CONFLICT DO NOTHING`."""
@@ -124,14 +143,18 @@ class WriteQueue:
             raw.close()
 
     def _commit(self, items: list[_Item]) -> None:
-        groups: dict[tuple[Table, tuple[str, ...]], list[Mapping[str, Any]]] = defaultdict(list)
+        groups: _Groups = defaultdict(list)
+        ready: _Groups = defaultdict(list)
         for parts, _loop, _future in items:
             for table, rows in parts:
+                if isinstance(rows, Values):
+                    ready[(table, rows.columns)].extend(rows.rows)
+                    continue
                 for row in rows:
                     groups[(table, tuple(row))].append(row)
         error: Exception | None = None
         try:
-            self._write(groups)
+            self._write(groups, ready)
         except Exception as exc:  # never let the writer thread die
             logger.error("could not commit %d rows: %s", len(items), exc)
             self._drop_connection()
@@ -148,9 +171,7 @@ class WriteQueue:
             except RuntimeError:  # the loop closed while we committed
                 pass
 
-    def _write(
-        self, groups: Mapping[tuple[Table, tuple[str, ...]], list[Mapping[str, Any]]]
-    ) -> None:
+    def _write(self, groups: _Groups, ready: _Groups) -> None:
         """One transaction on the writer's own driver connection (no pool checkout per batch):
         the rows are plain values our own code made, so SQLAlchemy's per-value processing is
         skipped too. The writer thread shares the GIL with the event loop, so its Python time
@@ -171,6 +192,11 @@ class WriteQueue:
                     values = [(value,) for value in values]
                 if sqlite:
                     _insert_sqlite(cursor, table, columns, values)
+                else:
+                    cursor.executemany(_insert_sql(table, columns, "%s"), values)
+            for (table, columns), values in ready.items():  # `Values`: as they are
+                if sqlite:
+                    _insert_sqlite(cursor, table, columns, values, convert=False)
                 else:
                     cursor.executemany(_insert_sql(table, columns, "%s"), values)
             if sqlite:
@@ -201,12 +227,14 @@ def _insert_sql(table: Table, columns: tuple[str, ...], mark: str, rows: int = 1
     return sql + (" ON CONFLICT DO NOTHING" if table.info.get("ignore_duplicates") else "")
 
 
-def _insert_sqlite(cursor: Any, table: Table, columns: tuple[str, ...], rows: list[Any]) -> None:
+def _insert_sqlite(
+    cursor: Any, table: Table, columns: tuple[str, ...], rows: list[Any], *, convert: bool = True
+) -> None:
     """Rows in statements of 64, 32, … 1 rows each (a handful of distinct statements, so they
     stay in the driver's statement cache). Python's sqlite3 lets go of the GIL for every step,
     so `executemany` would hand the GIL to the event loop and wait to get it back once per
     row; one multi-row statement waits once."""
-    times = _time_columns(table, columns)
+    times = _time_columns(table, columns) if convert else ()
     if times:
         rows = [_with_times(row, times) for row in rows]
     done = 0

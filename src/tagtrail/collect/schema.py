@@ -333,7 +333,12 @@ class QuickBatch(NamedTuple):
     sent_at: datetime | None
 
 
-_IDS: Final = ("messageId", "anonymousId", "userId", "groupId", "previousId")
+_ID_KEYS: Final = ("messageId", "anonymousId", "userId")
+_IDS: Final = {
+    **dict.fromkeys(EVENT_TYPES, _ID_KEYS),
+    "group": (*_ID_KEYS, "groupId"),
+    "alias": (*_ID_KEYS, "previousId"),
+}
 # Keys the models also read by their Python names: a body that uses them takes the full path.
 _BY_NAME: Final = frozenset(
     {
@@ -484,18 +489,21 @@ def quick_batch(body: Mapping[str, Any]) -> QuickBatch | None:
         return None
     found: list[dict[str, Any]] = valid["batch"]  # type: ignore[assignment]
     for event in found:
-        for name in _IDS:
+        kind = event["type"]
+        for name in _IDS[kind]:
             value = event.get(name)
-            if type(value) is int:
-                event[name] = str(value)
+            if value.__class__ is str:
+                tidy = value.strip()
+                if tidy is not value or not tidy:  # strip() gives the same str when tidy
+                    event[name] = tidy or None
             elif value is not None:
-                event[name] = value.strip() or None
-        if event["type"] == "alias":
+                event[name] = str(value)
+        if kind == "alias":
             if not event.get("userId") or not event.get("previousId"):
                 return None
         elif not event.get("userId") and not event.get("anonymousId"):
             return None
-        elif event["type"] == "group" and not event.get("groupId"):
+        elif kind == "group" and not event.get("groupId"):
             return None
     return QuickBatch(found, valid.get("sentAt"))
 

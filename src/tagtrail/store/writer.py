@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -65,6 +66,7 @@ class WriteQueue:
         self.committed = 0
         self.commits = 0
         self._raw: PoolProxiedConnection | None = None
+        self._parameters = 999  # SQLite's limit of bound parameters, read when connected
 
     def start(self) -> None:
         self._thread.start()
@@ -180,9 +182,21 @@ class WriteQueue:
             self._raw = self._engine.raw_connection()
             if self._sqlite:
                 self._raw.cursor().execute("PRAGMA wal_autocheckpoint=0")
+                self._parameters = self._raw.driver_connection.getlimit(  # type: ignore[union-attr]
+                    sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
+                )
         raw = self._raw
         sqlite = self._sqlite
         cursor = raw.cursor()
+        mark, most = ("?", self._parameters) if sqlite else ("%s", _POSTGRES_PARAMETERS)
+        if sqlite and not groups and len(ready) == 1:
+            (table, columns), values = next(iter(ready.items()))
+            if len(values) * len(columns) <= most:  # one statement: atomic without BEGIN
+                try:
+                    _insert_values(cursor, table, columns, values, mark, most)
+                finally:
+                    cursor.close()
+                return
         try:
             if sqlite:
                 cursor.execute("BEGIN")
@@ -195,10 +209,7 @@ class WriteQueue:
                 else:
                     cursor.executemany(_insert_sql(table, columns, "%s"), values)
             for (table, columns), values in ready.items():  # `Values`: as they are
-                if sqlite:
-                    _insert_sqlite(cursor, table, columns, values, convert=False)
-                else:
-                    cursor.executemany(_insert_sql(table, columns, "%s"), values)
+                _insert_values(cursor, table, columns, values, mark, most)
             if sqlite:
                 cursor.execute("COMMIT")
             else:
@@ -227,14 +238,29 @@ def _insert_sql(table: Table, columns: tuple[str, ...], mark: str, rows: int = 1
     return sql + (" ON CONFLICT DO NOTHING" if table.info.get("ignore_duplicates") else "")
 
 
-def _insert_sqlite(
-    cursor: Any, table: Table, columns: tuple[str, ...], rows: list[Any], *, convert: bool = True
+def _insert_values(
+    cursor: Any, table: Table, columns: tuple[str, ...], rows: list[Any], mark: str, most: int
 ) -> None:
+    """`Values` rows in as few statements as the driver's limit of `most` parameters allows,
+    usually one for a whole group: each statement is one wait for the GIL on SQLite (see
+    `_insert_sqlite`), one round trip on PostgreSQL."""
+    size = max(1, most // len(columns))
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        cursor.execute(
+            _insert_sql(table, columns, mark, len(chunk)), list(chain.from_iterable(chunk))
+        )
+
+
+_POSTGRES_PARAMETERS = 65_535  # bound parameters in one statement (a 16-bit count on the wire)
+
+
+def _insert_sqlite(cursor: Any, table: Table, columns: tuple[str, ...], rows: list[Any]) -> None:
     """Rows in statements of 64, 32, … 1 rows each (a handful of distinct statements, so they
     stay in the driver's statement cache). Python's sqlite3 lets go of the GIL for every step,
     so `executemany` would hand the GIL to the event loop and wait to get it back once per
     row; one multi-row statement waits once."""
-    times = _time_columns(table, columns) if convert else ()
+    times = _time_columns(table, columns)
     if times:
         rows = [_with_times(row, times) for row in rows]
     done = 0

@@ -13,6 +13,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import zlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ class WriteQueue:
         self.commits = 0
         self._raw: PoolProxiedConnection | None = None
         self._parameters = 999  # SQLite's limit of bound parameters, read when connected
+        self._stages: set[str] = set()  # PostgreSQL: this connection's COPY staging tables
 
     def start(self) -> None:
         self._thread.start()
@@ -188,12 +190,12 @@ class WriteQueue:
         raw = self._raw
         sqlite = self._sqlite
         cursor = raw.cursor()
-        mark, most = ("?", self._parameters) if sqlite else ("%s", _POSTGRES_PARAMETERS)
+        most = self._parameters
         if sqlite and not groups and len(ready) == 1:
             (table, columns), values = next(iter(ready.items()))
             if len(values) * len(columns) <= most:  # one statement: atomic without BEGIN
                 try:
-                    _insert_values(cursor, table, columns, values, mark, most)
+                    _insert_values(cursor, table, columns, values, most)
                 finally:
                     cursor.close()
                 return
@@ -209,7 +211,10 @@ class WriteQueue:
                 else:
                     cursor.executemany(_insert_sql(table, columns, "%s"), values)
             for (table, columns), values in ready.items():  # `Values`: as they are
-                _insert_values(cursor, table, columns, values, mark, most)
+                if sqlite:
+                    _insert_values(cursor, table, columns, values, most)
+                else:
+                    self._copy_values(cursor, table, columns, values)
             if sqlite:
                 cursor.execute("COMMIT")
             else:
@@ -222,7 +227,28 @@ class WriteQueue:
         finally:
             cursor.close()
 
+    def _copy_values(
+        self, cursor: Any, table: Table, columns: tuple[str, ...], rows: list[Any]
+    ) -> None:
+        """PostgreSQL: `Values` rows by COPY (rows formatted by the driver's C code) into a
+        temporary table of this connection, then one `INSERT … SELECT` (COPY itself has no
+        `ON CONFLICT`); the temporary rows go at the commit."""
+        names = ", ".join(columns)
+        stage = f"tt_stage_{table.name}_{zlib.crc32(names.encode()):08x}"
+        if stage not in self._stages:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+                f"SELECT {names} FROM {table.name} WITH NO DATA"
+            )
+            self._stages.add(stage)
+        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        conflict = " ON CONFLICT DO NOTHING" if table.info.get("ignore_duplicates") else ""
+        cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {stage}{conflict}")
+
     def _drop_connection(self) -> None:
+        self._stages.clear()
         if self._raw is not None:
             try:
                 self._raw.invalidate()
@@ -239,20 +265,17 @@ def _insert_sql(table: Table, columns: tuple[str, ...], mark: str, rows: int = 1
 
 
 def _insert_values(
-    cursor: Any, table: Table, columns: tuple[str, ...], rows: list[Any], mark: str, most: int
+    cursor: Any, table: Table, columns: tuple[str, ...], rows: list[Any], most: int
 ) -> None:
-    """`Values` rows in as few statements as the driver's limit of `most` parameters allows,
-    usually one for a whole group: each statement is one wait for the GIL on SQLite (see
-    `_insert_sqlite`), one round trip on PostgreSQL."""
+    """SQLite: `Values` rows in as few statements as its limit of `most` parameters allows,
+    usually one for a whole group, and each statement is one wait for the GIL (see
+    `_insert_sqlite`)."""
     size = max(1, most // len(columns))
     for start in range(0, len(rows), size):
         chunk = rows[start : start + size]
         cursor.execute(
-            _insert_sql(table, columns, mark, len(chunk)), list(chain.from_iterable(chunk))
+            _insert_sql(table, columns, "?", len(chunk)), list(chain.from_iterable(chunk))
         )
-
-
-_POSTGRES_PARAMETERS = 65_535  # bound parameters in one statement (a 16-bit count on the wire)
 
 
 def _insert_sqlite(cursor: Any, table: Table, columns: tuple[str, ...], rows: list[Any]) -> None:

@@ -210,6 +210,7 @@ click_days = Table(
     Column("day", Text, primary_key=True),
     Column("human", BigInteger, nullable=False),
     Column("bot", BigInteger, nullable=False),
+    Column("changed", BigInteger, nullable=False),
 )
 
 link_visitors = Table(
@@ -217,6 +218,7 @@ link_visitors = Table(
     metadata,
     Column("link_id", _ID, primary_key=True),
     Column("who", Text, primary_key=True),
+    Column("recipient_id", _ID),
     Column("first_day", Text, nullable=False),
     Column("last_day", Text, nullable=False),
 )
@@ -226,8 +228,23 @@ campaign_visitors = Table(
     metadata,
     Column("campaign_id", _ID, primary_key=True),
     Column("who", Text, primary_key=True),
+    Column("recipient_id", _ID),
     Column("first_day", Text, nullable=False),
     Column("last_day", Text, nullable=False),
+)
+
+link_uniques = Table(
+    "link_uniques",
+    metadata,
+    Column("link_id", _ID, primary_key=True),
+    Column("visitors", BigInteger, nullable=False),
+)
+
+campaign_uniques = Table(
+    "campaign_uniques",
+    metadata,
+    Column("campaign_id", _ID, primary_key=True),
+    Column("visitors", BigInteger, nullable=False),
 )
 
 rollup_marks = Table(

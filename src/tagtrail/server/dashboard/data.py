@@ -6,22 +6,27 @@ click first, so they equal direct counts), and conversions from the collected jo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, Table, exists, func, or_, select
+from sqlalchemy import Engine, Table, and_, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from tagtrail.errors import InvalidInput
-from tagtrail.store.rollups import fold
+from tagtrail.store.rollups import changes_in, fold
 from tagtrail.store.schema import (
+    campaign_uniques,
     campaign_visitors,
     campaigns,
     click_days,
     clicks,
+    link_uniques,
     link_visitors,
     links,
+    settings_versions,
 )
 
 
@@ -83,24 +88,33 @@ def _days(workspace_id: int, window: Window) -> list[ColumnElement[bool]]:
     return where
 
 
-_WHO = func.coalesce(func.cast(clicks.c.recipient_id, clicks.c.visitor.type), clicks.c.visitor)
 _TOTAL = func.sum(click_days.c.human + click_days.c.bot)
 
 
 def _in_window(visitors: Table, same_owner: ColumnElement[bool], window: Window) -> list[Any]:
     """Who clicked (a row of `visitors`) in the window: their first or last day is in it, or
-    they clicked before and after it and a human click of theirs is found inside it."""
+    they clicked before and after it and a human click of theirs is found inside it (through
+    the index on recipients; a visitor hash is daily, so it never spans the window)."""
     if window.start is None and window.end is None:
         return []
     first, last = visitors.c.first_day, visitors.c.last_day
     start = window.start.isoformat() if window.start else "0000-01-01"
     end = window.end.isoformat() if window.end else "9999-12-31"
-    inside = [same_owner, _WHO == visitors.c.who, clicks.c.is_bot.is_(False)]
+    inside = [same_owner, clicks.c.is_bot.is_(False)]
     if window.start is not None:
         inside.append(clicks.c.clicked_at >= datetime.combine(window.start, time()))
     if window.end is not None:
         inside.append(clicks.c.clicked_at < datetime.combine(window.end + timedelta(1), time()))
-    return [first <= end, last >= start, or_(first >= start, last <= end, exists().where(*inside))]
+    rid = visitors.c.recipient_id
+    by_recipient = and_(rid.is_not(None), exists().where(clicks.c.recipient_id == rid, *inside))
+    by_visitor = and_(
+        rid.is_(None),
+        exists().where(
+            clicks.c.recipient_id.is_(None), clicks.c.visitor == visitors.c.who, *inside
+        ),
+    )
+    spans = or_(by_recipient, by_visitor)
+    return [first <= end, last >= start, or_(first >= start, last <= end, spans)]
 
 
 def daily_clicks(engine: Engine, workspace_id: int, window: Window) -> list[dict[str, Any]]:
@@ -135,19 +149,63 @@ def _counts(key: Any, workspace_id: int, window: Window) -> Any:
     )
 
 
+_Memo = dict[tuple[Any, ...], tuple[tuple[Any, ...], list[dict[str, Any]]]]
+_MEMO: WeakKeyDictionary[Engine, _Memo] = WeakKeyDictionary()
+_MEMO_SIZE = 64
+
+
+def _memo(
+    engine: Engine, key: tuple[Any, ...], window: Window, read: Callable[[], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """`read()`, kept while nothing it counts can have changed: the links version (any change
+    to a link, campaign or workspace) and the rows of `click_days` in the window (how many,
+    and the last change among them) are the same. The clicks are folded first."""
+    fold(engine)
+    start = window.start.isoformat() if window.start else None
+    end = window.end.isoformat() if window.end else None
+    with engine.connect() as conn:
+        version = conn.execute(
+            select(settings_versions.c.version).where(settings_versions.c.name == "links")
+        ).scalar_one()
+        stamp = (int(version), *changes_in(conn, start, end))
+    memo = _MEMO.setdefault(engine, {})
+    hit = memo.get((*key, window))
+    if hit is not None and hit[0] == stamp:
+        return [dict(row) for row in hit[1]]
+    rows = read()
+    if len(memo) >= _MEMO_SIZE:
+        memo.pop(next(iter(memo)))
+    memo[(*key, window)] = (stamp, rows)
+    return [dict(row) for row in rows]
+
+
+def _unique(visitors: Table, uniques: Table, key: str, same_owner: Any, window: Window) -> Any:
+    """(owner id, unique) per owner: the kept count for all time, else counted in the window."""
+    if window.start is None and window.end is None:
+        return select(uniques.c[key], uniques.c.visitors.label("unique")).subquery()
+    return (
+        select(visitors.c[key], func.count().label("unique"))
+        .where(*_in_window(visitors, same_owner, window))
+        .group_by(visitors.c[key])
+        .subquery()
+    )
+
+
 def link_table(
     engine: Engine, workspace_id: int, window: Window, *, limit: int = 500
 ) -> list[dict[str, Any]]:
     """Every link (most clicked first, at most `limit`) with its click counts in the window."""
-    fold(engine)
+    read = lambda: _link_table(engine, workspace_id, window, limit)  # noqa: E731
+    return _memo(engine, ("links", workspace_id, limit), window, read)
+
+
+def _link_table(
+    engine: Engine, workspace_id: int, window: Window, limit: int
+) -> list[dict[str, Any]]:
     counts = _counts(click_days.c.link_id, workspace_id, window)
     v = link_visitors
-    unique = (
-        select(v.c.link_id, func.count().label("unique"))
-        .where(*_in_window(v, clicks.c.link_id == v.c.link_id, window))
-        .group_by(v.c.link_id)
-        .subquery()
-    )
+    same_link = clicks.c.link_id == v.c.link_id
+    unique = _unique(v, link_uniques, "link_id", same_link, window)
     total = func.coalesce(counts.c.total, 0)
     query = (
         select(
@@ -192,18 +250,17 @@ def link_table(
 
 def campaign_table(engine: Engine, workspace_id: int, window: Window) -> list[dict[str, Any]]:
     """Every campaign with its links' clicks in the window (unique counted per campaign)."""
-    fold(engine)
+    read = lambda: _campaign_table(engine, workspace_id, window)  # noqa: E731
+    return _memo(engine, ("campaigns", workspace_id), window, read)
+
+
+def _campaign_table(engine: Engine, workspace_id: int, window: Window) -> list[dict[str, Any]]:
     counts = _counts(links.c.campaign_id, workspace_id, window)
     v = campaign_visitors
     of_campaign = clicks.c.link_id.in_(
         select(links.c.id).where(links.c.campaign_id == v.c.campaign_id).correlate(v)
     )
-    unique = (
-        select(v.c.campaign_id, func.count().label("unique"))
-        .where(*_in_window(v, of_campaign, window))
-        .group_by(v.c.campaign_id)
-        .subquery()
-    )
+    unique = _unique(v, campaign_uniques, "campaign_id", of_campaign, window)
     n_links = (
         select(func.count())
         .where(links.c.campaign_id == campaigns.c.id)

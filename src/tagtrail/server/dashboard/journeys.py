@@ -1,24 +1,29 @@
-"""The collected journeys the dashboard draws, as one snapshot per workspace in the process,
-refreshed in a background thread.
+"""The collected journeys the dashboard draws: one snapshot per workspace, held and refreshed in
+a helper process (`worker.py`), and the figures drawn from it.
 
 Reading a workspace's journeys resolves its identity graph and sessions from every collected row
 (`tagtrail.service.journeys.load_collected`): about 30 s with a million clicks, since each human
 click is a touchpoint. So a page never waits for that beyond `WAIT`:
 
-- each page reads the snapshot's version (the largest ids of events, touchpoints and identity
-  facts, the workspace's goals and the `journeys` counter bumped when rows are removed: one
-  small query); when the store is ahead, one refresh starts in the `tagtrail-journeys` thread
-  (on PostgreSQL its version is read under `LOCK TABLE ... IN SHARE MODE`, so no row committed
+- each page reads the store's journeys version (the largest ids of events, touchpoints and
+  identity facts, the workspace's goals and the `journeys` counter bumped when rows are removed:
+  one small query); when it is ahead of the snapshot's, the helper process reloads (on
+  PostgreSQL it reads its version under `LOCK TABLE ... IN SHARE MODE`, so no row committed
   later can have a smaller id);
-- the page waits up to `WAIT` for it when the last load took less than that (a small store is
-  thus always shown fresh), else not at all: it shows the last snapshot and says how old it is,
-  or, before the first, that it is being computed;
-- the figures drawn from a snapshot (`derived`: conversions per window, the model comparison)
-  are computed once per snapshot and key, in the same thread, with the same bounded wait;
-- a refresh starts at the earliest twice its last duration after the previous one began, so a
+- the page waits up to `WAIT` for it when the load should take less than that (the last load's
+  time; before the first, the collected rows at `ROWS_PER_SECOND`; plus up to `STARTUP` while
+  the helper process starts, which sign-in begins), so a small store is always shown fresh;
+  else it shows the last snapshot at once and says how old it is, or, before the first, that
+  it is being computed;
+- the figures drawn from a snapshot (conversions per period, the model comparison, a profile)
+  are computed in the helper process once per snapshot and key, with the same bounded wait, and
+  only they (small) come back to the server;
+- a reload starts at the earliest twice its last duration after the previous one began, so a
   store that never stops changing costs at most a third of one core.
 
-`tagtrail report` passes `wait=None`: it waits for everything.
+The helper runs one call at a time, so a reload and the figures queue behind each other; its
+Python never holds the server's GIL. `tagtrail report` passes `wait=None`: everything is then
+computed in its own process, waiting as long as it takes.
 """
 
 from __future__ import annotations
@@ -26,30 +31,40 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Hashable
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, select, text
 
-from tagtrail.service.journeys import Collected, load_collected
+from tagtrail.errors import NotFound
+from tagtrail.server.dashboard.insights import insights, model_comparison
+from tagtrail.server.dashboard.worker import Worker
+from tagtrail.service.journeys import Collected, load_collected, profile_of
 from tagtrail.settings import Settings
+from tagtrail.store.database import create_engine_for
 from tagtrail.store.schema import goals
 
 logger = logging.getLogger(__name__)
 WAIT = 0.25
-_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tagtrail-journeys")
+STARTUP = 5.0  # what a small store's page may also wait for the helper process to start
+ROWS_PER_SECOND = 30_000.0  # load_collected on this project's 2-core machines
+_WORKER = Worker("tagtrail-journeys")
+
+#: (what, argument): ("insights", Window), ("models", Window) or ("profile", user id).
+Key = tuple[str, Any]
 
 
 @dataclass(slots=True)
 class Snapshot:
-    collected: Collected
     version: tuple[Any, ...]
     as_of: datetime
     seconds: float
+    local: Collected | None = None  # held here (wait=None), not in the helper process
     derived: dict[Hashable, Future[Any]] = field(default_factory=dict)
 
 
@@ -78,7 +93,7 @@ class _Slot:
     not_before: float = 0.0
 
 
-_SLOTS: dict[tuple[Any, ...], _Slot] = {}
+_SLOTS: WeakKeyDictionary[Engine, dict[tuple[Any, ...], _Slot]] = WeakKeyDictionary()
 _SLOTS_LOCK = threading.Lock()
 
 
@@ -103,45 +118,110 @@ def version(engine: Engine, workspace_id: int, *, settle: bool = False) -> tuple
     return (*ids, *(tuple(r) for r in goal_rows))
 
 
-def _load(engine: Engine, workspace_id: int, settings: Settings) -> Snapshot:
-    started = time.monotonic()
-    at = datetime.now(UTC)
-    found_version = version(engine, workspace_id, settle=True)
+# --- in the helper process -------------------------------------------------------------------
+
+_ENGINES: dict[str, Engine] = {}
+_HELD: dict[tuple[Any, ...], tuple[tuple[Any, ...], Collected]] = {}
+
+
+def _read(engine: Engine, workspace_id: int, minutes: float, split: bool) -> tuple[Any, ...]:
+    found = version(engine, workspace_id, settle=True)
     collected = load_collected(
         engine,
         workspace_id,
-        timeout=timedelta(minutes=settings.session_timeout_minutes),
-        new_session_on_campaign_change=settings.session_on_campaign_change,
+        timeout=timedelta(minutes=minutes),
+        new_session_on_campaign_change=split,
     )
-    return Snapshot(collected, found_version, at, time.monotonic() - started)
+    return found, collected
+
+
+def _held_load(url: str, workspace_id: int, minutes: float, split: bool) -> Snapshot:
+    started, at = time.monotonic(), datetime.now(UTC)
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES[url] = create_engine_for(url)
+    found, collected = _read(engine, workspace_id, minutes, split)
+    _HELD[(url, workspace_id, minutes, split)] = (found, collected)
+    return Snapshot(found, at, time.monotonic() - started)
+
+
+def _held_compute(url: str, workspace_id: int, minutes: float, split: bool, key: Key) -> Any:
+    held = _HELD.get((url, workspace_id, minutes, split))
+    if held is None:  # the helper was restarted: read again
+        _held_load(url, workspace_id, minutes, split)
+        held = _HELD[(url, workspace_id, minutes, split)]
+    return compute(held[1], key)
+
+
+def compute(collected: Collected, key: Key) -> Any:
+    """The figure `key` names, from `collected` (a missing profile is `{"missing": message}`)."""
+    what, argument = key
+    if what == "insights":
+        return insights(collected, argument)
+    if what == "models":
+        return model_comparison(collected, argument) or {}
+    try:
+        result = profile_of(collected, argument)
+    except NotFound as exc:
+        return {"missing": exc.args[0], "hint": exc.hint}
+    identity = collected.graph.users[argument]
+    return {
+        "profile": result,
+        "touches": sorted(collected.arrivals.get(identity, []), key=lambda t: t.timestamp),
+        "conversion_list": sorted(
+            collected.conversions.get(identity, []), key=lambda c: c.timestamp
+        ),
+    }
+
+
+# --- in the server ---------------------------------------------------------------------------
+
+
+def _ready() -> bool:
+    return True
+
+
+def warm() -> None:
+    """Start the helper process ahead of the first page (at sign-in)."""
+    _WORKER.warm(_ready)
+
+
+def _settings_key(settings: Settings) -> tuple[float, bool]:
+    return settings.session_timeout_minutes, settings.session_on_campaign_change
 
 
 def _slot(engine: Engine, workspace_id: int, settings: Settings) -> _Slot:
-    key = (
-        id(engine),
-        workspace_id,
-        settings.session_timeout_minutes,
-        settings.session_on_campaign_change,
-    )
+    key = (workspace_id, *_settings_key(settings))
     with _SLOTS_LOCK:
-        return _SLOTS.setdefault(key, _Slot())
+        return _SLOTS.setdefault(engine, {}).setdefault(key, _Slot())
+
+
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
 
 
 def current(
     engine: Engine, workspace_id: int, settings: Settings, *, wait: float | None = WAIT
 ) -> Current:
-    """The freshest snapshot to be had within `wait` seconds (None: as long as it takes)."""
+    """The freshest snapshot to be had within `wait` seconds (None: read it here, now)."""
+    if wait is None:
+        started, at = time.monotonic(), datetime.now(UTC)
+        found, collected = _read(engine, workspace_id, *_settings_key(settings))
+        return Current(Snapshot(found, at, time.monotonic() - started, collected), True)
     slot = _slot(engine, workspace_id, settings)
     now_version = version(engine, workspace_id)
     with slot.lock:
         have = slot.snapshot
         behind = have is None or have.version != now_version
         if behind and slot.loading is None and time.monotonic() >= slot.not_before:
-            slot.loading = _POOL.submit(_load, engine, workspace_id, settings)
+            args = (_url(engine), workspace_id, *_settings_key(settings))
+            slot.loading = _WORKER.submit(_held_load, *args)
             slot.loading.add_done_callback(lambda done: _loaded(slot, done))
         loading = slot.loading
-    if have is not None and wait is not None and have.seconds > wait:
-        wait = 0.0  # the last load took longer than a page may wait: show it at once
+    if _expected_seconds(have, now_version) > wait:
+        wait = 0.0  # the load takes longer than a page may wait: answer at once
+    elif not _WORKER.answering.is_set():
+        wait += STARTUP  # the helper process is still starting (a fresh server)
     if loading is not None and behind:
         try:
             got = loading.result(timeout=wait)
@@ -149,6 +229,14 @@ def current(
             return Current(have, False)
         return Current(got, _covers(got.version, now_version))
     return Current(have, not behind)
+
+
+def _expected_seconds(have: Snapshot | None, now_version: tuple[Any, ...]) -> float:
+    """How long a load should take: the last one's time, or before the first, the collected
+    rows (their largest ids) at `ROWS_PER_SECOND`."""
+    if have is not None:
+        return have.seconds
+    return float(sum(now_version[:3])) / ROWS_PER_SECOND
 
 
 def _covers(got: tuple[Any, ...], seen: tuple[Any, ...]) -> bool:
@@ -170,25 +258,24 @@ def _loaded(slot: _Slot, done: Future[Snapshot]) -> None:
 
 
 def derived(
+    engine: Engine,
+    workspace_id: int,
+    settings: Settings,
     snapshot: Snapshot,
-    key: Hashable,
-    compute: Callable[[Collected], Any],
+    key: Key,
     *,
     wait: float | None = WAIT,
 ) -> Any | None:
-    """`compute(snapshot.collected)`, computed once per snapshot and key in the journeys thread;
-    None if it is not ready within `wait` seconds."""
+    """`compute(key)` over the snapshot, computed once per snapshot and key (in the helper
+    process unless the snapshot is held here); None if not ready within `wait` seconds."""
+    if snapshot.local is not None:
+        return compute(snapshot.local, key)
     with _SLOTS_LOCK:
         future = snapshot.derived.get(key)
-        if future is None:
-            future = snapshot.derived[key] = _POOL.submit(compute, snapshot.collected)
+        if future is None or (future.done() and future.exception() is not None):
+            args = (_url(engine), workspace_id, *_settings_key(settings), key)
+            future = snapshot.derived[key] = _WORKER.submit(_held_compute, *args)
     try:
         return future.result(timeout=wait)
     except FutureTimeout:
         return None
-
-
-def forget() -> None:
-    """Drop every snapshot (tests that reuse an engine id)."""
-    with _SLOTS_LOCK:
-        _SLOTS.clear()

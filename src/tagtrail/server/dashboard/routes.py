@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from tagtrail.check import Guard, acheck_url
 from tagtrail.errors import InvalidInput, InvalidLink, NotFound, TagtrailError
 from tagtrail.links import DEFAULT_POLICY, FIELDS, BuildResult, build_link
-from tagtrail.server.dashboard import views
+from tagtrail.server.dashboard import journeys, views
 from tagtrail.server.dashboard.data import campaign_names, parse_window
 from tagtrail.server.dashboard.journeys import WAIT
 from tagtrail.server.dashboard.render import render
@@ -125,6 +125,7 @@ async def overview(request: Request) -> Response:
 
 @router.get("/login")
 async def login_form(request: Request) -> Response:
+    journeys.warm()
     nonce = secrets.token_urlsafe(24)
     response = _html("login.html", login_token=nonce, next=request.query_params.get("next", "/"))
     response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict")

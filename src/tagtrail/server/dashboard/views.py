@@ -3,23 +3,21 @@ thread by the routes, and shared with `tagtrail report`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import segno
 from sqlalchemy import Engine, select
 
+from tagtrail.errors import NotFound
 from tagtrail.server.dashboard import charts, data, journeys
 from tagtrail.server.dashboard.charts import Series
 from tagtrail.server.dashboard.data import Window
 from tagtrail.server.dashboard.insights import (
     CHART_MODELS,
     Insights,
-    insights,
     link_credit,
-    model_comparison,
 )
-from tagtrail.service.journeys import Collected, profile_of
 from tagtrail.service.links import get_link, resolve
 from tagtrail.service.stats import link_stats
 from tagtrail.settings import Settings
@@ -29,19 +27,14 @@ HUMAN, BOT, CONV = "#4e79a7", "#e15759", "#59a14f"
 
 
 def _journeys(
-    engine: Engine,
-    ws: int,
-    settings: Settings,
-    key: Hashable,
-    compute: Callable[[Collected], Any],
-    wait: float | None,
+    engine: Engine, ws: int, settings: Settings, key: journeys.Key, wait: float | None
 ) -> tuple[Any | None, dict[str, Any]]:
-    """`compute` over the workspace's journeys snapshot (None when not ready within `wait`
-    seconds; None waits for it), and the page's note on how current the snapshot is."""
+    """The figure `key` over the workspace's journeys snapshot (None when not ready within
+    `wait` seconds; None waits for it), and the page's note on how current the snapshot is."""
     now = journeys.current(engine, ws, settings, wait=wait)
     value = None
     if now.snapshot is not None:
-        value = journeys.derived(now.snapshot, key, compute, wait=wait)
+        value = journeys.derived(engine, ws, settings, now.snapshot, key, wait=wait)
     note = now.note()
     if value is None and now.snapshot is not None:
         note = "Conversions and journeys for this period are being computed: reload in a moment."
@@ -63,12 +56,12 @@ def _day_chart(title: str, days: list[dict[str, Any]]) -> Any:
 def _insights(
     engine: Engine, ws: int, settings: Settings, window: Window, wait: float | None
 ) -> tuple[Insights | None, dict[str, Any]]:
-    return _journeys(
-        engine, ws, settings, ("insights", window), lambda c: insights(c, window), wait
-    )
+    found: Insights | None
+    found, note = _journeys(engine, ws, settings, ("insights", window), wait)
+    return found, note
 
 
-_TARGETS: dict[tuple[int, int], dict[str, str | None]] = {}
+_TARGETS: WeakKeyDictionary[Engine, tuple[int, dict[str, str | None]]] = WeakKeyDictionary()
 
 
 def _targets(engine: Engine, codes: list[str]) -> dict[str, str]:
@@ -78,11 +71,10 @@ def _targets(engine: Engine, codes: list[str]) -> dict[str, str]:
         version = conn.execute(
             select(settings_versions.c.version).where(settings_versions.c.name == "links")
         ).scalar_one()
-    key = (id(engine), int(version))
-    known = _TARGETS.get(key)
-    if known is None:
-        _TARGETS.clear()
-        known = _TARGETS[key] = {}
+    kept = _TARGETS.get(engine)
+    if kept is None or kept[0] != int(version):
+        kept = _TARGETS[engine] = (int(version), {})
+    known = kept[1]
     for code in codes:
         if code not in known:
             resolved = resolve(engine, code)
@@ -164,9 +156,8 @@ def channels(
 def attribution(
     engine: Engine, ws: int, settings: Settings, window: Window, *, wait: float | None = None
 ) -> dict[str, Any]:
-    key = ("models", window)
-    document, note = _journeys(engine, ws, settings, key, _comparison(window), wait)
-    if document is None or document is _NO_CONVERSION:
+    document, note = _journeys(engine, ws, settings, ("models", window), wait)
+    if not document:
         return {**note, "document": None, "chart": None, "models": CHART_MODELS}
     models = document["models"]
     groups = list(document["meta"]["channels"])
@@ -186,24 +177,13 @@ def attribution(
     }
 
 
-_NO_CONVERSION: dict[str, Any] = {}
-
-
-def _comparison(window: Window) -> Callable[[Collected], dict[str, Any]]:
-    return lambda c: model_comparison(c, window) or _NO_CONVERSION
-
-
 def profile(
     engine: Engine, ws: int, settings: Settings, user_id: str, *, wait: float | None = None
 ) -> dict[str, Any]:
-    now = journeys.current(engine, ws, settings, wait=wait)
-    note = now.note()
-    if now.snapshot is None:
-        return {"journeys_note": note}
-    found = now.snapshot.collected
-    result = profile_of(found, user_id)
-    identity = found.graph.users[user_id]
-    touches = sorted(found.arrivals.get(identity, []), key=lambda t: t.timestamp)
-    conversions = sorted(found.conversions.get(identity, []), key=lambda c: c.timestamp)
-    context = {"profile": result, "touches": touches, "conversion_list": conversions}
-    return {**context, "journeys_note": note} if note else context
+    found, note = _journeys(engine, ws, settings, ("profile", user_id), wait)
+    if found is None:
+        return note
+    if "missing" in found:
+        raise NotFound(found["missing"], hint=found["hint"])
+    context: dict[str, Any] = {**found, **note}
+    return context

@@ -12,7 +12,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic_core import from_json
 from sqlalchemy import select
 
 from tagtrail.collect import EVENT_TYPES, normalize, parse_batch
@@ -206,11 +205,7 @@ def full_path(text: str) -> list[tuple[Any, ...]] | None:
 
 
 def fast_path(text: str, *, as_text: bool = False) -> list[tuple[Any, ...]] | None:
-    try:
-        body = from_json(text.encode(), allow_inf_nan=False)
-    except ValueError:
-        return None
-    quick = quick_batch(body) if isinstance(body, dict) else None
+    quick = quick_batch(text.encode())
     if quick is None:
         return None
     try:

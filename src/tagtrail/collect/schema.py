@@ -21,7 +21,6 @@ half of it twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal, NamedTuple, Required, TypeAlias
 
@@ -34,8 +33,9 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     model_validator,
+    with_config,
 )
-from pydantic_core import PydanticSerializationError, to_json
+from pydantic_core import to_json
 from typing_extensions import TypedDict
 
 from tagtrail.errors import EventTooLarge, InvalidEvent
@@ -226,11 +226,15 @@ class Batch(_Model):
     write_key: str | None = Field(default=None, alias="writeKey")
 
 
-# The fast path's schema: the models' rules as TypedDicts, validated in one call with no model
-# instances and no Python validators (`quick_batch`); ids are tidied after it.
+# The fast path's schema: the models' rules as TypedDicts, validated with the JSON parse in one
+# call, no model instances and no Python validators (`quick_batch`). Unknown keys are kept, and
+# times are kept as sent (then validated in one call of their own), so that a validated event
+# serialises to exactly the length of the one sent (the 32 KB check).
 _RawId = str | Annotated[int, Strict()] | None
+_KEEP: Final = ConfigDict(extra="allow")
 
 
+@with_config(_KEEP)
 class _PageT(TypedDict, total=False):
     url: str | None
     referrer: str | None
@@ -239,6 +243,7 @@ class _PageT(TypedDict, total=False):
     search: str | None
 
 
+@with_config(_KEEP)
 class _CampaignT(TypedDict, total=False):
     name: str | None
     source: str | None
@@ -247,11 +252,13 @@ class _CampaignT(TypedDict, total=False):
     content: str | None
 
 
+@with_config(_KEEP)
 class _LibraryT(TypedDict, total=False):
     name: str | None
     version: str | None
 
 
+@with_config(_KEEP)
 class _ContextT(TypedDict, total=False):
     page: _PageT | None
     campaign: _CampaignT | None
@@ -260,30 +267,30 @@ class _ContextT(TypedDict, total=False):
     library: _LibraryT | None
 
 
+@with_config(_KEEP)
 class _MessageT(TypedDict, total=False):
     messageId: _RawId
     anonymousId: _RawId
     userId: _RawId
     context: _ContextT
     integrations: dict[str, Any] | None
-    timestamp: datetime | None
-    sentAt: datetime | None
-    originalTimestamp: datetime | None
-    receivedAt: datetime | None
     writeKey: str | None
 
 
+@with_config(_KEEP)
 class _TrackT(_MessageT, total=False):
     type: Required[Literal["track"]]
     event: Required[Annotated[str, Field(min_length=1)]]
     properties: dict[str, Any]
 
 
+@with_config(_KEEP)
 class _IdentifyT(_MessageT, total=False):
     type: Required[Literal["identify"]]
     traits: dict[str, Any]
 
 
+@with_config(_KEEP)
 class _PageEventT(_MessageT, total=False):
     type: Required[Literal["page"]]
     name: str | None
@@ -291,23 +298,27 @@ class _PageEventT(_MessageT, total=False):
     properties: dict[str, Any]
 
 
+@with_config(_KEEP)
 class _ScreenT(_MessageT, total=False):
     type: Required[Literal["screen"]]
     name: str | None
     properties: dict[str, Any]
 
 
+@with_config(_KEEP)
 class _GroupT(_MessageT, total=False):
     type: Required[Literal["group"]]
     groupId: Required[_RawId]
     traits: dict[str, Any]
 
 
+@with_config(_KEEP)
 class _AliasT(_MessageT, total=False):
     type: Required[Literal["alias"]]
     previousId: Required[_RawId]
 
 
+@with_config(_KEEP)
 class _BatchT(TypedDict, total=False):
     batch: Required[
         list[
@@ -318,19 +329,22 @@ class _BatchT(TypedDict, total=False):
         ]
     ]
     integrations: dict[str, Any] | None
-    sentAt: datetime | None
     writeKey: str | None
 
 
 _QUICK: Final = TypeAdapter(_BatchT)
+_TIMES: Final = TypeAdapter(list[datetime | None])
+_TIME_KEYS: Final = ("timestamp", "sentAt", "originalTimestamp", "receivedAt")
 
 
 class QuickBatch(NamedTuple):
-    """`quick_batch`'s answer: validated events as dicts with Segment's keys, and the batch's
-    `sentAt` (for the events without their own)."""
+    """`quick_batch`'s answer: validated events as dicts with Segment's keys (times as
+    datetimes), the batch's `sentAt` (for the events without their own), and its `writeKey`
+    when it is a string."""
 
     events: list[dict[str, Any]]
     sent_at: datetime | None
+    write_key: str | None
 
 
 _ID_KEYS: Final = ("messageId", "anonymousId", "userId")
@@ -339,7 +353,8 @@ _IDS: Final = {
     "group": (*_ID_KEYS, "groupId"),
     "alias": (*_ID_KEYS, "previousId"),
 }
-# Keys the models also read by their Python names: a body that uses them takes the full path.
+# Keys the models also read by their Python names, and a body-level `context` (merged into each
+# event) or `cookieless` (ids derived by the server): a body with any of them takes the full path.
 _BY_NAME: Final = frozenset(
     {
         "message_id",
@@ -353,6 +368,7 @@ _BY_NAME: Final = frozenset(
         "write_key",
     }
 )
+_FULL_PATH: Final = _BY_NAME | {"context", "cookieless"}
 
 
 _MESSAGES: Final = {
@@ -459,36 +475,30 @@ def parse_batch(obj: object, *, max_event_bytes: int | None = MAX_EVENT_BYTES) -
     return events
 
 
-def quick_batch(body: Mapping[str, Any]) -> QuickBatch | None:
-    """`parse_batch`'s fast path: the events of a body that `parse_batch` accepts, as validated
-    dicts with Segment's keys (ids tidied as the models tidy them; a missing key is absent),
-    plus the batch's `sentAt`. None for a body it would refuse — it then names each bad field —
-    and for one that needs it: a batch-level `context` (merged into each event), or keys
-    spelt by their Python names. An event's size is checked on its `to_json` form, and exactly
-    only near the limit."""
-    items = body.get("batch")
-    if not isinstance(items, list) or "context" in body or not _BY_NAME.isdisjoint(body):
-        return None
-    for item in items:
-        if not isinstance(item, dict) or not _BY_NAME.isdisjoint(item):
-            return None
-        context = item.get("context")
-        if isinstance(context, dict) and "user_agent" in context:
-            return None
-        try:
-            size = len(to_json(item))
-        except PydanticSerializationError:
-            return None
-        # Python's JSON is at most twice as long as to_json's (number formats), so only a
-        # large event needs the exact size.
-        if size > MAX_EVENT_BYTES // 2 and event_size(item) > MAX_EVENT_BYTES:
-            return None
+def quick_batch(raw: bytes) -> QuickBatch | None:
+    """`parse_batch`'s fast path, from the body's bytes: the events of a body that
+    `parse_batch` accepts, as validated dicts with Segment's keys (ids tidied as the models tidy
+    them; a missing key is absent). None for a body it would refuse — it then names each bad
+    field — and for one that needs it: a batch-level `context` (merged into each event),
+    `cookieless`, or keys spelt by their Python names. An event's size is checked on its
+    `to_json` form, and exactly only near the limit."""
     try:
-        valid = _QUICK.validate_python(body)
+        body = _QUICK.validate_json(raw)
     except ValidationError:
         return None
-    found: list[dict[str, Any]] = valid["batch"]  # type: ignore[assignment]
+    if not _FULL_PATH.isdisjoint(body):
+        return None
+    found: list[dict[str, Any]] = body["batch"]  # type: ignore[assignment]
+    times: list[Any] = []
     for event in found:
+        context = event.get("context")
+        if not _BY_NAME.isdisjoint(event) or (context is not None and "user_agent" in context):
+            return None
+        size = len(to_json(event))
+        # Python's JSON is at most twice as long as to_json's (number formats), so only a
+        # large event needs the exact size.
+        if size > MAX_EVENT_BYTES // 2 and event_size(event) > MAX_EVENT_BYTES:
+            return None
         kind = event["type"]
         for name in _IDS[kind]:
             value = event.get(name)
@@ -505,7 +515,18 @@ def quick_batch(body: Mapping[str, Any]) -> QuickBatch | None:
             return None
         elif kind == "group" and not event.get("groupId"):
             return None
-    return QuickBatch(found, valid.get("sentAt"))
+        times += [event.get(name) for name in _TIME_KEYS]
+    times.append(body.get("sentAt"))
+    try:
+        parsed = _TIMES.validate_python(times)
+    except ValidationError:
+        return None
+    for index, event in enumerate(found):
+        for offset, name in enumerate(_TIME_KEYS):
+            if name in event:
+                event[name] = parsed[index * 4 + offset]
+    key = body.get("writeKey")
+    return QuickBatch(found, parsed[-1], key if isinstance(key, str) else None)
 
 
 def event_size(obj: object) -> int:

@@ -18,7 +18,6 @@ import zlib
 from datetime import UTC, datetime
 from typing import Final
 
-from pydantic_core import from_json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tagtrail.collect.schema import MAX_BATCH_BYTES, quick_batch
@@ -82,19 +81,11 @@ class BatchEndpoint:
         self, body: bytes | None, authorization: str, agent: str | None, ip: str | None
     ) -> bool:
         """True once the batch is committed; False when the full path must answer."""
-        if body is None:
+        batch = quick_batch(body) if body is not None else None
+        if batch is None:
             return False
-        try:
-            obj = from_json(body, allow_inf_nan=False)
-        except ValueError:
-            return False
-        if not isinstance(obj, dict) or obj.get("cookieless") is True:
-            return False
-        key = authorization_key(authorization)
-        if key is None and isinstance(obj.get("writeKey"), str):
-            key = obj["writeKey"]
-        batch = quick_batch(obj)
-        if batch is None or not key:
+        key = authorization_key(authorization) or batch.write_key
+        if not key:
             return False
         state = self._state
         try:

@@ -12,15 +12,15 @@ an event without a `messageId` (its id is a hash of the whole payload) or with a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Final
 
 from tagtrail.clicks import anonymize_ip
-from tagtrail.collect.normalize import PageKey, facts_for, raw_page_key, skew_corrected
+from tagtrail.collect.normalize import PageKey, facts_for, raw_page_key
 from tagtrail.collect.schema import QuickBatch
 from tagtrail.collect.touchpoints import arrival
-from tagtrail.service.collect import json_text, naive, strip_hint
+from tagtrail.service.collect import json_text, strip_hint
 
 __all__ = ["batch_values", "store_time"]
 
@@ -29,7 +29,8 @@ _EMPTY: Final[dict[str, Any]] = {}
 _NAMED: Final = frozenset({"page", "screen"})
 _WITH_PROPERTIES: Final = frozenset({"page", "screen", "track"})
 _WITH_TRAITS: Final = frozenset({"identify", "group"})
-_Page = tuple[Any, ...]  # hint, url, referrer, title, then the eight tp_* columns
+# hint, (url, referrer, title), the eight tp_* columns
+_Page = tuple[str | None, tuple[str | None, ...], tuple[str | None, ...]]
 
 
 @lru_cache(maxsize=16384)
@@ -50,12 +51,24 @@ def _page_columns(key: PageKey, site_hosts: tuple[str, ...]) -> _Page:
         if traffic is not None
         else _NO_TOUCH
     )
-    return (facts.hint, strip_hint(facts.url), facts.referrer, facts.title, *touch)
+    return facts.hint, (strip_hint(facts.url), facts.referrer, facts.title), touch
 
 
 def store_time(value: datetime) -> str:
     """A naive UTC time as SQLAlchemy keeps it in SQLite (`YYYY-MM-DD HH:MM:SS.ffffff`)."""
     return value.isoformat(" ", "microseconds")
+
+
+def _utc(value: datetime) -> datetime:
+    """Aware UTC (a naive time is UTC already); OverflowError past the calendar's ends."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _stored(value: datetime, as_text: bool) -> datetime | str:
+    """An aware UTC time as the store keeps it: naive, or for SQLite its `store_time` text."""
+    if as_text:
+        return value.isoformat(" ", "microseconds")[:-6]  # without its "+00:00"
+    return value.replace(tzinfo=None)
 
 
 def _text(value: str | None) -> str | None:
@@ -74,40 +87,46 @@ def batch_values(
 ) -> list[tuple[Any, ...]] | None:
     """The `events` values of every event of `batch` received at `received_at` (aware) from
     `ip` with `user_agent`; times as text for SQLite (`times_as_text`). None: use the full path.
-    Raises OverflowError for a time that cannot be read as UTC."""
-    received = naive(received_at)
-    received_value = store_time(received) if times_as_text else received
-    shared_sent = naive(batch.sent_at) if batch.sent_at is not None else None
+    Raises OverflowError for a time that is out of range in UTC (the full path clamps it).
+
+    The skew correction `received − (sentAt − client)` is computed as `client + (received −
+    sentAt)`, the same exact value, with the difference taken once per batch."""
+    received = _utc(received_at)
+    received_value = _stored(received, times_as_text)
+    shared_skew = received - _utc(batch.sent_at) if batch.sent_at is not None else None
     request_agent = _text(user_agent)
     request_ip = _text(ip)
     rows: list[tuple[Any, ...]] = []
+    append = rows.append
     for event in batch.events:
-        message = event.get("messageId")
+        get = event.get
+        message = get("messageId")
         if not message:
             return None
-        page = _page_columns(raw_page_key(event), site_hosts)
-        if page[0] is not None:
+        hint, page, touch = _page_columns(raw_page_key(event), site_hosts)
+        if hint is not None:
             return None
         kind = event["type"]
-        get = event.get
         client = get("originalTimestamp") or get("timestamp")
         if client is None:
             when = received
         else:
-            when = naive(client)
+            when = _utc(client)
             sent = get("sentAt")
-            sent = naive(sent) if sent is not None else shared_sent
-            if sent is not None:
-                when = skew_corrected(when, sent, received)
+            skew = received - _utc(sent) if sent is not None else shared_skew
+            if skew is not None:
+                when += skew
+                if when > received:
+                    when = received
         context = get("context") or _EMPTY
         agent = _text(context.get("userAgent")) or request_agent
         address = _text(context.get("ip")) or request_ip
-        rows.append(
+        append(
             (
                 workspace_id,
                 message[:200],
                 kind,
-                store_time(when) if times_as_text else when,
+                _stored(when, times_as_text),
                 received_value,
                 get("anonymousId"),
                 get("userId"),
@@ -115,12 +134,12 @@ def batch_values(
                 get("groupId") if kind == "group" else None,
                 get("event") if kind == "track" else None,
                 get("name") if kind in _NAMED else None,
-                *page[1:4],
+                *page,
                 agent[:512] if agent else None,
                 anonymize_ip(address) if address else None,
                 json_text(get("properties") or _EMPTY) if kind in _WITH_PROPERTIES else "{}",
                 json_text(get("traits") or _EMPTY) if kind in _WITH_TRAITS else "{}",
-                *page[4:],
+                *touch,
             )
         )
     return rows

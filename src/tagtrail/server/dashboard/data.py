@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, Table, and_, exists, func, or_, select
+from sqlalchemy import Connection, Engine, Table, and_, exists, func, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from tagtrail.errors import InvalidInput
@@ -91,30 +91,29 @@ def _days(workspace_id: int, window: Window) -> list[ColumnElement[bool]]:
 _TOTAL = func.sum(click_days.c.human + click_days.c.bot)
 
 
-def _in_window(visitors: Table, same_owner: ColumnElement[bool], window: Window) -> list[Any]:
-    """Who clicked (a row of `visitors`) in the window: their first or last day is in it, or
-    they clicked before and after it and a human click of theirs is found inside it (through
-    the index on recipients; a visitor hash is daily, so it never spans the window)."""
-    if window.start is None and window.end is None:
-        return []
-    first, last = visitors.c.first_day, visitors.c.last_day
-    start = window.start.isoformat() if window.start else "0000-01-01"
-    end = window.end.isoformat() if window.end else "9999-12-31"
+def _clicked_inside(spanning: Any, key: str, window: Window) -> Any:
+    """A human click inside the window by the row's visitor on the row's owner: looked up by
+    recipient (indexed), or by visitor hash (daily, so never spanning a window in practice)."""
+    if key == "link_id":
+        same_owner = clicks.c.link_id == spanning.c.link_id
+    else:
+        of_campaign = select(links.c.id).where(links.c.campaign_id == spanning.c.campaign_id)
+        same_owner = clicks.c.link_id.in_(of_campaign.correlate(spanning))
     inside = [same_owner, clicks.c.is_bot.is_(False)]
     if window.start is not None:
         inside.append(clicks.c.clicked_at >= datetime.combine(window.start, time()))
     if window.end is not None:
         inside.append(clicks.c.clicked_at < datetime.combine(window.end + timedelta(1), time()))
-    rid = visitors.c.recipient_id
-    by_recipient = and_(rid.is_not(None), exists().where(clicks.c.recipient_id == rid, *inside))
-    by_visitor = and_(
-        rid.is_(None),
-        exists().where(
-            clicks.c.recipient_id.is_(None), clicks.c.visitor == visitors.c.who, *inside
+    rid = spanning.c.recipient_id
+    return or_(
+        and_(rid.is_not(None), exists().where(clicks.c.recipient_id == rid, *inside)),
+        and_(
+            rid.is_(None),
+            exists().where(
+                clicks.c.recipient_id.is_(None), clicks.c.visitor == spanning.c.who, *inside
+            ),
         ),
     )
-    spans = or_(by_recipient, by_visitor)
-    return [first <= end, last >= start, or_(first >= start, last <= end, spans)]
 
 
 def daily_clicks(engine: Engine, workspace_id: int, window: Window) -> list[dict[str, Any]]:
@@ -179,16 +178,46 @@ def _memo(
     return [dict(row) for row in rows]
 
 
-def _unique(visitors: Table, uniques: Table, key: str, same_owner: Any, window: Window) -> Any:
-    """(owner id, unique) per owner: the kept count for all time, else counted in the window."""
+def _unique(visitors: Table, uniques: Table, key: str, window: Window) -> Any:
+    """(owner id, unique) per owner: the kept count for all time; for a window, the rows whose
+    first or last day is in it, plus those that clicked before and after it (set apart first,
+    as a materialised CTE: they are few) and clicked inside it too (`_clicked_inside`)."""
     if window.start is None and window.end is None:
         return select(uniques.c[key], uniques.c.visitors.label("unique")).subquery()
-    return (
-        select(visitors.c[key], func.count().label("unique"))
-        .where(*_in_window(visitors, same_owner, window))
+    first, last = visitors.c.first_day, visitors.c.last_day
+    start = window.start.isoformat() if window.start else "0000-01-01"
+    end = window.end.isoformat() if window.end else "9999-12-31"
+    ends_inside = (
+        select(visitors.c[key].label("owner"), func.count().label("n"))
+        .where(first <= end, last >= start, or_(first >= start, last <= end))
         .group_by(visitors.c[key])
+    )
+    spanning = (
+        select(visitors.c[key], visitors.c.who, visitors.c.recipient_id)
+        .where(first < start, last > end)
+        .cte(f"spanning_{key}")
+        .prefix_with("MATERIALIZED")
+    )
+    spans = (
+        select(spanning.c[key].label("owner"), func.count().label("n"))
+        .where(_clicked_inside(spanning, key, window))
+        .group_by(spanning.c[key])
+    )
+    both = union_all(ends_inside, spans).subquery()
+    return (
+        select(both.c.owner.label(key), func.sum(both.c.n).label("unique"))
+        .group_by(both.c.owner)
         .subquery()
     )
+
+
+def _connect(engine: Engine) -> Connection:
+    """A connection for the tables' queries; PostgreSQL's JIT is off for them (their
+    correlated lookups make the planner's costs huge, and compiling took longer than running)."""
+    conn = engine.connect()
+    if engine.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL jit = off")
+    return conn
 
 
 def link_table(
@@ -204,8 +233,7 @@ def _link_table(
 ) -> list[dict[str, Any]]:
     counts = _counts(click_days.c.link_id, workspace_id, window)
     v = link_visitors
-    same_link = clicks.c.link_id == v.c.link_id
-    unique = _unique(v, link_uniques, "link_id", same_link, window)
+    unique = _unique(v, link_uniques, "link_id", window)
     total = func.coalesce(counts.c.total, 0)
     query = (
         select(
@@ -230,7 +258,7 @@ def _link_table(
     )
     if window.campaign is not None:
         query = query.where(campaigns.c.name == window.campaign)
-    with engine.connect() as conn:
+    with _connect(engine) as conn:
         rows = conn.execute(query).all()
     return [
         {
@@ -257,10 +285,7 @@ def campaign_table(engine: Engine, workspace_id: int, window: Window) -> list[di
 def _campaign_table(engine: Engine, workspace_id: int, window: Window) -> list[dict[str, Any]]:
     counts = _counts(links.c.campaign_id, workspace_id, window)
     v = campaign_visitors
-    of_campaign = clicks.c.link_id.in_(
-        select(links.c.id).where(links.c.campaign_id == v.c.campaign_id).correlate(v)
-    )
-    unique = _unique(v, campaign_uniques, "campaign_id", of_campaign, window)
+    unique = _unique(v, campaign_uniques, "campaign_id", window)
     n_links = (
         select(func.count())
         .where(links.c.campaign_id == campaigns.c.id)
@@ -280,7 +305,7 @@ def _campaign_table(engine: Engine, workspace_id: int, window: Window) -> list[d
     )
     if window.campaign is not None:
         query = query.where(campaigns.c.name == window.campaign)
-    with engine.connect() as conn:
+    with _connect(engine) as conn:
         rows = conn.execute(query).all()
     return [
         {

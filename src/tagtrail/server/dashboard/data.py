@@ -189,7 +189,7 @@ def _unique(visitors: Table, uniques: Table, key: str, window: Window) -> Any:
     end = window.end.isoformat() if window.end else "9999-12-31"
     ends_inside = (
         select(visitors.c[key].label("owner"), func.count().label("n"))
-        .where(first <= end, last >= start, or_(first >= start, last <= end))
+        .where(or_(first.between(start, end), last.between(start, end)))
         .group_by(visitors.c[key])
     )
     spanning = (

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, Table, and_, exists, func, or_, select, union_all
+from sqlalchemy import Connection, Engine, Table, and_, case, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from tagtrail.errors import InvalidInput
@@ -180,33 +180,33 @@ def _memo(
 
 def _unique(visitors: Table, uniques: Table, key: str, window: Window) -> Any:
     """(owner id, unique) per owner: the kept count for all time; for a window, the rows whose
-    first or last day is in it, plus those that clicked before and after it (set apart first,
-    as a materialised CTE: they are few) and clicked inside it too (`_clicked_inside`)."""
+    first or last day is in it, plus those that clicked before and after it and clicked inside
+    it too (`_clicked_inside`), among the owners with a human click in it."""
     if window.start is None and window.end is None:
         return select(uniques.c[key], uniques.c.visitors.label("unique")).subquery()
     first, last = visitors.c.first_day, visitors.c.last_day
     start = window.start.isoformat() if window.start else "0000-01-01"
     end = window.end.isoformat() if window.end else "9999-12-31"
-    ends_inside = (
-        select(visitors.c[key].label("owner"), func.count().label("n"))
-        .where(or_(first.between(start, end), last.between(start, end)))
-        .group_by(visitors.c[key])
+    # only owners with a human click in the window can have a visitor in it
+    owner = click_days.c.link_id if key == "link_id" else links.c.campaign_id
+    active = (
+        select(owner)
+        .select_from(click_days.join(links, links.c.id == click_days.c.link_id))
+        .where(click_days.c.day.between(start, end), click_days.c.human > 0)
+        .distinct()
     )
-    spanning = (
-        select(visitors.c[key], visitors.c.who, visitors.c.recipient_id)
-        .where(first < start, last > end)
-        .cte(f"spanning_{key}")
-        .prefix_with("MATERIALIZED")
+    overlapping = [visitors.c[key].in_(active), first <= end, last >= start]
+    # a row overlapping the window has a human click in it if its first or last day is in it;
+    # else it spans the window and is looked up (the CASE only evaluates that for those)
+    counted = case(
+        (or_(first >= start, last <= end), 1),
+        (_clicked_inside(visitors, key, window), 1),
+        else_=0,
     )
-    spans = (
-        select(spanning.c[key].label("owner"), func.count().label("n"))
-        .where(_clicked_inside(spanning, key, window))
-        .group_by(spanning.c[key])
-    )
-    both = union_all(ends_inside, spans).subquery()
     return (
-        select(both.c.owner.label(key), func.sum(both.c.n).label("unique"))
-        .group_by(both.c.owner)
+        select(visitors.c[key], func.sum(counted).label("unique"))
+        .where(*overlapping)
+        .group_by(visitors.c[key])
         .subquery()
     )
 

@@ -6,6 +6,7 @@ click first, so they equal direct counts), and conversions from the collected jo
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -151,6 +152,7 @@ def _counts(key: Any, workspace_id: int, window: Window) -> Any:
 _Memo = dict[tuple[Any, ...], tuple[tuple[Any, ...], list[dict[str, Any]]]]
 _MEMO: WeakKeyDictionary[Engine, _Memo] = WeakKeyDictionary()
 _MEMO_SIZE = 64
+_MEMO_LOCK = threading.Lock()
 
 
 def _memo(
@@ -167,14 +169,16 @@ def _memo(
             select(settings_versions.c.version).where(settings_versions.c.name == "links")
         ).scalar_one()
         stamp = (int(version), *changes_in(conn, start, end))
-    memo = _MEMO.setdefault(engine, {})
-    hit = memo.get((*key, window))
+    with _MEMO_LOCK:
+        memo = _MEMO.setdefault(engine, {})
+        hit = memo.get((*key, window))
     if hit is not None and hit[0] == stamp:
         return [dict(row) for row in hit[1]]
     rows = read()
-    if len(memo) >= _MEMO_SIZE:
-        memo.pop(next(iter(memo)))
-    memo[(*key, window)] = (stamp, rows)
+    with _MEMO_LOCK:
+        if len(memo) >= _MEMO_SIZE:
+            memo.pop(next(iter(memo)))
+        memo[(*key, window)] = (stamp, rows)
     return [dict(row) for row in rows]
 
 

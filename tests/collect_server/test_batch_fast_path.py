@@ -12,24 +12,18 @@ import pytest
 from tagtrail.errors import StoreError
 from tagtrail.server.api import collect as route
 from tests.collect_server.conftest import Collector
-
-PAGE = "https://shop.example/spring?utm_source=newsletter&utm_medium=email&utm_campaign=spring"
+from tests.collect_server.test_collect_api import _batch as plain_batch
 
 
 def _batch(n: int, prefix: str = "f") -> dict[str, Any]:
-    return {
-        "batch": [
-            {
-                "type": "page",
-                "messageId": f"{prefix}{i}",
-                "anonymousId": f"a{i % 3}",
-                "timestamp": "2026-05-01T12:00:00.000Z",
-                "context": {"page": {"url": PAGE, "referrer": "https://www.google.com/"}},
-            }
-            for i in range(n)
-        ],
-        "sentAt": "2026-05-01T12:00:01Z",
-    }
+    """`n` page events with UTMs, a referrer and a device time 1 s before `sentAt`."""
+    body: dict[str, Any] = plain_batch(n, prefix)
+    events: list[dict[str, Any]] = body["batch"]
+    for i, event in enumerate(events):
+        event.update(anonymousId=f"a{i % 3}", timestamp="2026-05-01T12:00:00.000Z")
+        event["context"]["page"]["referrer"] = "https://www.google.com/"
+    body["sentAt"] = "2026-05-01T12:00:01Z"
+    return body
 
 
 @pytest.fixture

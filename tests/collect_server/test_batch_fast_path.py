@@ -89,7 +89,13 @@ def test_what_it_cannot_store_gets_the_routes_answer(lite_collector: Collector) 
     big["batch"][0]["properties"] = {"x": "y" * 33_000}
     assert c.send("/v1/batch", big).status_code == 413
     assert c.client.post("/v1/batch", content=b"[1", auth=(c.write_key, "")).status_code == 400
+    surrogate = rb'{"batch": [{"type": "track", "userId": "u", "event": "\ud800"}]}'
+    answer = c.client.post("/v1/batch", content=surrogate, auth=(c.write_key, ""))
+    assert answer.status_code == 400 and answer.json()["error"] == "the body is not JSON"
     assert c.count() == 0
+    bom = b"\xef\xbb\xbf" + json.dumps(_batch(1)).encode()
+    assert c.client.post("/v1/batch", content=bom, auth=(c.write_key, "")).status_code == 200
+    assert c.count() == 1
 
 
 def test_gzip_and_the_body_key_take_the_fast_path(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
+import codecs
 import time
 import weakref
 import zlib
@@ -24,6 +24,7 @@ from typing import Any, Final
 import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic_core import from_json
 
 from tagtrail.collect import (
     MAX_BATCH_BYTES,
@@ -114,8 +115,10 @@ async def read_body(request: Request, limit: int, *, batch: bool) -> bytes:
 
 
 def parse_json(raw: bytes) -> Any:
+    """The body's JSON (UTF-8, a BOM allowed). pydantic-core's parser, unlike `json.loads`,
+    refuses a lone surrogate (`"\\ud800"`), which no store can keep."""
     try:
-        return json.loads(raw)
+        return from_json(raw.removeprefix(codecs.BOM_UTF8))
     except (ValueError, RecursionError) as exc:
         raise InvalidEvent(
             "the body is not JSON", hint="send a JSON object", errors=(f"body: {exc}",)

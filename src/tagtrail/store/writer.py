@@ -207,7 +207,10 @@ class WriteQueue:
                 if len(columns) == 1:
                     values = [(value,) for value in values]
                 if sqlite:
-                    _insert_sqlite(cursor, table, columns, values)
+                    times = _time_columns(table, columns)
+                    if times:
+                        values = [_with_times(row, times) for row in values]
+                    _insert_values(cursor, table, columns, values, most)
                 else:
                     cursor.executemany(_insert_sql(table, columns, "%s"), values)
             for (table, columns), values in ready.items():  # `Values`: as they are
@@ -268,35 +271,15 @@ def _insert_values(
     cursor: Any, table: Table, columns: tuple[str, ...], rows: list[Any], most: int
 ) -> None:
     """SQLite: `Values` rows in as few statements as its limit of `most` parameters allows,
-    usually one for a whole group, and each statement is one wait for the GIL (see
-    `_insert_sqlite`)."""
+    usually one for a whole group. Python's sqlite3 lets go of the GIL for every statement and
+    must wait for the busy event loop to get it back: `executemany` waited once per row, and
+    even statements of 64, 32, … 1 rows waited several times per group."""
     size = max(1, most // len(columns))
     for start in range(0, len(rows), size):
         chunk = rows[start : start + size]
         cursor.execute(
             _insert_sql(table, columns, "?", len(chunk)), list(chain.from_iterable(chunk))
         )
-
-
-def _insert_sqlite(cursor: Any, table: Table, columns: tuple[str, ...], rows: list[Any]) -> None:
-    """Rows in statements of 64, 32, … 1 rows each (a handful of distinct statements, so they
-    stay in the driver's statement cache). Python's sqlite3 lets go of the GIL for every step,
-    so `executemany` would hand the GIL to the event loop and wait to get it back once per
-    row; one multi-row statement waits once."""
-    times = _time_columns(table, columns)
-    if times:
-        rows = [_with_times(row, times) for row in rows]
-    done = 0
-    size = _CHUNK
-    while done < len(rows):
-        while size > len(rows) - done:
-            size //= 2
-        chunk = rows[done : done + size]
-        cursor.execute(_insert_sql(table, columns, "?", size), list(chain.from_iterable(chunk)))
-        done += size
-
-
-_CHUNK = 64
 
 
 @lru_cache(maxsize=256)

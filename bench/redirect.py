@@ -13,7 +13,10 @@ same machine, each measured with the same `wrk -t1 -cN -dS --latency` on loopbac
   server (when it answers), on one short link;
 - each tagtrail set-up again at half of its own maximum rate, paced by a wrk Lua `delay()` (wrk2,
   which paces open-loop, is not packaged in Debian): a closed loop of `c` connections each
-  waiting 10 ms between an answer and its next request. A closed loop measures every answer's
+  waiting 2 ms between an answer and its next request, `c` calibrated to give half the rate
+  (about as many connections as the full-rate run; with 10 ms pauses it took 3-4 times as many,
+  and since one group commit wakes them all and they all pause alike, they arrived in bursts of
+  a hundred — a load no steady half rate makes). A closed loop measures every answer's
   latency, but a stall delays the requests behind it instead of timing them, so its p99 is a
   lower bound under stalls (coordinated omission); the max column shows the worst answer.
 After each run the click rows are counted in the database and compared with the 302s wrk got
@@ -54,7 +57,7 @@ OUT = ROOT / "bench" / "out"
 DESTINATION = "https://shop.example/spring?ref=bench"
 UTM = {"source": "newsletter", "medium": "email", "campaign": "spring"}
 TRACKED = DESTINATION + "&utm_source=newsletter&utm_medium=email&utm_campaign=spring"
-PACE_MS = 10
+PACE_MS = 2
 
 LOCATIONS = """
     location / {{

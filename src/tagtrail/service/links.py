@@ -37,6 +37,7 @@ RESERVED_CODES = frozenset(
         "robots.txt",
         "login",
         "logout",
+        "ui",
     }
 )
 

@@ -9,9 +9,10 @@ from weakref import WeakKeyDictionary
 import segno
 from sqlalchemy import Engine, select
 
+from tagtrail import charts
+from tagtrail.charts import Series
 from tagtrail.errors import NotFound
-from tagtrail.server.dashboard import charts, data, journeys
-from tagtrail.server.dashboard.charts import Series
+from tagtrail.server.dashboard import data, journeys
 from tagtrail.server.dashboard.data import Window
 from tagtrail.server.dashboard.insights import (
     CHART_MODELS,

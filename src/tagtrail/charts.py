@@ -1,6 +1,7 @@
-"""Server-rendered inline SVG charts (no script, no CDN): the dashboard and the HTML report share
-them. Each chart is a `<figure>` with an SVG that has `role="img"`, an `aria-label` and a
-`<title>`, and a table of the same numbers beside it (the accessible fallback)."""
+"""Server-rendered inline SVG charts (no script, no CDN), shared by the dashboard, the HTML
+report and `tagtrail attribute --html`. Each chart is a `<figure>` with an SVG that has
+`role="img"`, an `aria-label` and a `<title>`, and a table of the same numbers beside it (the
+accessible fallback)."""
 
 from __future__ import annotations
 

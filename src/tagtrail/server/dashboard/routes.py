@@ -110,17 +110,32 @@ def _window(request: Request) -> Any:
     return parse_window(q.get("from"), q.get("to"), q.get("campaign"))
 
 
-@router.get("/")
-async def overview(request: Request) -> Response:
+async def _period_page(
+    request: Request,
+    view: Callable[..., dict[str, Any]],
+    name: str,
+    active: str,
+    *,
+    names: bool = False,
+    **extra: Any,
+) -> Response:
+    """A page of figures over the period (and campaign) in the query string: `view(engine,
+    workspace, settings, window, wait=…)`'s context, the window, and with `names` the
+    workspace's campaign names for the filter."""
     state = _state(request)
 
     def build(s: Session) -> dict[str, Any]:
         window = _window(request)
-        names = campaign_names(state.engine, s.workspace_id)
-        context = views.overview(state.engine, s.workspace_id, state.settings, window, wait=WAIT)
-        return {**context, "campaign_names": names, "window": window}
+        context = view(state.engine, s.workspace_id, state.settings, window, wait=WAIT)
+        listed = {"campaign_names": campaign_names(state.engine, s.workspace_id)} if names else {}
+        return {**context, "window": window, **listed, **extra}
 
-    return await _page(request, "overview.html", build, "overview")
+    return await _page(request, name, build, active)
+
+
+@router.get("/")
+async def overview(request: Request) -> Response:
+    return await _period_page(request, views.overview, "overview.html", "overview", names=True)
 
 
 @router.get("/login")
@@ -183,15 +198,9 @@ async def logout(request: Request) -> Response:
 
 @router.get("/ui/campaigns")
 async def campaigns(request: Request) -> Response:
-    state = _state(request)
-
-    def build(s: Session) -> dict[str, Any]:
-        window = _window(request)
-        context = views.campaigns(state.engine, s.workspace_id, state.settings, window, wait=WAIT)
-        names = campaign_names(state.engine, s.workspace_id)
-        return {**context, "window": window, "campaign_names": names, "links_href": True}
-
-    return await _page(request, "campaigns.html", build, "campaigns")
+    return await _period_page(
+        request, views.campaigns, "campaigns.html", "campaigns", names=True, links_href=True
+    )
 
 
 @router.get("/ui/links/{code}")
@@ -206,26 +215,12 @@ async def link(request: Request, code: str) -> Response:
 
 @router.get("/ui/channels")
 async def channels(request: Request) -> Response:
-    state = _state(request)
-
-    def build(s: Session) -> dict[str, Any]:
-        window = _window(request)
-        context = views.channels(state.engine, s.workspace_id, state.settings, window, wait=WAIT)
-        return {**context, "window": window}
-
-    return await _page(request, "channels.html", build, "channels")
+    return await _period_page(request, views.channels, "channels.html", "channels")
 
 
 @router.get("/ui/attribution")
 async def attribution(request: Request) -> Response:
-    state = _state(request)
-
-    def build(s: Session) -> dict[str, Any]:
-        window = _window(request)
-        context = views.attribution(state.engine, s.workspace_id, state.settings, window, wait=WAIT)
-        return {**context, "window": window}
-
-    return await _page(request, "attribution.html", build, "attribution")
+    return await _period_page(request, views.attribution, "attribution.html", "attribution")
 
 
 @router.get("/ui/profile")

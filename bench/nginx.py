@@ -1,4 +1,5 @@
-"""nginx on loopback for the benchmarks: a one-worker server with the given locations."""
+"""nginx on loopback for the benchmarks: a one-worker server with the given locations (and
+`listening`, which runs any such server for a block)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 CONF = """
 worker_processes 1;
@@ -46,19 +48,23 @@ def nginx(locations: str) -> Iterator[int]:
         port = free_port()
         conf = Path(tmp) / "nginx.conf"
         conf.write_text(CONF.format(tmp=tmp, port=port, locations=locations))
-        proc = subprocess.Popen(
-            [binary, "-p", tmp, "-c", str(conf), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
+        argv = [binary, "-p", tmp, "-c", str(conf), "-g", "daemon off;"]
+        with listening(argv, port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             yield port
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+
+
+@contextmanager
+def listening(argv: list[str], port: int, **popen: Any) -> Iterator[None]:
+    """Run `argv` until the block ends, once it listens on loopback `port` (10 s at most)."""
+    proc = subprocess.Popen(argv, **popen)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

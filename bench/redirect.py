@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,7 +49,7 @@ from sqlalchemy import func, select  # noqa: E402
 from tests.live import LiveServer, query, start_server  # noqa: E402
 from tests.pg import ADMIN_URL, postgres_database  # noqa: E402
 
-from nginx import free_port, nginx  # noqa: E402  (bench/nginx.py)
+from nginx import free_port, listening, nginx  # noqa: E402  (bench/nginx.py)
 from tagtrail.store.schema import clicks  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -169,21 +168,10 @@ def bare_uvicorn(args: argparse.Namespace) -> Run:
     argv = [sys.executable, "-m", "uvicorn", "bare_asgi:app", "--port", str(port)]
     argv += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
     env = {**os.environ, "BARE_LOCATION": TRACKED}
-    proc = subprocess.Popen(argv, cwd=ROOT / "bench", env=env)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with listening(argv, port, cwd=ROOT / "bench", env=env):
         url = f"http://127.0.0.1:{port}/bench"
         wrk("warm-up", url, seconds=1, connections=args.connections)
         return wrk("uvicorn bare ASGI 302", url, seconds=args.seconds, connections=args.connections)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 def postgres_up() -> bool:

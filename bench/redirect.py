@@ -57,6 +57,12 @@ DESTINATION = "https://shop.example/spring?ref=bench"
 UTM = {"source": "newsletter", "medium": "email", "campaign": "spring"}
 TRACKED = DESTINATION + "&utm_source=newsletter&utm_medium=email&utm_campaign=spring"
 PACE_MS = 2
+# Every request is a person's click: wrk sends no User-Agent of its own, and a click without one
+# is a bot's (DESIGN §6), which is stored without its touchpoint: the cheaper path.
+BROWSER = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
 
 LOCATIONS = """
     location / {{
@@ -84,7 +90,8 @@ class Run:
 
 
 def wrk(name: str, url: str, *, seconds: int, connections: int, pace_ms: int = 0) -> Run:
-    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    argv += ["-H", f"User-Agent: {BROWSER}", url]
     with tempfile.TemporaryDirectory() as tmp:
         if pace_ms:
             script = Path(tmp) / "paced.lua"

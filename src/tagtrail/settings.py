@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     commit_batch: int = Field(
         512, ge=1, le=100_000, description="Most clicks committed in one transaction."
     )
+    writer: Literal["process", "thread"] = Field(
+        "process",
+        description="Where `tagtrail serve` commits: one writer process for every worker, or a "
+        "thread in each.",
+    )
+    journal_socket: str | None = Field(
+        None, description="Set by `tagtrail serve` for its workers: the writer process's socket."
+    )
     cache_poll_seconds: float = Field(
         1.0, gt=0, le=60, description="How often a server checks other processes' link changes."
     )

@@ -122,3 +122,23 @@ def test_pages_404_410_and_head_like_get(sqlite_server: LiveServer) -> None:
     # Only the two requests to the live link are clicks; HEAD is a bot click.
     rows = query(server.store_url, select(clicks.c.method, clicks.c.is_bot).order_by(clicks.c.id))
     assert [(r.method, bool(r.is_bot)) for r in rows] == [("GET", False), ("HEAD", True)]
+
+
+def test_two_workers_share_the_sqlite_store_through_the_writer_process(tmp_path: Path) -> None:
+    with start_server(data_dir=tmp_path / "data", workers=2) as live:
+        link = live.create_link(DESTINATION, code="shared")
+        answers = asyncio.run(
+            fetch_many(
+                live.origin, ["/shared"] * 4_000, concurrency=64, headers={"User-Agent": CHROME}
+            )
+        )
+        assert all(_is_redirect_to(a, link["tracked_url"]) for a in answers)
+        assert click_count(live, "shared") == 4_000
+
+
+def test_writer_threads_still_store_every_click(tmp_path: Path) -> None:
+    with start_server(data_dir=tmp_path / "data", env={"TAGTRAIL_WRITER": "thread"}) as live:
+        link = live.create_link(DESTINATION, code="threaded")
+        answers = asyncio.run(fetch_many(live.origin, ["/threaded"] * 2_000, concurrency=32))
+        assert all(_is_redirect_to(a, link["tracked_url"]) for a in answers)
+        assert click_count(live, "threaded") == 2_000

@@ -32,9 +32,13 @@ def test_forwarded_pieces_are_encoded_and_never_override_the_destination() -> No
     assert pieces == ["a=1", "x=%5Cy", "q=%3Cb%3E"]
 
 
-def test_serve_refuses_several_workers_on_sqlite(run_cli: object, tmp_path: Path) -> None:
+def test_serve_refuses_several_workers_with_writer_threads_on_sqlite(
+    run_cli: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TAGTRAIL_WRITER", "thread")
     result: CliResult = run_cli(  # type: ignore[operator]
         "serve", "--workers", "2", "--data-dir", str(tmp_path), "--port", "1"
     )
     assert result.code == 1
     assert "several workers cannot share the embedded SQLite store" in result.err
+    assert "TAGTRAIL_WRITER" in result.err

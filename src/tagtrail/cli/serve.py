@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from datetime import UTC, datetime
@@ -13,8 +14,9 @@ import uvicorn
 from tagtrail.cli.output import stdout_console
 from tagtrail.errors import InvalidInput
 from tagtrail.service.keys import ensure_workspace
-from tagtrail.settings import load_settings
+from tagtrail.settings import Settings, load_settings
 from tagtrail.store.database import open_store
+from tagtrail.store.journal import journal_process
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +63,15 @@ def serve(
         base_url=base_url,
         workers=workers,
     )
-    if settings.workers > 1 and settings.store_url.startswith("sqlite"):
+    if settings.workers > 1 and settings.writer == "thread" and settings.store_url.startswith(
+        "sqlite"
+    ):
         raise InvalidInput(
-            "several workers cannot share the embedded SQLite store: it has one writer, and "
-            "workers would queue on its lock (throughput halves, p99 grows to ~200 ms)",
-            hint="run one worker, or set TAGTRAIL_DATABASE_URL=postgresql://… for several",
+            "several workers cannot share the embedded SQLite store with a writer thread each: "
+            "SQLite has one writer, and they would queue on its lock (throughput halves, p99 "
+            "grows to ~200 ms)",
+            hint="leave TAGTRAIL_WRITER at `process` (one writer for every worker), or run one "
+            "worker",
         )
     engine = open_store(settings.store_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
@@ -87,7 +93,21 @@ def serve(
     }
     if settings.database_url:
         env["TAGTRAIL_DATABASE_URL"] = settings.database_url
-    os.environ.update(env)
+    with contextlib.ExitStack() as stack:
+        if settings.writer == "process":
+            env["TAGTRAIL_JOURNAL_SOCKET"] = stack.enter_context(
+                journal_process(
+                    settings.store_url,
+                    sqlite_synchronous=settings.sqlite_synchronous,
+                    batch=settings.commit_batch,
+                    log_level=settings.log_level,
+                )
+            ).socket
+        os.environ.update(env)
+        _run(settings)
+
+
+def _run(settings: Settings) -> None:
     uvicorn.run(
         "tagtrail.server.factory:app",
         factory=True,

@@ -19,7 +19,8 @@ from tagtrail.service.links import ResolvedLink, links_version, resolve
 from tagtrail.service.recipients import Recipient, find_recipient
 from tagtrail.settings import Settings
 from tagtrail.store.database import open_store
-from tagtrail.store.writer import WriteQueue
+from tagtrail.store.journal import JournalClient
+from tagtrail.store.writer import WriteQueue, Writes
 
 logger = logging.getLogger(__name__)
 _MAX_CACHED = 100_000
@@ -111,7 +112,7 @@ class ServerState:
         self.recent = RecentClicks()
         self._recipients: dict[str, Recipient | None] = {}
         self._engine: Engine | None = None
-        self._writer: WriteQueue | None = None
+        self._writer: Writes | None = None
         self._cache: LinkCache | None = None
 
     @property
@@ -120,7 +121,7 @@ class ServerState:
         return self._engine
 
     @property
-    def writer(self) -> WriteQueue:
+    def writer(self) -> Writes:
         assert self._writer is not None, "the app's lifespan has not started"
         return self._writer
 
@@ -150,8 +151,14 @@ class ServerState:
         await anyio.to_thread.run_sync(
             lambda: keys.ensure_workspace(self.engine, now=datetime.now(UTC).replace(tzinfo=None))
         )
-        self._writer = WriteQueue(self.engine, batch=settings.commit_batch)
-        self._writer.start()
+        if settings.journal_socket:
+            journal = JournalClient(settings.journal_socket)
+            await journal.connect()
+            self._writer = journal
+        else:
+            queue = WriteQueue(self.engine, batch=settings.commit_batch)
+            queue.start()
+            self._writer = queue
         self._cache = LinkCache(self.engine, settings.cache_poll_seconds)
         watcher = asyncio.create_task(self._cache.watch())
         # Everything made so far lives as long as the process: keep it out of the collector's
@@ -167,5 +174,5 @@ class ServerState:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-            await anyio.to_thread.run_sync(self._writer.stop)
+            await self._writer.close()
             self.engine.dispose()

@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import zlib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -48,41 +48,19 @@ _Groups = dict[tuple[Table, tuple[str, ...]], list[Any]]
 _STOP = object()
 
 
-class WriteQueue:
-    """One writer thread committing queued rows in groups of up to `batch`."""
+class Writes:
+    """What the server writes through: `WriteQueue` in the server process, or
+    `tagtrail.store.journal.JournalClient` when `tagtrail serve` runs a writer process."""
 
-    def __init__(
-        self, engine: Engine, *, batch: int = 512, checkpoint_seconds: float = 1.0
-    ) -> None:
-        self._engine = engine
-        self._batch = batch
-        self._sqlite = engine.dialect.name == "sqlite"
-        self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="tagtrail-writer", daemon=True)
-        self._checkpoint_seconds = checkpoint_seconds
-        self._stopped = threading.Event()
-        self._checkpointer = threading.Thread(
-            target=self._checkpoints, name="tagtrail-checkpoint", daemon=True
-        )
-        self.committed = 0
-        self.commits = 0
-        self._raw: PoolProxiedConnection | None = None
-        self._parameters = 999  # SQLite's limit of bound parameters, read when connected
-        self._stages: set[str] = set()  # PostgreSQL: this connection's COPY staging tables
+    async def write(self, *parts: _Part) -> None:
+        """Queue rows for several tables as one item (the same transaction) and return once
+        they are committed (StoreError if they are not). A table whose `info` has
+        `ignore_duplicates` is written with `ON CONFLICT DO NOTHING`."""
+        raise NotImplementedError
 
-    def start(self) -> None:
-        self._thread.start()
-        if self._sqlite:
-            self._checkpointer.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Commit what is queued, then end the threads."""
-        if self._thread.is_alive():
-            self._queue.put(_STOP)
-            self._thread.join(timeout)
-        self._stopped.set()
-        if self._checkpointer.is_alive():
-            self._checkpointer.join(timeout)
+    async def close(self) -> None:
+        """Commit what is queued and let go of the writer."""
+        raise NotImplementedError
 
     async def insert(self, table: Table, row: Mapping[str, Any]) -> None:
         """Queue `row` for `table` and return once it is committed (StoreError if it failed)."""
@@ -98,10 +76,35 @@ class WriteQueue:
         if values.rows:
             await self.write((table, values))
 
+
+class WriteQueue(Writes):
+    """One writer thread committing queued rows in groups of up to `batch`."""
+
+    def __init__(
+        self, engine: Engine, *, batch: int = 512, checkpoint_seconds: float = 1.0
+    ) -> None:
+        self._batch = batch
+        self._group = GroupWriter(engine, checkpoint_seconds=checkpoint_seconds)
+        self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="tagtrail-writer", daemon=True)
+        self.committed = 0
+        self.commits = 0
+
+    def start(self) -> None:
+        self._thread.start()
+        self._group.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Commit what is queued, then end the threads."""
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
+        self._group.close(timeout)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.stop)
+
     async def write(self, *parts: _Part) -> None:
-        """Queue rows for several tables as one item (the same transaction) and return once
-        they are committed. A table whose `info` has `ignore_duplicates` is written with
-        `ON CONFLICT DO NOTHING`."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         self._queue.put((parts, loop, future))
@@ -124,9 +127,71 @@ class WriteQueue:
                     break
                 items.append(item)  # type: ignore[arg-type]
             self._commit(items)
+
+    def _commit(self, items: list[_Item]) -> None:
+        error: Exception | None = None
+        try:
+            self._group.commit(chain.from_iterable(parts for parts, _loop, _future in items))
+        except StoreError as exc:
+            error = exc
+        else:
+            self.committed += len(items)
+            self.commits += 1
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = defaultdict(list)
+        for _parts, loop, future in items:
+            by_loop[loop].append(future)
+        for loop, futures in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(settle, futures, error)
+            except RuntimeError:  # the loop closed while we committed
+                pass
+
+
+class GroupWriter:
+    """Commits groups of rows, each in one transaction, on a driver connection of its own (no
+    pool checkout per group); on SQLite a thread of its own checkpoints the WAL. Used from one
+    thread at a time: `WriteQueue`'s, or the writer process's (`tagtrail.store.journal`)."""
+
+    def __init__(self, engine: Engine, *, checkpoint_seconds: float = 1.0) -> None:
+        self._engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._checkpoint_seconds = checkpoint_seconds
+        self._stopped = threading.Event()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoints, name="tagtrail-checkpoint", daemon=True
+        )
+        self._raw: PoolProxiedConnection | None = None
+        self._parameters = 999  # SQLite's limit of bound parameters, read when connected
+        self._stages: set[str] = set()  # PostgreSQL: this connection's COPY staging tables
+
+    def start(self) -> None:
+        if self._sqlite:
+            self._checkpointer.start()
+
+    def close(self, timeout: float = 30.0) -> None:
+        self._stopped.set()
+        if self._checkpointer.is_alive():
+            self._checkpointer.join(timeout)
         if self._raw is not None:
             self._raw.close()
             self._raw = None
+
+    def commit(self, parts: Iterable[_Part]) -> None:
+        """Write `parts` in one transaction (StoreError if it failed: nothing was written)."""
+        groups: _Groups = defaultdict(list)
+        ready: _Groups = defaultdict(list)
+        for table, rows in parts:
+            if isinstance(rows, Values):
+                ready[(table, rows.columns)].extend(rows.rows)
+                continue
+            for row in rows:
+                groups[(table, tuple(row))].append(row)
+        try:
+            self._write(groups, ready)
+        except Exception as exc:  # never let the writer die
+            logger.error("could not commit: %s", exc)
+            self._drop_connection()
+            raise StoreError(f"could not store the click: {exc}") from None
 
     def _checkpoints(self) -> None:
         """SQLite: this thread copies the WAL back into the database every
@@ -145,35 +210,6 @@ class WriteQueue:
                     cursor.close()
         finally:
             raw.close()
-
-    def _commit(self, items: list[_Item]) -> None:
-        groups: _Groups = defaultdict(list)
-        ready: _Groups = defaultdict(list)
-        for parts, _loop, _future in items:
-            for table, rows in parts:
-                if isinstance(rows, Values):
-                    ready[(table, rows.columns)].extend(rows.rows)
-                    continue
-                for row in rows:
-                    groups[(table, tuple(row))].append(row)
-        error: Exception | None = None
-        try:
-            self._write(groups, ready)
-        except Exception as exc:  # never let the writer thread die
-            logger.error("could not commit %d rows: %s", len(items), exc)
-            self._drop_connection()
-            error = StoreError(f"could not store the click: {exc}")
-        else:
-            self.committed += len(items)
-            self.commits += 1
-        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = defaultdict(list)
-        for _parts, loop, future in items:
-            by_loop[loop].append(future)
-        for loop, futures in by_loop.items():
-            try:
-                loop.call_soon_threadsafe(_settle, futures, error)
-            except RuntimeError:  # the loop closed while we committed
-                pass
 
     def _write(self, groups: _Groups, ready: _Groups) -> None:
         """One transaction on the writer's own driver connection (no pool checkout per batch):
@@ -300,7 +336,8 @@ def _with_times(row: Sequence[Any], times: tuple[int, ...]) -> list[Any]:
     return values
 
 
-def _settle(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
+def settle(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
+    """Wake the requests waiting on `futures`: committed, or failed with `error`."""
     for future in futures:
         if future.done():
             continue

@@ -1,0 +1,295 @@
+"""The journal: one writer process that commits the rows of every server process.
+
+`tagtrail serve` starts it before the server (`journal_process`) and hands its Unix socket to
+the server processes (`TAGTRAIL_JOURNAL_SOCKET`). A server process's `JournalClient` gathers the
+rows of every request handled in one pass of its event loop into one frame; the journal feeds
+the frames of all server processes to its `WriteQueue`, which commits them in groups, and
+answers each frame only after its commit. So a 302 still goes out only for a stored click, and:
+
+- the SQL runs on a core of its own: in the server process the writer thread held the GIL for
+  every statement's parameters and every result it settled, and each time it took the GIL back
+  it waited for the busy event loop to let go of it;
+- several server processes share the embedded SQLite store through its one writer.
+
+Frames are a 4-byte length and a pickle. The socket lives in a private folder (mode 0700) made
+by the process that started the journal, so only that user can reach it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import pickle
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import uvloop
+
+from tagtrail.errors import StoreError, TagtrailError
+from tagtrail.store.schema import metadata
+from tagtrail.store.writer import GroupWriter, Writes, settle
+
+logger = logging.getLogger(__name__)
+
+_LENGTH = struct.Struct("!I")
+READY = b"journal ready\n"
+START_TIMEOUT = 60.0
+
+_Frame = tuple[int, Any]
+
+
+def _encode(frame: object) -> bytes:
+    payload = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+    return _LENGTH.pack(len(payload)) + payload
+
+
+class _Frames(asyncio.Protocol):
+    """A stream of length-prefixed pickles, each handed to `received`."""
+
+    transport: asyncio.Transport | None = None
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        start = 0
+        while len(buffer) - start >= _LENGTH.size:
+            (size,) = _LENGTH.unpack_from(buffer, start)
+            end = start + _LENGTH.size + size
+            if len(buffer) < end:
+                break
+            self.received(pickle.loads(memoryview(buffer)[start + _LENGTH.size : end]))
+            start = end
+        del buffer[:start]
+
+    def received(self, frame: Any) -> None:
+        raise NotImplementedError
+
+
+class JournalClient(Writes):
+    """A server process's writer: `write` returns once the journal has committed the rows."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._protocol: _Answers | None = None
+        self._parts: list[Any] = []
+        self._futures: list[asyncio.Future[None]] = []
+        self._waiting: dict[int, list[asyncio.Future[None]]] = {}
+        self._ids = itertools.count()
+
+    async def connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            _, protocol = await loop.create_unix_connection(lambda: _Answers(self), self._path)
+        except OSError as exc:
+            raise StoreError(f"cannot reach the writer process at {self._path}: {exc}") from None
+        self._protocol = protocol
+
+    async def write(self, *parts: Any) -> None:
+        if self._protocol is None:
+            await self.connect()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if not self._futures:  # the first write of this pass of the loop sends them all
+            loop.call_soon(self._send)
+        self._parts.extend(parts)
+        self._futures.append(future)
+        await future
+
+    async def close(self) -> None:
+        protocol, self._protocol = self._protocol, None
+        if protocol is not None and protocol.transport is not None:
+            protocol.transport.close()
+
+    def _send(self) -> None:
+        parts, futures = self._parts, self._futures
+        self._parts, self._futures = [], []
+        protocol = self._protocol
+        if protocol is None or protocol.transport is None or protocol.transport.is_closing():
+            settle(futures, StoreError("the writer process is gone"))
+            return
+        batch = next(self._ids)
+        self._waiting[batch] = futures
+        protocol.transport.write(_encode((batch, [(t.name, rows) for t, rows in parts])))
+
+    def answered(self, batch: int, error: str | None) -> None:
+        futures = self._waiting.pop(batch, [])
+        settle(futures, None if error is None else StoreError(error))
+
+    def lost(self, exc: Exception | None) -> None:
+        if self._protocol is not None:  # not closed by us
+            logger.error("lost the writer process: %s", exc or "it closed the connection")
+        self._protocol = None
+        waiting, self._waiting = self._waiting, {}
+        for futures in waiting.values():
+            settle(futures, StoreError("the writer process went away before the commit"))
+
+
+class _Answers(_Frames):
+    def __init__(self, client: JournalClient) -> None:
+        super().__init__()
+        self._client = client
+
+    def received(self, frame: _Frame) -> None:
+        self._client.answered(*frame)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._client.lost(exc)
+
+
+class _Batches(_Frames):
+    """The journal's side of one server process's connection."""
+
+    def __init__(self, journal: _Journal) -> None:
+        super().__init__()
+        self._journal = journal
+
+    def received(self, frame: _Frame) -> None:
+        self._journal.add(self, *frame)
+
+    def answer(self, batch: int, error: str | None) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(_encode((batch, error)))
+
+
+class _Journal:
+    """Group commit on the journal's one thread: the frames that arrived during one pass of its
+    loop (from every server process) are committed together, then answered; the frames that
+    arrive meanwhile wait in the sockets for the next pass. No thread hand-over, so no wake-up
+    between receiving a frame and committing it."""
+
+    def __init__(self, group: GroupWriter, batch: int) -> None:
+        self._group = group
+        self._batch = batch
+        self._frames: list[tuple[_Batches, int, list[tuple[str, Any]]]] = []
+
+    def add(self, connection: _Batches, batch: int, parts: list[tuple[str, Any]]) -> None:
+        if not self._frames:
+            asyncio.get_running_loop().call_soon(self.commit)
+        self._frames.append((connection, batch, parts))
+
+    def commit(self) -> None:
+        frames, self._frames = self._frames[: self._batch], self._frames[self._batch :]
+        if self._frames:
+            asyncio.get_running_loop().call_soon(self.commit)
+        if not frames:
+            return
+        tables = metadata.tables
+        error = None
+        try:
+            self._group.commit(
+                (tables[name], rows) for _, _, parts in frames for name, rows in parts
+            )
+        except StoreError as exc:
+            error = str(exc)
+        for connection, batch, _ in frames:
+            connection.answer(batch, error)
+
+
+async def serve_journal(path: str, group: GroupWriter, *, batch: int = 512) -> None:
+    """Commit what server processes send to `path` until stdin closes or SIGTERM/SIGINT."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    def watch_parent() -> None:  # the parent holds our stdin: EOF means it is gone
+        sys.stdin.buffer.read()
+        loop.call_soon_threadsafe(stop.set)
+
+    threading.Thread(target=watch_parent, name="tagtrail-journal-parent", daemon=True).start()
+    journal = _Journal(group, batch)
+    server = await loop.create_unix_server(lambda: _Batches(journal), path)
+    os.chmod(path, 0o600)
+    sys.stdout.buffer.write(READY)
+    sys.stdout.buffer.flush()
+    await stop.wait()
+    server.close()
+    journal.commit()  # what arrived last is committed and answered
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tagtrail.store.journal --socket PATH --store-url URL …` (started by serve)."""
+    from tagtrail.store.database import open_store
+
+    parser = argparse.ArgumentParser(description="tagtrail's writer process")
+    parser.add_argument("--socket", required=True)
+    parser.add_argument("--store-url", required=True)
+    parser.add_argument("--sqlite-synchronous", default="FULL")
+    parser.add_argument("--batch", type=int, default=512)
+    parser.add_argument("--log-level", default="warning")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: journal: %(message)s")
+    try:
+        engine = open_store(args.store_url, sqlite_synchronous=args.sqlite_synchronous)
+    except TagtrailError as exc:
+        hint = f" ({exc.hint})" if exc.hint else ""
+        sys.exit(f"tagtrail writer process: {exc.message}{hint}")
+    group = GroupWriter(engine)
+    group.start()
+    try:
+        uvloop.run(serve_journal(args.socket, group, batch=args.batch))
+    finally:
+        group.close()
+        engine.dispose()
+
+
+@dataclass(frozen=True)
+class RunningJournal:
+    socket: str  # what `JournalClient` connects to
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def journal_process(
+    store_url: str, *, sqlite_synchronous: str, batch: int, log_level: str
+) -> Iterator[RunningJournal]:
+    """Run the journal for the duration of the block. At the end it commits what it was sent
+    and exits (it also exits when this process dies)."""
+    folder = Path(tempfile.mkdtemp(prefix="tagtrail-"))  # mode 0700
+    path = str(folder / "journal.sock")
+    argv = [sys.executable, "-m", "tagtrail.store.journal", "--socket", path]
+    argv += ["--store-url", store_url, "--sqlite-synchronous", sqlite_synchronous]
+    argv += ["--batch", str(batch), "--log-level", log_level]
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        if proc.stdout.readline() != READY:
+            proc.wait(START_TIMEOUT)
+            raise StoreError(
+                f"the writer process did not start (exit code {proc.returncode})",
+                hint="its error is printed above",
+            )
+        yield RunningJournal(path, proc)
+    finally:
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                pipe.close()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

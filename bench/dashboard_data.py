@@ -6,7 +6,8 @@ bulk paths (SQLite `executemany`, PostgreSQL `COPY`), no HTTP:
   its own day of the last 90 and clicked mostly in the two weeks after (exponential decay);
 - 100,000 recipients (5,000 of them user ids, the rest email hashes);
 - the clicks: 75% by a recipient, the rest by an anonymous daily visitor hash; 10% bots;
-- for each human click its `click` touchpoint, as the redirect writes it;
+- each human click with its landing URL (`clicks.url`: the click's touchpoint), as the redirect
+  writes it;
 - for the 5,000 users: an identify, a few site visits (search, social, direct) as page events,
   and about 1,500 `Order Completed` conversions with revenue (a goal).
 """
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tagtrail.collect import normalize, parse_event
-from tagtrail.service.collect import click_touchpoint_row, event_row
+from tagtrail.service.collect import event_row
 from tagtrail.service.goals import add_goal
 
 CAMPAIGNS = 50
@@ -122,7 +123,7 @@ def seed(
         ("id", "workspace_id", "name", "default_utm", "created_at"),
         campaign_rows,
     )
-    templates: list[dict[str, Any]] = []
+    landings: list[str] = []
     link_campaign: list[int] = []
     for i in range(CAMPAIGNS * LINKS_PER_CAMPAIGN):
         c = i // LINKS_PER_CAMPAIGN
@@ -147,16 +148,8 @@ def seed(
                 first_day,
             )
         )
-        location = f"{destination}?utm_source={source}&utm_medium={medium}&utm_campaign={name}"
-        templates.append(
-            click_touchpoint_row(
-                workspace_id,
-                clicked_at=now,
-                location=location,
-                referrer=None,
-                recipient=None,
-                visitor="",
-            )
+        landings.append(
+            f"{destination}?utm_source={source}&utm_medium={medium}&utm_campaign={name}"
         )
         link_campaign.append(c)
     counts["links"] = _bulk(
@@ -180,10 +173,8 @@ def seed(
         link_rows,
     )
     recipient_rows = []
-    public_ids = []
     for r in range(1, RECIPIENTS + 1):
         public = f"r{r:07d}"
-        public_ids.append(public)
         kind, key = ("user", f"u{r}") if r <= USERS else ("email", f"{rng.getrandbits(128):032x}")
         recipient_rows.append((r, workspace_id, public, kind, key, first_day))
     counts["recipients"] = _bulk(
@@ -193,10 +184,9 @@ def seed(
         recipient_rows,
     )
     click_rows: list[tuple[Any, ...]] = []
-    touch_rows: list[tuple[Any, ...]] = []
     horizon = (now - first_day).total_seconds()
     for n in range(1, clicks + 1):
-        link = rng.randrange(len(templates))
+        link = rng.randrange(len(landings))
         sent = sends[link_campaign[link]]
         delay = min(rng.expovariate(1 / (3 * 86_400)), (now - sent).total_seconds())
         at = sent + timedelta(seconds=delay)
@@ -219,31 +209,9 @@ def seed(
                 "user_agent" if bot else "",
                 visitor,
                 recipient is not None,
+                None if bot else landings[link],
             )
         )
-        if not bot:
-            t = templates[link]
-            touch_rows.append(
-                (
-                    workspace_id,
-                    f"click:{n:016x}",
-                    at,
-                    "click",
-                    t["source"],
-                    t["medium"],
-                    t["campaign"],
-                    t["content"],
-                    t["term"],
-                    t["channel"],
-                    t["click_id"],
-                    None,
-                    t["url"],
-                    None,
-                    None,
-                    public_ids[recipient - 1] if recipient else None,
-                    visitor,
-                )
-            )
     counts["clicks"] = _bulk(
         engine,
         "clicks",
@@ -260,31 +228,11 @@ def seed(
             "bot_reasons",
             "visitor",
             "identified",
+            "url",
         ),
         click_rows,
     )
     del click_rows
-    touch_columns = (
-        "workspace_id",
-        "message_id",
-        "timestamp",
-        "kind",
-        "source",
-        "medium",
-        "campaign",
-        "content",
-        "term",
-        "channel",
-        "click_id",
-        "referrer",
-        "url",
-        "anonymous_id",
-        "user_id",
-        "recipient",
-        "visitor",
-    )
-    counts["touchpoints"] = _bulk(engine, "touchpoints", touch_columns, touch_rows)
-    del touch_rows
     counts["events"] = _seed_events(engine, rng, workspace_id, first_day, now)
     add_goal(engine, workspace_id, GOAL, "revenue", now=now)
     _reset_sequences(engine, ("campaigns", "links", "recipients", "clicks"))

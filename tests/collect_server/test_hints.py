@@ -1,11 +1,12 @@
-"""Recipient link clicks are touchpoints, and their identity hint identifies the visitor."""
+"""Recipient link clicks are touchpoints (their click row's landing URL), and their identity hint
+identifies the visitor."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from tagtrail.store.schema import events, identity_facts, touchpoints
+from tagtrail.store.schema import clicks, events, identity_facts, touchpoints
 from tests.collect_server.conftest import Collector
 
 UA = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0 Safari/537.36"}
@@ -36,9 +37,10 @@ def _rows(c: Collector) -> list[dict[str, str]]:
 def test_a_user_recipient_click_and_hint_identify_the_visitor(collector: Collector) -> None:
     c = collector
     landing = _click(c, "u5")
-    clicks = c.rows(touchpoints)
-    assert len(clicks) == 1 and clicks[0].kind == "click" and clicks[0].channel == "Email"
-    assert clicks[0].recipient and "tt_hint" not in (clicks[0].url or "")
+    [click] = c.rows(clicks)
+    assert not click.is_bot and click.recipient_id is not None and click.identified
+    assert click.url == landing.split("&tt_hint=")[0]  # the landing URL, without the hint
+    assert "tt_hint=" in landing and c.rows(touchpoints) == []  # the click row is the touchpoint
     body = {
         "batch": [
             {"type": "page", "anonymousId": "V1", "context": {"page": {"url": landing}}},
@@ -52,7 +54,7 @@ def test_a_user_recipient_click_and_hint_identify_the_visitor(collector: Collect
     profile = c.server.get("/api/profiles/u5").json()
     assert profile["anonymous_ids"] == ["V1"]  # identified by the hint alone
     assert profile["initial_channel"] == "Email" and profile["touches"] == 1  # landing = click
-    assert [r["user_id"] for r in _rows(c)] == ["u5"]
+    assert [(r["user_id"], r["channel"]) for r in _rows(c)] == [("u5", "Email")]
 
 
 def test_an_email_recipient_hint_joins_the_click_and_the_visits(collector: Collector) -> None:
@@ -100,4 +102,6 @@ def test_bot_clicks_are_not_touchpoints(lite_collector: Collector) -> None:
         f"/{link['code']}", headers={"User-Agent": "curl/8.0"}, follow_redirects=False
     )
     assert answer.status_code == 302
-    assert c.rows(touchpoints) == []
+    [click] = c.rows(clicks)
+    assert click.is_bot and click.url is None
+    assert c.rows(touchpoints) == [] and _rows(c) == []

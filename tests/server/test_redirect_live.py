@@ -119,9 +119,14 @@ def test_pages_404_410_and_head_like_get(sqlite_server: LiveServer) -> None:
             assert bare.status_code == status, path
             assert bare.content == b""
             assert bare.headers["content-length"] == page.headers["content-length"]
-    # Only the two requests to the live link are clicks; HEAD is a bot click.
-    rows = query(server.store_url, select(clicks.c.method, clicks.c.is_bot).order_by(clicks.c.id))
-    assert [(r.method, bool(r.is_bot)) for r in rows] == [("GET", False), ("HEAD", True)]
+    # Only the two requests to the live link are clicks; HEAD is a bot click. The human click
+    # keeps where it landed (its touchpoint); the bot click does not.
+    columns = (clicks.c.method, clicks.c.is_bot, clicks.c.url)
+    rows = query(server.store_url, select(*columns).order_by(clicks.c.id))
+    assert [(r.method, bool(r.is_bot), r.url) for r in rows] == [
+        ("GET", False, live["tracked_url"]),
+        ("HEAD", True, None),
+    ]
 
 
 def test_two_workers_share_the_sqlite_store_through_the_writer_process(tmp_path: Path) -> None:

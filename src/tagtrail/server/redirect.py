@@ -31,9 +31,9 @@ from tagtrail.links.compose import append_query
 from tagtrail.server import pages
 from tagtrail.server.state import ServerState
 from tagtrail.service.clicks import flag_burst
-from tagtrail.service.collect import click_touchpoint_row
+from tagtrail.service.collect import strip_hint
 from tagtrail.service.sends import last_send_before
-from tagtrail.store.schema import clicks, touchpoints
+from tagtrail.store.schema import clicks
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +109,9 @@ class Redirector:
         else:
             facts = ClickFacts(method, user_agent, headers, ip, link.honeypot, since_send, others)
             verdict = classify_click(facts, state.bot_rules)
+        url = None  # a human click's landing URL is its touchpoint (read in service/journeys)
+        if not verdict.is_bot:
+            url = (strip_hint(location) or location) if identified else location
         row = {
             "link_id": link.id,
             "clicked_at": now,
@@ -121,20 +124,10 @@ class Redirector:
             "bot_reasons": " ".join(verdict.reasons),
             "visitor": visitor,
             "identified": identified,
+            "url": url,
         }
         try:
-            if verdict.is_bot:
-                await state.writer.insert(clicks, row)
-            else:  # a click is a touchpoint too (issue 5), committed in the same group
-                touch = click_touchpoint_row(
-                    link.workspace_id,
-                    clicked_at=now,
-                    location=location,
-                    referrer=row["referrer"],
-                    recipient=recipient.public_id if recipient is not None else None,
-                    visitor=visitor,
-                )
-                await state.writer.write((clicks, (row,)), (touchpoints, (touch,)))
+            await state.writer.insert(clicks, row)
         except StoreError:
             logger.error("click on %s not stored; answering 503", code)
             await _page(send, 503, pages.UNAVAILABLE, method)

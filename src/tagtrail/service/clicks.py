@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, case, delete, or_, select, update
+from sqlalchemy import Engine, and_, case, or_, select, update
 
 from tagtrail.store import rollups
-from tagtrail.store.schema import clicks, links, touchpoints
+from tagtrail.store.schema import clicks, links
 
 
 def flag_burst(
@@ -20,8 +20,9 @@ def flag_burst(
 ) -> int:
     """Mark as bots the human clicks of one visitor (a recipient, or an anonymous visitor hash)
     on links of one message since `since`: the earlier clicks of a burst that has just been
-    recognised at its last click (research rule B4). Their touchpoints go too, since a bot's
-    click is no touchpoint. Returns how many clicks changed."""
+    recognised at its last click (research rule B4). Their touchpoints go too: only a human
+    click is a touchpoint (its `url` is cleared, as a bot click has none), and the journeys
+    version is bumped so the dashboard reloads. Returns how many clicks changed."""
     of_message = select(links.c.id).where(
         links.c.campaign_id.is_(None) if campaign_id is None else links.c.campaign_id == campaign_id
     )
@@ -33,7 +34,7 @@ def flag_burst(
     reasons = case((clicks.c.bot_reasons == "", "burst"), else_=clicks.c.bot_reasons + " burst")
     with engine.begin() as conn:
         found = conn.execute(
-            select(clicks.c.id, clicks.c.clicked_at, clicks.c.visitor).where(
+            select(clicks.c.id).where(
                 clicks.c.is_bot.is_(False),
                 clicks.c.clicked_at >= since,
                 clicks.c.link_id.in_(of_message),
@@ -45,16 +46,10 @@ def flag_burst(
         ids = [row.id for row in found]
         keys = rollups.affected(conn, ids)
         conn.execute(
-            update(clicks).where(clicks.c.id.in_(ids)).values(is_bot=True, bot_reasons=reasons)
+            update(clicks)
+            .where(clicks.c.id.in_(ids))
+            .values(is_bot=True, bot_reasons=reasons, url=None)
         )
         rollups.recount(conn, keys)
         rollups.bump_journeys(conn)
-        for row in found:
-            conn.execute(
-                delete(touchpoints).where(
-                    touchpoints.c.kind == "click",
-                    touchpoints.c.visitor == row.visitor,
-                    touchpoints.c.timestamp == row.clicked_at,
-                )
-            )
     return len(found)

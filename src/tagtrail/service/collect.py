@@ -2,20 +2,17 @@
 
 One event is one `events` row that also carries its touchpoint, if it is one (`tp_*` columns),
 so a batch of N events is N rows in one transaction. Facts that are not events — a verified
-identity hint, a short-link click's touchpoint, an imported journey row — go to
-`identity_facts` and `touchpoints`. Every table is de-duplicated on (workspace, message id) by a
-unique index and written with `ON CONFLICT DO NOTHING`: a retried batch is acknowledged and
-stored once. Times are naive UTC; IPs are anonymised before they reach a row.
+identity hint, an imported journey row — go to `identity_facts` and `touchpoints`; a short-link
+click's touchpoint is its click row (`clicks.url`, read by `tagtrail.service.journeys`). Every
+table is de-duplicated on (workspace, message id) by a unique index and written with `ON
+CONFLICT DO NOTHING`: a retried batch is acknowledged and stored once. Times are naive UTC; IPs
+are anonymised before they reach a row.
 """
 
 from __future__ import annotations
 
-import itertools
-import secrets
-import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,18 +21,11 @@ from sqlalchemy import Engine, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tagtrail.clicks import HINT_PARAMETER, IdentityHints, anonymize_ip, visitor_hash
-from tagtrail.collect import (
-    NormalizedEvent,
-    Touchpoint,
-    click_touchpoint,
-    touchpoint_for,
-    verify_hint,
-)
+from tagtrail.collect import NormalizedEvent, Touchpoint, touchpoint_for, verify_hint
 from tagtrail.store.schema import events, identity_facts, recipients, touchpoints
 
 __all__ = [
     "EVENT_COLUMNS",
-    "click_touchpoint_row",
     "cookieless_id",
     "event_row",
     "hint_fact_rows",
@@ -45,8 +35,6 @@ __all__ = [
     "touchpoint_row",
     "write_rows",
 ]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def naive(value: datetime) -> datetime:
@@ -146,7 +134,7 @@ def json_text(value: Mapping[str, Any]) -> str:
 
 
 def touchpoint_row(workspace_id: int, touch: Touchpoint) -> dict[str, Any]:
-    """A `touchpoints` row (short-link clicks, imported journeys)."""
+    """A `touchpoints` row (an imported journey's touch)."""
     return {
         "workspace_id": workspace_id,
         "message_id": touch.message_id,
@@ -166,59 +154,6 @@ def touchpoint_row(workspace_id: int, touch: Touchpoint) -> dict[str, Any]:
         "recipient": touch.recipient,
         "visitor": touch.visitor,
     }
-
-
-@lru_cache(maxsize=4096)
-def _click_traffic(location: str, referrer: str | None) -> Touchpoint:
-    return click_touchpoint(click_id=0, clicked_at=_EPOCH, destination=location, referrer=referrer)
-
-
-def click_touchpoint_row(
-    workspace_id: int,
-    *,
-    clicked_at: datetime,
-    location: str,
-    referrer: str | None,
-    recipient: str | None,
-    visitor: str,
-) -> dict[str, Any]:
-    """The touchpoint row of a short-link click (memoised channel: the redirect's hot path).
-
-    The click's own row id is not known before the group commit, so its message id is
-    `click:` and an id that grows with time (`_click_message_id`). The recipient's user, if it
-    is one, is joined at read time from the recipients table (`tagtrail.service.journeys`)."""
-    url = strip_hint(location) or location
-    traffic = _click_traffic(url, referrer or None)
-    return {
-        "workspace_id": workspace_id,
-        "message_id": _click_message_id(),
-        "timestamp": clicked_at,
-        "kind": "click",
-        "source": traffic.source,
-        "medium": traffic.medium,
-        "campaign": traffic.campaign,
-        "content": traffic.content,
-        "term": traffic.term,
-        "channel": traffic.channel,
-        "click_id": traffic.click_id,
-        "referrer": referrer or None,
-        "url": url,
-        "anonymous_id": None,
-        "user_id": None,
-        "recipient": recipient,
-        "visitor": visitor,
-    }
-
-
-_CLICK_IDS = itertools.count()
-_PROCESS = secrets.token_hex(3)
-
-
-def _click_message_id() -> str:
-    """Unique across processes (a random process tag and a counter) and growing with time, so
-    each insert lands at the end of the unique index instead of on a random page of it (random
-    ids made every commit rewrite a page per click: twice the commit time)."""
-    return f"click:{time.time_ns():016x}{_PROCESS}{next(_CLICK_IDS) & 0xFFFF:04x}"
 
 
 def _user_recipients(engine: Engine, public_ids: set[str]) -> dict[str, str]:

@@ -2,9 +2,10 @@
 journey rows (docs/collect.md, DESIGN §7).
 
 `load_collected` reads one workspace whole: every identity fact (events that carry a user id or
-alias, verified hints, short-link clicks whose recipient is a user), every touchpoint (events'
-and clicks'), every other event as a session hit, and the goal events. The graph is resolved
-from scratch on each read, so merges are retroactive and arrival order never matters.
+alias, verified hints, short-link clicks whose recipient is a user), every touchpoint (events',
+imported ones, and human short-link clicks: a click row with its landing `url` is a touchpoint,
+`click_touchpoint`), every other event as a session hit, and the goal events. The graph is
+resolved from scratch on each read, so merges are retroactive and arrival order never matters.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Engine, or_, select
@@ -29,6 +31,7 @@ from tagtrail.collect import (
     Profile,
     Touchpoint,
     arrivals,
+    click_touchpoint,
     conversion_for,
     drop_click_landings,
     journey_rows,
@@ -39,7 +42,7 @@ from tagtrail.collect import (
 from tagtrail.collect.identity import FactKind
 from tagtrail.errors import NotFound
 from tagtrail.service.goals import list_goals
-from tagtrail.store.schema import events, identity_facts, recipients, touchpoints
+from tagtrail.store.schema import clicks, events, identity_facts, links, recipients, touchpoints
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,45 @@ def _stored_touch(row: Any, users: dict[str, str]) -> Touchpoint:
     )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _ClickTouches:
+    """Human click rows → their touchpoints; the traffic source (the URL's UTMs, else the
+    referrer) is worked out once per (url, referrer): a campaign's clicks share a handful."""
+
+    def __init__(self, users: dict[str, str]) -> None:
+        self.users = users
+        self.traffic: dict[tuple[str, str | None], Touchpoint] = {}
+
+    def touch(self, row: Any) -> Touchpoint:
+        referrer = row.referrer or None
+        key = (row.url, referrer)
+        traffic = self.traffic.get(key)
+        if traffic is None:
+            traffic = self.traffic[key] = click_touchpoint(
+                click_id=0, clicked_at=_EPOCH, destination=row.url, referrer=referrer
+            )
+        recipient = row.public_id
+        return Touchpoint(
+            message_id=f"click:{row.id}",
+            timestamp=_utc(row.clicked_at),
+            kind="click",
+            source=traffic.source,
+            medium=traffic.medium,
+            campaign=traffic.campaign,
+            content=traffic.content,
+            term=traffic.term,
+            channel=traffic.channel,
+            click_id=traffic.click_id,
+            referrer=referrer,
+            url=row.url,
+            user_id=self.users.get(recipient) if recipient else None,
+            recipient=recipient,
+            visitor=row.visitor,
+        )
+
+
 def _conversion(row: Any, goals: list[Goal]) -> Conversion | None:
     try:
         properties = json.loads(row.properties or "{}")
@@ -153,6 +195,26 @@ def load_collected(
         stored = conn.execute(
             select(touchpoints).where(touchpoints.c.workspace_id == workspace_id)
         ).all()
+        human_clicks = conn.execute(
+            select(
+                clicks.c.id,
+                clicks.c.clicked_at,
+                clicks.c.url,
+                clicks.c.referrer,
+                clicks.c.visitor,
+                recipients.c.public_id,
+            )
+            .select_from(
+                clicks.join(links, links.c.id == clicks.c.link_id).outerjoin(
+                    recipients, recipients.c.id == clicks.c.recipient_id
+                )
+            )
+            .where(
+                links.c.workspace_id == workspace_id,
+                clicks.c.is_bot.is_(False),
+                clicks.c.url.is_not(None),
+            )
+        ).all()
         extra = conn.execute(
             select(identity_facts).where(identity_facts.c.workspace_id == workspace_id)
         ).all()
@@ -183,8 +245,9 @@ def load_collected(
         for r in extra
     ]
     touches = [_event_touch(r) for r in rows if r.tp_channel is not None]
-    for row in stored:
-        touch = _stored_touch(row, users)
+    click_touches = _ClickTouches(users)
+    stored_touches = [_stored_touch(row, users) for row in stored]
+    for touch in chain(stored_touches, map(click_touches.touch, human_clicks)):
         touches.append(touch)
         if touch.recipient and touch.recipient in users:
             facts.append(

@@ -192,12 +192,14 @@ def set_disabled(engine: Engine, workspace_id: int, code: str, disabled: bool) -
 
 
 def delete_link(engine: Engine, workspace_id: int, code: str) -> None:
-    """Remove a link and its clicks (its code then answers 404)."""
+    """Remove a link and its clicks (its code then answers 404), and so their touchpoints: the
+    dashboard's journeys reload."""
     with engine.begin() as conn:
         row = _row(conn, code, workspace_id)
         conn.execute(delete(clicks).where(clicks.c.link_id == row.id))
         conn.execute(delete(links).where(links.c.id == row.id))
         rollups.forget_link(conn, row.id, row.campaign_id)
+        rollups.bump_journeys(conn)
         _bump(conn)
 
 

@@ -83,8 +83,9 @@ def _statements(sql: str, dialect: str) -> list[str]:
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
-def migrate(engine: Engine) -> list[str]:
-    """Apply the migrations not yet recorded in `_tagtrail_migrations`; return their names."""
+def migrate(engine: Engine, *, upto: int | None = None) -> list[str]:
+    """Apply the migrations not yet recorded in `_tagtrail_migrations` (only those numbered up to
+    `upto`, if given: a store as an older version left it); return their names."""
     dialect = engine.dialect.name
     applied: list[str] = []
     try:
@@ -96,6 +97,8 @@ def migrate(engine: Engine) -> list[str]:
                 )
             )
         for number, name, sql in _migrations():
+            if upto is not None and number > upto:
+                break
             if _apply(engine, dialect, number, name, sql):
                 applied.append(name)
                 logger.info("applied migration %s", name)

@@ -107,6 +107,7 @@ clicks = Table(
     Column("bot_reasons", Text, nullable=False),
     Column("visitor", Text, nullable=False),
     Column("identified", Boolean, nullable=False),
+    Column("url", Text),  # a human click's landing URL (its touchpoint); NULL for a bot's
 )
 
 settings_versions = Table(

@@ -5,11 +5,11 @@ Reading a workspace's journeys resolves its identity graph and sessions from eve
 (`tagtrail.service.journeys.load_collected`): about 30 s with a million clicks, since each human
 click is a touchpoint. So a page never waits for that beyond `WAIT`:
 
-- each page reads the store's journeys version (the largest ids of events, touchpoints and
-  identity facts, the workspace's goals and the `journeys` counter bumped when rows are removed:
-  one small query); when it is ahead of the snapshot's, the helper process reloads (on
-  PostgreSQL it reads its version under `LOCK TABLE ... IN SHARE MODE`, so no row committed
-  later can have a smaller id);
+- each page reads the store's journeys version (the largest ids of events, touchpoints, identity
+  facts and clicks — a human click is a touchpoint — the workspace's goals and the `journeys`
+  counter bumped when rows are removed or re-flagged: one small query); when it is ahead of the
+  snapshot's, the helper process reloads (on PostgreSQL it reads each largest id under `LOCK
+  TABLE ... IN SHARE MODE`, so no row committed later can have a smaller id);
 - the page waits up to `WAIT` for it when the load should take less than that (the last load's
   time; before the first, the collected rows at `ROWS_PER_SECOND`; plus up to `STARTUP` while
   the helper process starts, which sign-in begins), so a small store is always shown fresh;
@@ -53,6 +53,14 @@ logger = logging.getLogger(__name__)
 WAIT = 0.25
 STARTUP = 5.0  # what a small store's page may also wait for the helper process to start
 ROWS_PER_SECOND = 30_000.0  # load_collected on this project's 2-core machines
+# A version: the largest ids of the collected tables (`_IDS` of them: the rows a load reads; a
+# human click is a touchpoint), the `journeys` counter (the first `_COUNTERS` only grow), then the
+# workspace's goals.
+_COLLECTED = ("events", "touchpoints", "identity_facts", "clicks")
+_LARGEST = "SELECT coalesce(max(id), 0) FROM {}"
+_JOURNEYS = "SELECT version FROM settings_versions WHERE name = 'journeys'"
+_IDS = len(_COLLECTED)
+_COUNTERS = _IDS + 1
 _WORKER = Worker("tagtrail-journeys")
 
 #: (what, argument): ("insights", Window), ("models", Window) or ("profile", user id).
@@ -98,18 +106,23 @@ _SLOTS_LOCK = threading.Lock()
 
 
 def version(engine: Engine, workspace_id: int, *, settle: bool = False) -> tuple[Any, ...]:
-    """What changes whenever the workspace's collected data can have changed."""
+    """What changes whenever the workspace's collected data can have changed.
+
+    `settle` (the helper, before a load; PostgreSQL only): each table's largest id is read under
+    `LOCK TABLE ... IN SHARE MODE`, so every row of a smaller id is committed. One table per
+    transaction: a lock on all of them at once could deadlock with a writer that commits a click
+    and an event in one transaction, taking the tables in its own order."""
     with engine.connect() as conn:
         if settle and engine.dialect.name == "postgresql":
-            conn.execute(text("LOCK TABLE events, touchpoints, identity_facts IN SHARE MODE"))
-        ids = conn.execute(
-            text(
-                "SELECT (SELECT coalesce(max(id), 0) FROM events), "
-                "(SELECT coalesce(max(id), 0) FROM touchpoints), "
-                "(SELECT coalesce(max(id), 0) FROM identity_facts), "
-                "(SELECT version FROM settings_versions WHERE name = 'journeys')"
-            )
-        ).one()
+            ids: list[Any] = []
+            for table in _COLLECTED:
+                with conn.begin():
+                    conn.execute(text(f"LOCK TABLE {table} IN SHARE MODE"))
+                    ids.append(conn.execute(text(_LARGEST.format(table))).scalar_one())
+            ids.append(conn.execute(text(f"SELECT ({_JOURNEYS})")).scalar_one())
+        else:
+            largest = ", ".join(f"({_LARGEST.format(table)})" for table in _COLLECTED)
+            ids = list(conn.execute(text(f"SELECT {largest}, ({_JOURNEYS})")).one())
         goal_rows = conn.execute(
             select(goals.c.event, goals.c.revenue)
             .where(goals.c.workspace_id == workspace_id)
@@ -236,12 +249,13 @@ def _expected_seconds(have: Snapshot | None, now_version: tuple[Any, ...]) -> fl
     rows (their largest ids) at `ROWS_PER_SECOND`."""
     if have is not None:
         return have.seconds
-    return float(sum(now_version[:3])) / ROWS_PER_SECOND
+    return float(sum(now_version[:_IDS])) / ROWS_PER_SECOND
 
 
 def _covers(got: tuple[Any, ...], seen: tuple[Any, ...]) -> bool:
     """A snapshot of version `got` holds everything of version `seen` (ids only grow)."""
-    return got[4:] == seen[4:] and all(a >= b for a, b in zip(got[:4], seen[:4], strict=True))
+    grown = zip(got[:_COUNTERS], seen[:_COUNTERS], strict=True)
+    return got[_COUNTERS:] == seen[_COUNTERS:] and all(a >= b for a, b in grown)
 
 
 def _loaded(slot: _Slot, done: Future[Snapshot]) -> None:

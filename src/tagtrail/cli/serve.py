@@ -63,8 +63,10 @@ def serve(
         base_url=base_url,
         workers=workers,
     )
-    if settings.workers > 1 and settings.writer == "thread" and settings.store_url.startswith(
-        "sqlite"
+    if (
+        settings.workers > 1
+        and settings.writer == "thread"
+        and settings.store_url.startswith("sqlite")
     ):
         raise InvalidInput(
             "several workers cannot share the embedded SQLite store with a writer thread each: "

@@ -100,7 +100,7 @@ class BatchEndpoint:
                 ip=ip,
                 user_agent=agent,
                 site_hosts=self._site_hosts,
-                times_as_text=state.engine.dialect.name == "sqlite",
+                times_as_text=state.times_as_text,
             )
         except OverflowError:
             return False

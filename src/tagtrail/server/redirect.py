@@ -30,10 +30,12 @@ from tagtrail.errors import StoreError
 from tagtrail.links.compose import append_query
 from tagtrail.server import pages
 from tagtrail.server.state import ServerState
+from tagtrail.service.batch import store_time
 from tagtrail.service.clicks import flag_burst
 from tagtrail.service.collect import strip_hint
 from tagtrail.service.sends import last_send_before
 from tagtrail.store.schema import clicks
+from tagtrail.store.writer import Values
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,20 @@ _SAFE_PIECE = re.compile(r"[!-~]{1,2000}")  # printable ASCII, no space, no cont
 _OWN = (f"{TOKEN_PARAMETER}=", f"{HINT_PARAMETER}=")
 _NO_STORE = (b"cache-control", b"private, no-store")
 _BURST_WINDOW = timedelta(seconds=2)
+CLICK_COLUMNS = (
+    "link_id",
+    "clicked_at",
+    "recipient_id",
+    "ip",
+    "user_agent",
+    "referrer",
+    "method",
+    "is_bot",
+    "bot_reasons",
+    "visitor",
+    "identified",
+    "url",
+)
 
 
 class Redirector:
@@ -112,22 +128,22 @@ class Redirector:
         url = None  # a human click's landing URL is its touchpoint (read in service/journeys)
         if not verdict.is_bot:
             url = (strip_hint(location) or location) if identified else location
-        row = {
-            "link_id": link.id,
-            "clicked_at": now,
-            "recipient_id": recipient.id if recipient is not None else None,
-            "ip": anonymize_ip(ip) if ip else None,
-            "user_agent": user_agent[:512],
-            "referrer": referrer_origin(headers.get("referer", "")),
-            "method": method,
-            "is_bot": verdict.is_bot,
-            "bot_reasons": " ".join(verdict.reasons),
-            "visitor": visitor,
-            "identified": identified,
-            "url": url,
-        }
+        row = (
+            link.id,
+            store_time(now) if state.times_as_text else now,
+            recipient.id if recipient is not None else None,
+            anonymize_ip(ip) if ip else None,
+            user_agent[:512],
+            referrer_origin(headers.get("referer", "")),
+            method,
+            verdict.is_bot,
+            " ".join(verdict.reasons),
+            visitor,
+            identified,
+            url,
+        )
         try:
-            await state.writer.insert(clicks, row)
+            await state.writer.write((clicks, Values(CLICK_COLUMNS, [row])))
         except StoreError:
             logger.error("click on %s not stored; answering 503", code)
             await _page(send, 503, pages.UNAVAILABLE, method)
@@ -137,7 +153,7 @@ class Redirector:
                 lambda: flag_burst(
                     state.engine,
                     campaign_id=link.campaign_id,
-                    recipient_id=row["recipient_id"],
+                    recipient_id=recipient.id if recipient is not None else None,
                     visitor=visitor,
                     since=now - _BURST_WINDOW,
                 )

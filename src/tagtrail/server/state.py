@@ -126,6 +126,11 @@ class ServerState:
         return self._writer
 
     @property
+    def times_as_text(self) -> bool:
+        """SQLite keeps times as text: rows given as `Values` carry them so (`store_time`)."""
+        return self.engine.dialect.name == "sqlite"
+
+    @property
     def cache(self) -> LinkCache:
         assert self._cache is not None, "the app's lifespan has not started"
         return self._cache

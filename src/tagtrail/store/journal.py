@@ -49,6 +49,12 @@ READY = b"journal ready\n"
 START_TIMEOUT = 60.0
 
 _Frame = tuple[int, Any]
+# A frame goes at the end of a pass of the loop, or as soon as it holds this many writes: then
+# the journal commits the first requests of a long pass while the loop handles the rest.
+# Sending only at the end made one convoy of every connection, the loop idle during each commit
+# and the journal idle during each pass (bench/redirect.py, 32 connections: ~18,500 clicks/s at
+# the end of each pass; 22,000 with 12 or 16; 20,000 with 6 or 24).
+FRAME_WRITES = 12
 
 
 def _encode(frame: object) -> bytes:
@@ -108,10 +114,12 @@ class JournalClient(Writes):
             await self.connect()
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        if not self._futures:  # the first write of this pass of the loop sends them all
+        if not self._futures:  # what this pass of the loop writes goes at its end
             loop.call_soon(self._send)
         self._parts.extend(parts)
         self._futures.append(future)
+        if len(self._futures) >= FRAME_WRITES:
+            self._send()
         await future
 
     async def close(self) -> None:
@@ -122,6 +130,8 @@ class JournalClient(Writes):
     def _send(self) -> None:
         parts, futures = self._parts, self._futures
         self._parts, self._futures = [], []
+        if not futures:
+            return
         protocol = self._protocol
         if protocol is None or protocol.transport is None or protocol.transport.is_closing():
             settle(futures, StoreError("the writer process is gone"))

@@ -35,7 +35,6 @@ from tagtrail.service.clicks import flag_burst
 from tagtrail.service.collect import strip_hint
 from tagtrail.service.sends import last_send_before
 from tagtrail.store.schema import clicks
-from tagtrail.store.writer import Values
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +69,9 @@ class Redirector:
         state = self.state
         code = scope["path"][1:]
         method = scope["method"]
-        link = await state.cache.get(code)
+        link = state.cache.cached(code)
+        if link is False:
+            link = await state.cache.get(code)
         now = datetime.now(UTC).replace(tzinfo=None)
         if link is None:
             await _page(send, 404, pages.NOT_FOUND, method)
@@ -143,7 +144,7 @@ class Redirector:
             url,
         )
         try:
-            await state.writer.write((clicks, Values(CLICK_COLUMNS, [row])))
+            await state.writer.write_row(clicks, CLICK_COLUMNS, row)
         except StoreError:
             logger.error("click on %s not stored; answering 503", code)
             await _page(send, 503, pages.UNAVAILABLE, method)

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Literal
 
 import anyio.to_thread
 from sqlalchemy import Engine
@@ -36,6 +37,11 @@ class LinkCache:
         self._poll = poll_seconds
         self._links: dict[str, ResolvedLink | None] = {}
         self._version = -1
+
+    def cached(self, code: str) -> ResolvedLink | None | Literal[False]:
+        """The link if it is cached (None: cached as unknown), else False: then call `get`.
+        A hit needs no coroutine, which counts on the redirect's hot path."""
+        return self._links.get(code, False)
 
     async def get(self, code: str) -> ResolvedLink | None:
         try:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import uvloop
+from sqlalchemy import Table
 
 from tagtrail.errors import StoreError, TagtrailError
 from tagtrail.store.schema import metadata
@@ -97,6 +98,7 @@ class JournalClient(Writes):
         self._path = path
         self._protocol: _Answers | None = None
         self._parts: list[Any] = []
+        self._rows: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
         self._futures: list[asyncio.Future[None]] = []
         self._waiting: dict[int, list[asyncio.Future[None]]] = {}
         self._ids = itertools.count()
@@ -112,15 +114,31 @@ class JournalClient(Writes):
     async def write(self, *parts: Any) -> None:
         if self._protocol is None:
             await self.connect()
+        self._parts.extend(parts)
+        await self._sent()
+
+    async def write_row(self, table: Table, columns: tuple[str, ...], row: tuple[Any, ...]) -> None:
+        if self._protocol is None:
+            await self.connect()
+        key = (table.name, columns)
+        rows = self._rows.get(key)
+        if rows is None:
+            self._rows[key] = [row]
+        else:
+            rows.append(row)
+        await self._sent()
+
+    def _sent(self) -> asyncio.Future[None]:
+        """The future of what was just queued: the frame goes at the end of this pass of the
+        loop, or now if it holds `FRAME_WRITES` writes."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        if not self._futures:  # what this pass of the loop writes goes at its end
+        if not self._futures:
             loop.call_soon(self._send)
-        self._parts.extend(parts)
         self._futures.append(future)
         if len(self._futures) >= FRAME_WRITES:
             self._send()
-        await future
+        return future
 
     async def close(self) -> None:
         protocol, self._protocol = self._protocol, None
@@ -128,8 +146,8 @@ class JournalClient(Writes):
             protocol.transport.close()
 
     def _send(self) -> None:
-        parts, futures = self._parts, self._futures
-        self._parts, self._futures = [], []
+        parts, rows, futures = self._parts, self._rows, self._futures
+        self._parts, self._rows, self._futures = [], {}, []
         if not futures:
             return
         protocol = self._protocol
@@ -138,7 +156,8 @@ class JournalClient(Writes):
             return
         batch = next(self._ids)
         self._waiting[batch] = futures
-        protocol.transport.write(_encode((batch, _plain(parts))))
+        plain = [(name, columns, values) for (name, columns), values in rows.items()]
+        protocol.transport.write(_encode((batch, plain + _plain(parts))))
 
     def answered(self, batch: int, error: str | None) -> None:
         futures = self._waiting.pop(batch, [])

@@ -76,6 +76,11 @@ class Writes:
         if values.rows:
             await self.write((table, values))
 
+    async def write_row(self, table: Table, columns: tuple[str, ...], row: tuple[Any, ...]) -> None:
+        """One row as a tuple in `columns` order, in the driver's form (as in `Values`); return
+        once it is committed (the redirect's click)."""
+        await self.write((table, Values(columns, [row])))
+
 
 class WriteQueue(Writes):
     """One writer thread committing queued rows in groups of up to `batch`."""

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -117,16 +117,18 @@ class JournalClient(Writes):
         self._parts.extend(parts)
         await self._sent()
 
-    async def write_row(self, table: Table, columns: tuple[str, ...], row: tuple[Any, ...]) -> None:
-        if self._protocol is None:
-            await self.connect()
+    def write_row(
+        self, table: Table, columns: tuple[str, ...], row: tuple[Any, ...]
+    ) -> Awaitable[None]:
+        if self._protocol is None:  # `write` connects again first
+            return self.write((table, Values(columns, [row])))
         key = (table.name, columns)
         rows = self._rows.get(key)
         if rows is None:
             self._rows[key] = [row]
         else:
             rows.append(row)
-        await self._sent()
+        return self._sent()
 
     def _sent(self) -> asyncio.Future[None]:
         """The future of what was just queued: the frame goes at the end of this pass of the

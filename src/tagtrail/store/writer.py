@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -76,10 +76,13 @@ class Writes:
         if values.rows:
             await self.write((table, values))
 
-    async def write_row(self, table: Table, columns: tuple[str, ...], row: tuple[Any, ...]) -> None:
-        """One row as a tuple in `columns` order, in the driver's form (as in `Values`); return
-        once it is committed (the redirect's click)."""
-        await self.write((table, Values(columns, [row])))
+    def write_row(
+        self, table: Table, columns: tuple[str, ...], row: tuple[Any, ...]
+    ) -> Awaitable[None]:
+        """Queue one row, a tuple in `columns` order in the driver's form (as in `Values`); the
+        result is awaited until it is committed. Not a coroutine, so that the redirect's click
+        costs no coroutine of its own."""
+        return self.write((table, Values(columns, [row])))
 
 
 class WriteQueue(Writes):

@@ -14,7 +14,7 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import anyio.to_thread
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from tagtrail.clicks import (
     HINT_PARAMETER,
@@ -42,6 +42,7 @@ _WANTED = {b"user-agent", b"referer", b"purpose", b"sec-purpose", b"x-purpose", 
 _SAFE_PIECE = re.compile(r"[!-~]{1,2000}")  # printable ASCII, no space, no control characters
 _OWN = (f"{TOKEN_PARAMETER}=", f"{HINT_PARAMETER}=")
 _NO_STORE = (b"cache-control", b"private, no-store")
+_NO_BODY: Message = {"type": "http.response.body", "body": b""}
 _BURST_WINDOW = timedelta(seconds=2)
 CLICK_COLUMNS = (
     "link_id",
@@ -217,19 +218,23 @@ def _forwarded(query: str, target: str) -> list[str]:
 
 
 async def _redirect(send: Send, location: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 302,
-            "headers": [
-                (b"location", location.encode("latin-1")),
-                _NO_STORE,
-                (b"content-length", b"0"),
-                (b"referrer-policy", b"no-referrer-when-downgrade"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": b""})
+    await send(_redirect_start(location))
+    await send(_NO_BODY)
+
+
+@lru_cache(maxsize=4096)
+def _redirect_start(location: str) -> Message:
+    """The 302's start message, built once per location (the server only reads messages)."""
+    return {
+        "type": "http.response.start",
+        "status": 302,
+        "headers": [
+            (b"location", location.encode("latin-1")),
+            _NO_STORE,
+            (b"content-length", b"0"),
+            (b"referrer-policy", b"no-referrer-when-downgrade"),
+        ],
+    }
 
 
 async def _page(send: Send, status: int, body: bytes, method: str) -> None:

@@ -120,6 +120,7 @@ class ServerState:
         self._engine: Engine | None = None
         self._writer: Writes | None = None
         self._cache: LinkCache | None = None
+        self.times_as_text = False
 
     @property
     def engine(self) -> Engine:
@@ -130,11 +131,6 @@ class ServerState:
     def writer(self) -> Writes:
         assert self._writer is not None, "the app's lifespan has not started"
         return self._writer
-
-    @property
-    def times_as_text(self) -> bool:
-        """SQLite keeps times as text: rows given as `Values` carry them so (`store_time`)."""
-        return self.engine.dialect.name == "sqlite"
 
     @property
     def cache(self) -> LinkCache:
@@ -159,6 +155,8 @@ class ServerState:
         self._engine = await anyio.to_thread.run_sync(
             lambda: open_store(settings.store_url, sqlite_synchronous=settings.sqlite_synchronous)
         )
+        # SQLite keeps times as text: rows given as `Values` carry them so (`store_time`).
+        self.times_as_text = self.engine.dialect.name == "sqlite"
         await anyio.to_thread.run_sync(
             lambda: keys.ensure_workspace(self.engine, now=datetime.now(UTC).replace(tzinfo=None))
         )

@@ -97,6 +97,7 @@ class JournalClient(Writes):
     def __init__(self, path: str) -> None:
         self._path = path
         self._protocol: _Answers | None = None
+        self._loop: asyncio.AbstractEventLoop
         self._parts: list[Any] = []
         self._rows: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
         self._futures: list[asyncio.Future[None]] = []
@@ -110,6 +111,7 @@ class JournalClient(Writes):
         except OSError as exc:
             raise StoreError(f"cannot reach the writer process at {self._path}: {exc}") from None
         self._protocol = protocol
+        self._loop = loop  # kept: Python 3.11 asks the kernel for its pid at every lookup
 
     async def write(self, *parts: Any) -> None:
         if self._protocol is None:
@@ -133,7 +135,7 @@ class JournalClient(Writes):
     def _sent(self) -> asyncio.Future[None]:
         """The future of what was just queued: the frame goes at the end of this pass of the
         loop, or now if it holds `FRAME_WRITES` writes."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         future = loop.create_future()
         if not self._futures:
             loop.call_soon(self._send)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -65,6 +66,7 @@ class Redirector:
 
     def __init__(self, state: ServerState) -> None:
         self.state = state
+        self._classify = _memoised_classify(state.bot_rules)
 
     async def __call__(self, scope: Scope, _receive: Receive, send: Send) -> None:
         state = self.state
@@ -115,14 +117,8 @@ class Redirector:
         who: object = recipient.id if recipient is not None else visitor
         others = state.recent.record((who, link.campaign_id), link.id)
         if since_send is None:
-            verdict = _classify(
-                method,
-                user_agent,
-                tuple(headers.items()),
-                ip,
-                link.honeypot,
-                others,
-                state.bot_rules,
+            verdict = self._classify(
+                method, user_agent, tuple(headers.items()), ip, link.honeypot, others
             )
         else:
             facts = ClickFacts(method, user_agent, headers, ip, link.honeypot, since_send, others)
@@ -163,19 +159,23 @@ class Redirector:
         await _redirect(send, location)
 
 
-@lru_cache(maxsize=16384)
-def _classify(
-    method: str,
-    user_agent: str,
-    headers: tuple[tuple[str, str], ...],
-    ip: str | None,
-    honeypot: bool,
-    others: int,
-    rules: BotRules,
-) -> BotVerdict:
-    """`classify_click` for a click with no known send (memoised: the common case)."""
-    facts = ClickFacts(method, user_agent, dict(headers), ip, honeypot, None, others)
-    return classify_click(facts, rules)
+def _memoised_classify(rules: BotRules) -> Callable[..., BotVerdict]:
+    """`classify_click` under `rules` for a click with no known send, memoised (the common
+    case). The rules are not part of the key: hashing them ran Python code on every click."""
+
+    @lru_cache(maxsize=16384)
+    def classify(
+        method: str,
+        user_agent: str,
+        headers: tuple[tuple[str, str], ...],
+        ip: str | None,
+        honeypot: bool,
+        others: int,
+    ) -> BotVerdict:
+        facts = ClickFacts(method, user_agent, dict(headers), ip, honeypot, None, others)
+        return classify_click(facts, rules)
+
+    return classify
 
 
 def referrer_origin(referer: str) -> str:

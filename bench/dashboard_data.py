@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tagtrail.collect import normalize, parse_event
+from tagtrail.server.redirect import CLICK_COLUMNS
 from tagtrail.service.collect import event_row
 from tagtrail.service.goals import add_goal
 
@@ -215,21 +216,7 @@ def seed(
     counts["clicks"] = _bulk(
         engine,
         "clicks",
-        (
-            "id",
-            "link_id",
-            "clicked_at",
-            "recipient_id",
-            "ip",
-            "user_agent",
-            "referrer",
-            "method",
-            "is_bot",
-            "bot_reasons",
-            "visitor",
-            "identified",
-            "url",
-        ),
+        ("id", *CLICK_COLUMNS),
         click_rows,
     )
     del click_rows

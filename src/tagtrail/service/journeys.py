@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import chain
 from typing import Any
@@ -132,19 +132,10 @@ class _ClickTouches:
                 click_id=0, clicked_at=_EPOCH, destination=row.url, referrer=referrer
             )
         recipient = row.public_id
-        return Touchpoint(
+        return replace(
+            traffic,
             message_id=f"click:{row.id}",
             timestamp=_utc(row.clicked_at),
-            kind="click",
-            source=traffic.source,
-            medium=traffic.medium,
-            campaign=traffic.campaign,
-            content=traffic.content,
-            term=traffic.term,
-            channel=traffic.channel,
-            click_id=traffic.click_id,
-            referrer=referrer,
-            url=row.url,
             user_id=self.users.get(recipient) if recipient else None,
             recipient=recipient,
             visitor=row.visitor,

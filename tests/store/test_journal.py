@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -141,3 +142,10 @@ def test_a_journal_that_cannot_open_its_store_says_so() -> None:
         journal_process("nosuch://x", sqlite_synchronous="FULL", batch=64, log_level="critical"),
     ):
         pass
+
+
+def test_the_store_url_is_not_on_the_journal_command_line(store_url: str) -> None:
+    with _journal(store_url) as running:  # a PostgreSQL URL may carry a password
+        command_line = Path(f"/proc/{running.process.pid}/cmdline").read_bytes()
+        assert store_url.encode() not in command_line
+        assert b"tagtrail.store.journal" in command_line

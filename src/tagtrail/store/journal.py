@@ -2,9 +2,10 @@
 
 `tagtrail serve` starts it before the server (`journal_process`) and hands its Unix socket to
 the server processes (`TAGTRAIL_JOURNAL_SOCKET`). A server process's `JournalClient` gathers the
-rows of every request handled in one pass of its event loop into one frame; the journal feeds
-the frames of all server processes to its `WriteQueue`, which commits them in groups, and
-answers each frame only after its commit. So a 302 still goes out only for a stored click, and:
+rows of the requests handled in one pass of its event loop (at most `FRAME_WRITES`) into one
+frame; the journal commits the frames of all server processes that arrived during one pass of
+its own loop in one transaction (`GroupWriter`, on its one thread), and answers each frame only
+after that commit. So a 302 still goes out only for a stored click, and:
 
 - the SQL runs on a core of its own: in the server process the writer thread held the GIL for
   every statement's parameters and every result it settled, and each time it took the GIL back
@@ -12,7 +13,8 @@ answers each frame only after its commit. So a 302 still goes out only for a sto
 - several server processes share the embedded SQLite store through its one writer.
 
 Frames are a 4-byte length and a pickle. The socket lives in a private folder (mode 0700) made
-by the process that started the journal, so only that user can reach it.
+by the process that started the journal, so only that user can reach it; the store's URL, which
+may hold a password, goes to the journal in its environment, not on its command line.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("!I")
 READY = b"journal ready\n"
+_STORE_URL = "TAGTRAIL_JOURNAL_STORE_URL"
 START_TIMEOUT = 60.0
 
 _Frame = tuple[int, Any]
@@ -284,19 +287,21 @@ async def serve_journal(path: str, group: GroupWriter, *, batch: int = 512) -> N
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m tagtrail.store.journal --socket PATH --store-url URL …` (started by serve)."""
+    """`python -m tagtrail.store.journal --socket PATH …` with the store's URL in
+    `TAGTRAIL_JOURNAL_STORE_URL` (started by `journal_process`)."""
     from tagtrail.store.database import open_store
 
     parser = argparse.ArgumentParser(description="tagtrail's writer process")
     parser.add_argument("--socket", required=True)
-    parser.add_argument("--store-url", required=True)
     parser.add_argument("--sqlite-synchronous", default="FULL")
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: journal: %(message)s")
     try:
-        engine = open_store(args.store_url, sqlite_synchronous=args.sqlite_synchronous)
+        engine = open_store(
+            os.environ.get(_STORE_URL, ""), sqlite_synchronous=args.sqlite_synchronous
+        )
     except TagtrailError as exc:
         hint = f" ({exc.hint})" if exc.hint else ""
         sys.exit(f"tagtrail writer process: {exc.message}{hint}")
@@ -324,9 +329,10 @@ def journal_process(
     folder = Path(tempfile.mkdtemp(prefix="tagtrail-"))  # mode 0700
     path = str(folder / "journal.sock")
     argv = [sys.executable, "-m", "tagtrail.store.journal", "--socket", path]
-    argv += ["--store-url", store_url, "--sqlite-synchronous", sqlite_synchronous]
+    argv += ["--sqlite-synchronous", sqlite_synchronous]
     argv += ["--batch", str(batch), "--log-level", log_level]
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    env = {**os.environ, _STORE_URL: store_url}
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
     try:
         assert proc.stdout is not None
         if proc.stdout.readline() != READY:

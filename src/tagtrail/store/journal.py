@@ -314,44 +314,84 @@ def main(argv: list[str] | None = None) -> None:
         engine.dispose()
 
 
-@dataclass(frozen=True)
+@dataclass
 class RunningJournal:
     socket: str  # what `JournalClient` connects to
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes]  # the current one: a journal that dies is started again
 
 
 @contextlib.contextmanager
 def journal_process(
     store_url: str, *, sqlite_synchronous: str, batch: int, log_level: str
 ) -> Iterator[RunningJournal]:
-    """Run the journal for the duration of the block. At the end it commits what it was sent
-    and exits (it also exits when this process dies)."""
+    """Run the journal for the duration of the block, starting it again if it dies (the
+    clicks it was committing get the 503 page; the server processes connect again on their
+    next write). At the end it commits what it was sent and exits; it also exits when this
+    process dies."""
     folder = Path(tempfile.mkdtemp(prefix="tagtrail-"))  # mode 0700
     path = str(folder / "journal.sock")
     argv = [sys.executable, "-m", "tagtrail.store.journal", "--socket", path]
     argv += ["--sqlite-synchronous", sqlite_synchronous]
     argv += ["--batch", str(batch), "--log-level", log_level]
     env = {**os.environ, _STORE_URL: store_url}
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    stopping = threading.Event()
     try:
-        assert proc.stdout is not None
-        if proc.stdout.readline() != READY:
-            proc.wait(START_TIMEOUT)
-            raise StoreError(
-                f"the writer process did not start (exit code {proc.returncode})",
-                hint="its error is printed above",
-            )
-        yield RunningJournal(path, proc)
+        running = RunningJournal(path, _start(argv, env))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+    def supervise() -> None:
+        while True:
+            code = running.process.wait()
+            if stopping.is_set():
+                return
+            logger.error("the writer process stopped (exit code %s); starting it again", code)
+            _close_pipes(running.process)
+            while not stopping.is_set():
+                try:
+                    running.process = _start(argv, env)
+                    break
+                except StoreError as exc:
+                    logger.error("%s; trying again in a second", exc.message)
+                    stopping.wait(1.0)
+
+    supervisor = threading.Thread(target=supervise, name="tagtrail-journal-watch", daemon=True)
+    supervisor.start()
+    try:
+        yield running
     finally:
-        for pipe in (proc.stdin, proc.stdout):
-            if pipe is not None:
-                pipe.close()
+        stopping.set()
+        proc = running.process
+        _close_pipes(proc)
         try:
             proc.wait(60)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        supervisor.join(5)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start the journal and wait until it listens (StoreError if it does not)."""
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    assert proc.stdout is not None
+    if proc.stdout.readline() != READY:
+        _close_pipes(proc)
+        proc.wait(START_TIMEOUT)
+        raise StoreError(
+            f"the writer process did not start (exit code {proc.returncode})",
+            hint="its error is printed above",
+        )
+    return proc
+
+
+def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
+    """Closing its stdin tells the journal to commit what it was sent and exit."""
+    for pipe in (proc.stdin, proc.stdout):
+        if pipe is not None:
+            pipe.close()
 
 
 if __name__ == "__main__":

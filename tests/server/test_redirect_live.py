@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -147,3 +150,26 @@ def test_writer_threads_still_store_every_click(tmp_path: Path) -> None:
         answers = asyncio.run(fetch_many(live.origin, ["/threaded"] * 2_000, concurrency=32))
         assert all(_is_redirect_to(a, link["tracked_url"]) for a in answers)
         assert click_count(live, "threaded") == 2_000
+
+
+def test_a_writer_process_that_dies_is_started_again(tmp_path: Path) -> None:
+    with start_server(data_dir=tmp_path / "data") as live:
+        live.create_link(DESTINATION, code="again")
+        assert httpx.get(f"{live.origin}/again").status_code == 302
+        found = subprocess.run(
+            ["pgrep", "-f", "tagtrail.store.journal", "-g", str(live.proc.pid)],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        assert len(found) == 1
+        os.kill(int(found[0]), signal.SIGKILL)
+        statuses = []
+        for _ in range(100):  # 503 while it is down (never a 302 for a click not stored)
+            status = httpx.get(f"{live.origin}/again").status_code
+            statuses.append(status)
+            if status == 302:
+                break
+            time.sleep(0.05)
+        assert statuses[-1] == 302
+        assert set(statuses) <= {302, 503}
+        assert click_count(live, "again") == 2

@@ -114,7 +114,8 @@ class Redirector:
             )
             if sent is not None:
                 since_send = (now - sent).total_seconds()
-        who: object = recipient.id if recipient is not None else visitor
+        recipient_id = recipient.id if recipient is not None else None
+        who: object = recipient_id if recipient_id is not None else visitor
         others = state.recent.record((who, link.campaign_id), link.id)
         if since_send is None:
             verdict = self._classify(
@@ -129,7 +130,7 @@ class Redirector:
         row = (
             link.id,
             store_time(now) if state.times_as_text else now,
-            recipient.id if recipient is not None else None,
+            recipient_id,
             anonymize_ip(ip) if ip else None,
             user_agent[:512],
             referrer_origin(headers.get("referer", "")),
@@ -151,7 +152,7 @@ class Redirector:
                 lambda: flag_burst(
                     state.engine,
                     campaign_id=link.campaign_id,
-                    recipient_id=recipient.id if recipient is not None else None,
+                    recipient_id=recipient_id,
                     visitor=visitor,
                     since=now - _BURST_WINDOW,
                 )

@@ -14,6 +14,7 @@ import queue
 import sqlite3
 import threading
 import zlib
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,19 +49,19 @@ _Groups = dict[tuple[Table, tuple[str, ...]], list[Any]]
 _STOP = object()
 
 
-class Writes:
+class Writes(ABC):
     """What the server writes through: `WriteQueue` in the server process, or
     `tagtrail.store.journal.JournalClient` when `tagtrail serve` runs a writer process."""
 
+    @abstractmethod
     async def write(self, *parts: _Part) -> None:
         """Queue rows for several tables as one item (the same transaction) and return once
         they are committed (StoreError if they are not). A table whose `info` has
         `ignore_duplicates` is written with `ON CONFLICT DO NOTHING`."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def close(self) -> None:
         """Commit what is queued and let go of the writer."""
-        raise NotImplementedError
 
     async def insert(self, table: Table, row: Mapping[str, Any]) -> None:
         """Queue `row` for `table` and return once it is committed (StoreError if it failed)."""

@@ -1,12 +1,16 @@
-"""Pieces of the redirect that need no server: referrer origins, forwarded queries, workers."""
+"""Pieces of the redirect that need no server: referrer origins, forwarded queries, the click
+clock, workers."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tagtrail.server.redirect import _forwarded, referrer_origin
+from tagtrail.server.redirect import ClickClock, _forwarded, referrer_origin
+from tagtrail.service.batch import store_time
 from tests.conftest import CliResult
 
 
@@ -30,6 +34,19 @@ def test_forwarded_pieces_are_encoded_and_never_override_the_destination() -> No
     target = "https://shop.example/p?utm_source=news&ref=a"
     pieces = _forwarded(r"a=1&ref=evil&x=\y&r=token&tt_hint=h&q=<b>&utm_source=x", target)
     assert pieces == ["a=1", "x=%5Cy", "q=%3Cb%3E"]
+
+
+def test_the_click_clock_gives_the_time_now_in_both_forms() -> None:
+    clock = ClickClock()
+    for _ in range(3):
+        before = datetime.now(UTC).replace(tzinfo=None)
+        second, micro = clock.now()
+        after = datetime.now(UTC).replace(tzinfo=None)
+        now = second.at(micro)
+        assert before - timedelta(milliseconds=1) <= now <= after + timedelta(milliseconds=1)
+        assert second.text(micro) == store_time(now)
+        assert second.day == now.date()
+        time.sleep(0.6)  # the next pass crosses into another second
 
 
 def test_serve_refuses_several_workers_with_writer_threads_on_sqlite(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -31,7 +33,6 @@ from tagtrail.errors import StoreError
 from tagtrail.links.compose import append_query
 from tagtrail.server import pages
 from tagtrail.server.state import ServerState
-from tagtrail.service.batch import store_time
 from tagtrail.service.clicks import flag_burst
 from tagtrail.service.collect import strip_hint
 from tagtrail.service.sends import last_send_before
@@ -39,7 +40,8 @@ from tagtrail.store.schema import clicks
 
 logger = logging.getLogger(__name__)
 
-_WANTED = {b"user-agent", b"referer", b"purpose", b"sec-purpose", b"x-purpose", b"x-moz"}
+_PREFETCH_HEADERS = {b"purpose", b"sec-purpose", b"x-purpose", b"x-moz"}
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 _SAFE_PIECE = re.compile(r"[!-~]{1,2000}")  # printable ASCII, no space, no control characters
 _OWN = (f"{TOKEN_PARAMETER}=", f"{HINT_PARAMETER}=")
 _NO_STORE = (b"cache-control", b"private, no-store")
@@ -67,6 +69,7 @@ class Redirector:
     def __init__(self, state: ServerState) -> None:
         self.state = state
         self._classify = _memoised_classify(state.bot_rules)
+        self._clock = ClickClock()
 
     async def __call__(self, scope: Scope, _receive: Receive, send: Send) -> None:
         state = self.state
@@ -75,14 +78,22 @@ class Redirector:
         link = state.cache.cached(code)
         if link is False:
             link = await state.cache.get(code)
-        now = _utc_now()
+        second, micro = self._clock.now()  # kept: other clicks move the clock on meanwhile
         if link is None:
             await _page(send, 404, pages.NOT_FOUND, method)
             return
-        if link.disabled or (link.expires_at is not None and link.expires_at <= now):
+        if link.disabled or (link.expires_at is not None and link.expires_at <= second.at(micro)):
             await _page(send, 410, pages.GONE, method)
             return
-        headers = {k.decode(): v.decode("latin-1") for k, v in scope["headers"] if k in _WANTED}
+        user_agent = referer = ""
+        signals: tuple[tuple[str, str], ...] = ()  # the prefetch headers, rarely any
+        for name, value in scope["headers"]:
+            if name == b"user-agent":
+                user_agent = value.decode("latin-1")
+            elif name == b"referer":
+                referer = value.decode("latin-1")
+            elif name in _PREFETCH_HEADERS:
+                signals += ((name.decode(), value.decode("latin-1")),)
         query = scope["query_string"].decode("latin-1")
         recipient = None
         if query:
@@ -99,29 +110,30 @@ class Redirector:
         identified = recipient is not None and link.identify and method == "GET"
         if identified:
             assert recipient is not None
-            hint = state.hints.hint(recipient.public_id, str(link.workspace_id), now)
+            hint = state.hints.hint(recipient.public_id, str(link.workspace_id), second.at(micro))
             extra.append(f"{HINT_PARAMETER}={hint}")
         location = append_query(link.target, extra) if extra else link.target
         ip = scope["client"][0] if scope.get("client") else None
-        user_agent = headers.get("user-agent", "")
         visitor = visitor_hash(
-            state.secret, now.date(), ip or "", user_agent, str(link.workspace_id)
+            state.secret, second.day, ip or "", user_agent, str(link.workspace_id)
         )
+        recipient_id = None
         since_send = None
         if recipient is not None:
+            recipient_id = recipient.id
             sent = await anyio.to_thread.run_sync(
-                last_send_before, state.engine, recipient.id, link.campaign_id, now
+                last_send_before, state.engine, recipient_id, link.campaign_id, second.at(micro)
             )
             if sent is not None:
-                since_send = (now - sent).total_seconds()
-        recipient_id = recipient.id if recipient is not None else None
+                since_send = (second.at(micro) - sent).total_seconds()
         who: object = recipient_id if recipient_id is not None else visitor
         others = state.recent.record((who, link.campaign_id), link.id)
         if since_send is None:
             verdict = self._classify(
-                method, user_agent, tuple(headers.items()), ip, link.honeypot, others
+                method, user_agent, referer, signals, ip, link.honeypot, others
             )
         else:
+            headers = dict(signals, referer=referer) if referer else dict(signals)
             facts = ClickFacts(method, user_agent, headers, ip, link.honeypot, since_send, others)
             verdict = classify_click(facts, state.bot_rules)
         url = None  # a human click's landing URL is its touchpoint (read in service/journeys)
@@ -129,11 +141,11 @@ class Redirector:
             url = (strip_hint(location) or location) if identified else location
         row = (
             link.id,
-            store_time(now) if state.times_as_text else now,
+            second.text(micro) if state.times_as_text else second.at(micro),
             recipient_id,
             anonymize_ip(ip) if ip else None,
             user_agent[:512],
-            referrer_origin(headers.get("referer", "")),
+            referrer_origin(referer) if referer else "",
             method,
             verdict.is_bot,
             " ".join(verdict.reasons),
@@ -148,16 +160,18 @@ class Redirector:
             await _page(send, 503, pages.UNAVAILABLE, method)
             return
         if verdict.is_bot and "burst" in verdict.reasons:
+            since = second.at(micro) - _BURST_WINDOW
             await anyio.to_thread.run_sync(
                 lambda: flag_burst(
                     state.engine,
                     campaign_id=link.campaign_id,
                     recipient_id=recipient_id,
                     visitor=visitor,
-                    since=now - _BURST_WINDOW,
+                    since=since,
                 )
             )
-        await _redirect(send, location)
+        await send(_redirect_start(location))
+        await send(_NO_BODY)
 
 
 def _memoised_classify(rules: BotRules) -> Callable[..., BotVerdict]:
@@ -168,22 +182,52 @@ def _memoised_classify(rules: BotRules) -> Callable[..., BotVerdict]:
     def classify(
         method: str,
         user_agent: str,
-        headers: tuple[tuple[str, str], ...],
+        referer: str,
+        signals: tuple[tuple[str, str], ...],
         ip: str | None,
         honeypot: bool,
         others: int,
     ) -> BotVerdict:
-        facts = ClickFacts(method, user_agent, dict(headers), ip, honeypot, None, others)
+        headers = dict(signals, referer=referer) if referer else dict(signals)
+        facts = ClickFacts(method, user_agent, headers, ip, honeypot, None, others)
         return classify_click(facts, rules)
 
     return classify
 
 
-def _utc_now() -> datetime:
-    """The time now, naive UTC as the store keeps it: half the cost of
-    `datetime.now(UTC).replace(tzinfo=None)`, whose keyword `replace` took 0.8 µs a click."""
-    now = datetime.now(UTC)
-    return datetime(now.year, now.month, now.day, now.hour, now.minute, now.second, now.microsecond)
+@dataclass(frozen=True, slots=True)
+class ClickSecond:
+    """One second of the click clock; a click's time is its start plus the click's
+    microseconds, as `text` (SQLite's form, as `store_time` writes it) or `at` (a datetime)."""
+
+    start: datetime
+    prefix: str  # `YYYY-MM-DD HH:MM:SS`
+    day: date
+
+    def text(self, micro: int) -> str:
+        return f"{self.prefix}.{micro:06d}"
+
+    def at(self, micro: int) -> datetime:
+        return self.start + timedelta(microseconds=micro)
+
+
+class ClickClock:
+    """Click times, naive UTC as the store keeps them: the calendar work is done once a second
+    (as nginx caches its time strings) and each click adds only its microseconds.
+    `datetime.now` + `isoformat` took 2.5 µs a click; `now` + `text` take 0.4."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._current = ClickSecond(_NAIVE_EPOCH, "", _NAIVE_EPOCH.date())
+
+    def now(self) -> tuple[ClickSecond, int]:
+        """The current second and the microseconds into it."""
+        second, micro = divmod(time.time_ns() // 1000, 1_000_000)
+        if second != self._second:
+            self._second = second
+            start = _NAIVE_EPOCH + timedelta(seconds=second)
+            self._current = ClickSecond(start, start.isoformat(" "), start.date())
+        return self._current, micro
 
 
 def referrer_origin(referer: str) -> str:
@@ -223,11 +267,6 @@ def _forwarded(query: str, target: str) -> list[str]:
             continue
         kept.append(quote(piece, safe="=%+-._~!$'()*,;:@/?"))
     return kept
-
-
-async def _redirect(send: Send, location: str) -> None:
-    await send(_redirect_start(location))
-    await send(_NO_BODY)
 
 
 @lru_cache(maxsize=4096)

@@ -87,7 +87,11 @@ class RecentClicks:
         if links is None:
             if len(self._seen) >= _MAX_CACHED:
                 self._forget_old(now)
-            links = self._seen[key] = {}
+            self._seen[key] = {link_id: now}
+            return 0
+        if len(links) == 1 and link_id in links:  # this link again, the usual case
+            links[link_id] = now
+            return 0
         others = 0
         for other, at in list(links.items()):
             if now - at > self._window:

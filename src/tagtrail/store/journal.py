@@ -126,7 +126,7 @@ class JournalClient(Writes):
             if isinstance(rows, Values):
                 self._queue(table, rows.columns, rows.rows)
             else:
-                self._mappings.append((table.name, None, list(rows)))
+                self._mappings.append((str(table.name), None, list(rows)))
         await self._sent()
 
     def write_row(
@@ -140,7 +140,7 @@ class JournalClient(Writes):
     def _queue(self, table: Table, columns: tuple[str, ...], rows: Sequence[Any]) -> None:
         """Rows of one table and columns go in one list of the frame: twelve clicks as twelve
         `Values` took 19 µs to pickle, as one list of tuples 1 µs."""
-        key = (table.name, columns)
+        key = (str(table.name), columns)  # a plain str: a `quoted_name` pickles as a call
         queued = self._rows.get(key)
         if queued is None:
             self._rows[key] = list(rows)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from tagtrail.errors import AuthError, Conflict, InvalidInput, InvalidLink, NotFound
 from tagtrail.service import keys
@@ -22,6 +22,27 @@ def test_migrations_create_every_table_once(engine: Engine) -> None:
     for name, table in metadata.tables.items():
         columns = {c["name"] for c in inspect(engine).get_columns(name)}
         assert columns == {c.name for c in table.columns}, name
+
+
+def test_only_clicks_with_a_recipient_are_indexed_by_recipient(engine: Engine) -> None:
+    """Migration 0005: `clicks_recipient` is partial, and a lookup by recipient still uses it."""
+    lookup = "SELECT count(*) FROM clicks WHERE recipient_id = 7"
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            sql = conn.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'clicks_recipient'")
+            ).scalar_one()
+            plan = " ".join(
+                str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {lookup}")
+            )
+        else:
+            sql = conn.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'clicks_recipient'")
+            ).scalar_one()
+            conn.exec_driver_sql("SET enable_seqscan = off")  # the table is empty
+            plan = " ".join(str(row[0]) for row in conn.exec_driver_sql(f"EXPLAIN {lookup}"))
+    assert "WHERE" in sql.upper() and "IS NOT NULL" in sql.upper()
+    assert "clicks_recipient" in plan
 
 
 def test_first_workspace_and_keys(engine: Engine) -> None:

@@ -177,6 +177,7 @@ def bare_uvicorn(args: argparse.Namespace) -> Run:
     port = free_port()
     argv = [sys.executable, "-m", "uvicorn", "bare_asgi:app", "--port", str(port)]
     argv += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+    argv += ["--no-server-header"]  # as `tagtrail serve` runs it
     env = {**os.environ, "BARE_LOCATION": TRACKED}
     with listening(argv, port, cwd=ROOT / "bench", env=env):
         url = f"http://127.0.0.1:{port}/bench"

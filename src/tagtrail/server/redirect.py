@@ -121,11 +121,12 @@ class Redirector:
         since_send = None
         if recipient is not None:
             recipient_id = recipient.id
+            now = second.at(micro)
             sent = await anyio.to_thread.run_sync(
-                last_send_before, state.engine, recipient_id, link.campaign_id, second.at(micro)
+                last_send_before, state.engine, recipient_id, link.campaign_id, now
             )
             if sent is not None:
-                since_send = (second.at(micro) - sent).total_seconds()
+                since_send = (now - sent).total_seconds()
         who: object = recipient_id if recipient_id is not None else visitor
         others = state.recent.record((who, link.campaign_id), link.id)
         if since_send is None:
@@ -133,7 +134,7 @@ class Redirector:
                 method, user_agent, referer, signals, ip, link.honeypot, others
             )
         else:
-            headers = dict(signals, referer=referer) if referer else dict(signals)
+            headers = _bot_headers(referer, signals)
             facts = ClickFacts(method, user_agent, headers, ip, link.honeypot, since_send, others)
             verdict = classify_click(facts, state.bot_rules)
         url = None  # a human click's landing URL is its touchpoint (read in service/journeys)
@@ -145,7 +146,7 @@ class Redirector:
             recipient_id,
             anonymize_ip(ip) if ip else None,
             user_agent[:512],
-            referrer_origin(referer) if referer else "",
+            referrer_origin(referer),
             method,
             verdict.is_bot,
             " ".join(verdict.reasons),
@@ -188,11 +189,17 @@ def _memoised_classify(rules: BotRules) -> Callable[..., BotVerdict]:
         honeypot: bool,
         others: int,
     ) -> BotVerdict:
-        headers = dict(signals, referer=referer) if referer else dict(signals)
-        facts = ClickFacts(method, user_agent, headers, ip, honeypot, None, others)
+        facts = ClickFacts(
+            method, user_agent, _bot_headers(referer, signals), ip, honeypot, None, others
+        )
         return classify_click(facts, rules)
 
     return classify
+
+
+def _bot_headers(referer: str, signals: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """The headers `classify_click` reads: the referrer and the prefetch headers."""
+    return dict(signals, referer=referer) if referer else dict(signals)
 
 
 @dataclass(frozen=True, slots=True)

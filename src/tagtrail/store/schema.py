@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -26,6 +27,7 @@ workspaces = Table(
     Column("identify", Boolean, nullable=False),
     Column("excluded_domains", Text, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("global_holdout", Float, nullable=False, server_default="0"),
 )
 
 api_keys = Table(
@@ -49,6 +51,7 @@ campaigns = Table(
     Column("name", Text, nullable=False),
     Column("default_utm", Text, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("holdout", Float, nullable=False, server_default="0"),
 )
 
 links = Table(
@@ -90,6 +93,7 @@ sends = Table(
     Column("message", Text, nullable=False),
     Column("channel", Text, nullable=False),
     Column("sent_at", DateTime, nullable=False),
+    Column("held_out", Boolean, nullable=False, server_default="false"),
 )
 
 clicks = Table(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import anyio
 import pytest
 from loopback import Nginx, PyServer
 
-from tagtrail.check import Guard, address_problem, check_url
+from tagtrail.check import Blocked, Guard, address_problem, check_url
 from tagtrail.check.guard import system_resolver
 
 NAMES = {
@@ -174,3 +175,13 @@ def test_address_rules(address: str, words: str | None) -> None:
         assert problem is None
     else:
         assert problem is not None and words in problem
+
+
+@pytest.mark.parametrize("host", ["0x7f.1", "2130706433", "0177.0.0.1", "127.1", "0xa9fea9fe"])
+def test_numeric_hosts_are_read_as_browsers_read_them(host: str) -> None:
+    """The guard judges the address a browser would reach, not what a resolver answers for
+    the text (here one that maps every name to a public address)."""
+    public = Guard(resolver=lambda _host, _port: ["93.184.216.34"])
+    with pytest.raises(Blocked, match="loopback|metadata"):
+        anyio.run(public.vet, host, 80)
+    assert anyio.run(public.vet, "shop.example", 80) == ["93.184.216.34"]

@@ -1,7 +1,8 @@
 """The SSRF guard: which addresses the checker may connect to (DESIGN §3, research §3 S1–S6).
 
-The rules are applied to the *resolved* socket address, never to the text of the URL: the
-resolver turns `2130706433`, `0x7f000001` or `127.1` into 127.0.0.1 and the guard sees that.
+The rules are applied to the *resolved* socket address, never to the text of the URL; a numeric
+host (`2130706433`, `0x7f000001`, `127.1`) is first read as WHATWG does (127.0.0.1), so the
+guard sees the address a browser would reach whatever the system resolver makes of it.
 An address passes only if it is globally routable and not multicast, after unwrapping IPv4
 carried inside IPv6 (IPv4-mapped, IPv4-compatible, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`).
 Cloud metadata endpoints are refused in every mode, even when the guard is off (S6).
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import anyio.to_thread
+
+from tagtrail.links.urls import ipv4_host
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +109,15 @@ def address_problem(address: str, *, metadata_only: bool = False) -> str | None:
     return None
 
 
+def _numeric(host: str) -> str:
+    """`host` as a browser reads it: a numeric IPv4 form (`0x7f.1`, `2130706433`) as the
+    dotted address, so the rules below see 127.0.0.1 whatever the resolver makes of it."""
+    try:
+        return ipv4_host(host) or host
+    except ValueError:
+        return host
+
+
 @dataclass(frozen=True, slots=True)
 class Guard:
     """The SSRF policy applied at every hop.
@@ -148,7 +160,7 @@ class Guard:
         if scheme not in SCHEMES:
             raise Blocked(f"scheme {scheme or '(none)'!r} is not allowed (only http and https)")
         try:
-            host = (parts.hostname or "").rstrip(".").lower()
+            host = _numeric((parts.hostname or "").rstrip(".").lower())
             port = parts.port or (443 if scheme == "https" else 80)
         except ValueError as exc:
             raise Blocked(f"invalid port: {exc}") from None
@@ -185,7 +197,7 @@ class Guard:
 
         Raises `Blocked` when any address is refused and `OSError` when resolution fails.
         """
-        name = host.strip("[]").rstrip(".").lower()
+        name = _numeric(host.strip("[]").rstrip(".").lower())
         if name in METADATA_HOSTS:
             raise Blocked(f"{name} is a cloud metadata endpoint")
         try:

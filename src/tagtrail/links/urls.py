@@ -21,6 +21,12 @@ _BAD_AUTHORITY = re.compile(r"[\s\\%]")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 # WHATWG's path percent-encode set: controls, space, " < > ` { } (and non-ASCII).
 _PATH_UNSAFE = re.compile(r"[\x00-\x20\"<>`{}\x7f-\U0010ffff]")
+# WHATWG's query and fragment percent-encode sets (controls, space, " < >, and ` in a
+# fragment) plus every non-ASCII character: a browser sends `?q=日本` as `?q=%E6%97%A5%E6%9C%AC`
+# and `\r\n` as `%0D%0A`, and an HTTP `Location` header can carry nothing else.
+_QUERY_UNSAFE = re.compile(r"[\x00-\x20\"<>\x7f-\U0010ffff]")
+_FRAGMENT_UNSAFE = re.compile(r"[\x00-\x20\"<>`\x7f-\U0010ffff]")
+_ENCODED = "spaces, control and non-ASCII characters in the {part} were percent-encoded"
 APP_STORE_HOSTS = frozenset({"play.google.com", "itunes.apple.com", "apps.apple.com"})
 
 
@@ -84,6 +90,12 @@ def split_url(url: str) -> SplitUrl | Issue:
     if _PATH_UNSAFE.search(path):
         path = _PATH_UNSAFE.sub(_percent_encode, path)
         found.append(_url_normalized("spaces and non-ASCII characters in the path were encoded"))
+    if query and _QUERY_UNSAFE.search(query):
+        query = _QUERY_UNSAFE.sub(_percent_encode, query)
+        found.append(_url_normalized(_ENCODED.format(part="query")))
+    if fragment and _FRAGMENT_UNSAFE.search(fragment):
+        fragment = _FRAGMENT_UNSAFE.sub(_percent_encode, fragment)
+        found.append(_url_normalized(_ENCODED.format(part="fragment")))
     pieces = query.split("&") if query else []
     kept = [p for p in pieces if p]
     if len(kept) != len(pieces) or query == "":
@@ -134,6 +146,8 @@ def _authority(
                 f"the host `{host}` was converted to `{ascii_host}` (IDNA)",
             )
         )
+    elif ascii_host != host.lower():
+        found.append(_url_normalized(f"the numeric host `{host}` was written as `{ascii_host}`"))
     elif ascii_host != host:
         found.append(_url_normalized("the host was lower-cased"))
     return ascii_host, port
@@ -157,14 +171,69 @@ def _host(host: str) -> tuple[str, bool] | None:
         except idna.IDNAError:
             return None
     lowered = host.lower()
+    try:
+        numeric = ipv4_host(lowered)
+    except ValueError:
+        return None
+    if numeric is not None:
+        return numeric, idn
     labels = lowered[:-1].split(".") if lowered.endswith(".") else lowered.split(".")
     if not all(_LABEL.fullmatch(label) for label in labels):
         return None
     return lowered, idn
 
 
+def ipv4_host(host: str) -> str | None:
+    """The dotted-decimal address of a host a browser reads as IPv4, or None for a name.
+
+    WHATWG's IPv4 parser: a host whose last label is a number is an address, each label
+    decimal, `0x` hex or `0`-prefixed octal, the last one filling the remaining bytes
+    (`0x7f.1`, `2130706433`, `0177.0.0.1` and `127.1` are all 127.0.0.1). Raises ValueError
+    for a host that ends in a number but is no valid address (`1.2.3.256`).
+
+        >>> ipv4_host("0x7f.1"), ipv4_host("example.com")
+        ('127.0.0.1', None)
+    """
+    parts = host.split(".")
+    if len(parts) > 1 and parts[-1] == "":
+        parts.pop()
+    last = parts[-1]
+    if not (last.isascii() and last.isdigit()) and _ipv4_number(last) is None:
+        return None
+    numbers = [_ipv4_number(part) for part in parts]
+    if len(parts) > 4 or any(n is None for n in numbers):
+        raise ValueError(f"{host} is not an IPv4 address")
+    values = [n for n in numbers if n is not None]
+    if any(n > 255 for n in values[:-1]) or values[-1] >= 256 ** (5 - len(values)):
+        raise ValueError(f"{host} is not an IPv4 address")
+    address = values[-1] + sum(n << (8 * (3 - i)) for i, n in enumerate(values[:-1]))
+    return str(ipaddress.IPv4Address(address))
+
+
+def _ipv4_number(part: str) -> int | None:
+    """One label of a WHATWG IPv4 host as a number (`0x` hex, leading-zero octal), or None."""
+    if not part or not part.isascii():
+        return None
+    radix = 10
+    if part[:2] in ("0x", "0X"):
+        part, radix = part[2:], 16
+    elif len(part) > 1 and part[0] == "0":
+        part, radix = part[1:], 8
+    if not part:
+        return 0
+    try:
+        return int(part, radix) if part.isalnum() else None
+    except ValueError:
+        return None
+
+
 def _percent_encode(match: re.Match[str]) -> str:
-    return "".join(f"%{b:02X}" for b in match.group(0).encode("utf-8"))
+    """`%XX` for each UTF-8 byte of one character (a lone surrogate becomes U+FFFD, as in
+    WHATWG's UTF-8 encode)."""
+    char = match.group(0)
+    if "\ud800" <= char <= "\udfff":
+        char = "\ufffd"
+    return "".join(f"%{b:02X}" for b in char.encode("utf-8"))
 
 
 def _missing_scheme(raw: str) -> Issue:

@@ -23,6 +23,7 @@ from tagtrail.server.api import (
 from tagtrail.server.batch import BatchEndpoint
 from tagtrail.server.dashboard import routes as dashboard_routes
 from tagtrail.server.redirect import Redirector, is_link_path
+from tagtrail.server.slashes import relative_slash_redirects
 from tagtrail.server.state import ServerState
 from tagtrail.service.links import RESERVED_CODES
 from tagtrail.settings import Settings
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> ASGIApp:
         lifespan=lifespan,
     )
     api.state.tagtrail = state
+    relative_slash_redirects(api.router)
     errors.install(api)
     api.include_router(links.router)
     api.include_router(campaigns.router)

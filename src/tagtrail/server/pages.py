@@ -1,4 +1,4 @@
-"""The few HTML pages a visitor of a short link may see (404, 410, 503)."""
+"""The few HTML pages a visitor of a short link may see (404, 410, 500, 503)."""
 
 from __future__ import annotations
 
@@ -18,4 +18,8 @@ GONE = _PAGE.format(
 ).encode()
 UNAVAILABLE = _PAGE.format(
     title="Try again in a moment", text="The link service is busy. Please reload this page."
+).encode()
+BROKEN = _PAGE.format(
+    title="Link cannot be opened",
+    text="This short link's destination is not a valid web address. Tell the sender.",
 ).encode()

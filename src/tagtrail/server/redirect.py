@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 _PREFETCH_HEADERS = {b"purpose", b"sec-purpose", b"x-purpose", b"x-moz"}
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _SAFE_PIECE = re.compile(r"[!-~]{1,2000}")  # printable ASCII, no space, no control characters
+_LOCATION = re.compile(r"[!-~]+")  # what a Location header may carry: printable ASCII
 _OWN = (f"{TOKEN_PARAMETER}=", f"{HINT_PARAMETER}=")
 _NO_STORE = (b"cache-control", b"private, no-store")
 _NO_BODY: Message = {"type": "http.response.body", "body": b""}
@@ -113,6 +114,12 @@ class Redirector:
             hint = state.hints.hint(recipient.public_id, str(link.workspace_id), second.at(micro))
             extra.append(f"{HINT_PARAMETER}={hint}")
         location = append_query(link.target, extra) if extra else link.target
+        try:  # before the click is written: a click is stored only if its 302 can be sent
+            start = _redirect_start(location)
+        except ValueError:
+            logger.error("link %s has a destination no Location header can carry", code)
+            await _page(send, 500, pages.BROKEN, method)
+            return
         ip = scope["client"][0] if scope.get("client") else None
         visitor = visitor_hash(
             state.secret, second.day, ip or "", user_agent, str(link.workspace_id)
@@ -171,7 +178,7 @@ class Redirector:
                     since=since,
                 )
             )
-        await send(_redirect_start(location))
+        await send(start)
         await send(_NO_BODY)
 
 
@@ -278,7 +285,10 @@ def _forwarded(query: str, target: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _redirect_start(location: str) -> Message:
-    """The 302's start message, built once per location (the server only reads messages)."""
+    """The 302's start message, built once per location (the server only reads messages).
+    Raises ValueError when `location` is not printable ASCII (a header cannot carry it)."""
+    if not _LOCATION.fullmatch(location):
+        raise ValueError(f"not a valid Location: {location!r}")
     return {
         "type": "http.response.start",
         "status": 302,

@@ -97,3 +97,14 @@ class MigrationError(StoreError):
 
 class AuthError(TagtrailError):
     """A missing, unknown or revoked API key."""
+
+
+class TooManyAttempts(TagtrailError):
+    """Too many failed sign-ins or API keys from one address: wait `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "too many failed sign-ins or API keys from this address",
+            hint=f"wait {retry_after} s, then use a valid key",
+        )
+        self.retry_after = retry_after

@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     unsafe_allow_private: bool = Field(
         False, description="Let POST /api/check reach private addresses (tests only)."
     )
+    auth_failure_limit: int = Field(
+        10,
+        ge=1,
+        le=100_000,
+        description="Failed sign-ins or admin keys one client address may send per "
+        "auth_failure_window_seconds before 429.",
+    )
+    auth_failure_window_seconds: float = Field(
+        60.0, gt=0, le=86_400, description="The window of auth_failure_limit, in seconds."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Server log level."
     )

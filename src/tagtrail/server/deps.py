@@ -9,6 +9,7 @@ import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
+from tagtrail.errors import AuthError
 from tagtrail.server.state import ServerState
 from tagtrail.service.keys import Principal, authenticate
 
@@ -34,9 +35,26 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" else None
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+async def authenticate_admin(state: ServerState, address: str, raw: str | None) -> Principal:
+    """The admin key's principal; a wrong key counts against `address` (limited to
+    `auth_failure_limit` per window, then 429 + Retry-After before the key is looked up)."""
+    state.auth_failures.check(address)
+    try:
+        return await anyio.to_thread.run_sync(
+            lambda: authenticate(state.engine, raw, kinds=("admin",))
+        )
+    except AuthError:
+        if raw:  # a request without any key is a mistake, not a guess
+            state.auth_failures.failed(address)
+        raise
+
+
 async def get_admin(request: Request, state: State) -> Principal:
-    raw = _bearer(request)
-    return await anyio.to_thread.run_sync(lambda: authenticate(state.engine, raw, kinds=("admin",)))
+    return await authenticate_admin(state, client_address(request), _bearer(request))
 
 
 Admin = Annotated[Principal, Depends(get_admin)]

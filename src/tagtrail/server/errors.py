@@ -20,10 +20,12 @@ from tagtrail.errors import (
     PolicyError,
     StoreError,
     TagtrailError,
+    TooManyAttempts,
 )
 
 STATUS: list[tuple[type[TagtrailError], int]] = [
     (AuthError, 401),
+    (TooManyAttempts, 429),
     (EventTooLarge, 413),
     (NotFound, 404),
     (Conflict, 409),
@@ -47,6 +49,8 @@ def domain_error(exc: TagtrailError) -> JSONResponse:
         extra["issues"] = [i.to_json() for i in exc.issues.issues]
     errors = [exc.message] + ([exc.hint] if exc.hint else [])
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(
         error_body(status, exc.message, errors, **extra), status_code=status, headers=headers
     )

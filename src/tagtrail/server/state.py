@@ -15,6 +15,7 @@ import anyio.to_thread
 from sqlalchemy import Engine
 
 from tagtrail.clicks import BotRules, IdentityHints, RecipientTokens
+from tagtrail.server.api.limits import AuthFailures
 from tagtrail.service import keys
 from tagtrail.service.links import ResolvedLink, links_version, resolve
 from tagtrail.service.recipients import Recipient, find_recipient
@@ -120,6 +121,9 @@ class ServerState:
         self.bot_rules = BotRules(fast_click_seconds=settings.fast_click_seconds)
         self.origin = settings.public_origin
         self.recent = RecentClicks()
+        self.auth_failures = AuthFailures(
+            settings.auth_failure_limit, settings.auth_failure_window_seconds
+        )
         self._recipients: dict[str, Recipient | None] = {}
         self._engine: Engine | None = None
         self._writer: Writes | None = None

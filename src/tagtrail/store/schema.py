@@ -43,6 +43,14 @@ api_keys = Table(
     Column("revoked_at", DateTime),
 )
 
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("key_id", _ID, ForeignKey("api_keys.id"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
 campaigns = Table(
     "campaigns",
     metadata,

@@ -1,4 +1,5 @@
-"""Request body limits for the API routes, and reading a CSV body.
+"""Request body limits for the API and dashboard routes, reading a CSV body, and the limit on
+failed authentication per client address.
 
 Every API route uses `LimitedRoute`: a body longer than the route's limit is refused with 413
 (and the usual error body) before more than the limit is read. The limit is 64 KiB unless the
@@ -7,6 +8,9 @@ route sets `openapi_extra=body_limit(n)`, which also shows it in the OpenAPI doc
 
 from __future__ import annotations
 
+import math
+import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -15,7 +19,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.types import Message
 
-from tagtrail.errors import InvalidInput
+from tagtrail.errors import InvalidInput, TooManyAttempts
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -80,3 +84,41 @@ async def read_csv(request: Request) -> str:
         raise InvalidInput(
             f"the body is not UTF-8 text (byte {exc.start})", hint="save the CSV as UTF-8"
         ) from None
+
+
+class AuthFailures:
+    """Failed authentications per client address over a sliding window (per server process).
+
+    After `limit` failures within `window` seconds an address is refused (`TooManyAttempts`,
+    429 with `Retry-After`) until its oldest failure is `window` seconds old, before its key is
+    even looked up; a valid key is not counted. 150 wrong keys in 0.9 s all got a 401 before.
+    """
+
+    def __init__(
+        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._limit = limit
+        self._window = window
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+
+    def check(self, address: str) -> None:
+        """Raise `TooManyAttempts` if `address` has used up its failures."""
+        failures = self._failures.get(address)
+        if not failures:
+            return
+        now = self._clock()
+        while failures and now - failures[0] >= self._window:
+            failures.popleft()
+        if len(failures) >= self._limit:
+            raise TooManyAttempts(max(1, math.ceil(self._window - (now - failures[0]))))
+
+    def failed(self, address: str) -> None:
+        """Count one failure of `address`."""
+        now = self._clock()
+        if len(self._failures) >= 100_000:  # bounded: forget the addresses whose window ended
+            self._failures = {
+                a: f for a, f in self._failures.items() if f and now - f[-1] < self._window
+            }
+        failures = self._failures.setdefault(address, deque(maxlen=self._limit))
+        failures.append(now)

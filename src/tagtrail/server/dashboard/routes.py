@@ -16,22 +16,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from tagtrail.check import Guard, acheck_url
-from tagtrail.errors import InvalidInput, InvalidLink, NotFound, TagtrailError
+from tagtrail.errors import InvalidLink, NotFound, TagtrailError, TooManyAttempts
 from tagtrail.links import DEFAULT_POLICY, FIELDS, BuildResult, build_link
+from tagtrail.server.api.limits import LimitedRoute
 from tagtrail.server.dashboard import journeys, views
 from tagtrail.server.dashboard.data import campaign_names, parse_window
 from tagtrail.server.dashboard.journeys import WAIT
 from tagtrail.server.dashboard.render import render
 from tagtrail.server.dashboard.session import COOKIE, LOGIN_COOKIE, Session, Sessions, same_token
-from tagtrail.server.deps import utcnow
+from tagtrail.server.deps import authenticate_admin, client_address, utcnow
 from tagtrail.server.state import ServerState
-from tagtrail.service.keys import authenticate
 from tagtrail.service.links import LinkSpec, create_link
 
 logger = logging.getLogger(__name__)
-router = APIRouter(include_in_schema=False)
+# LimitedRoute: every form and JSON body is capped (64 KiB) as it streams in, 413 beyond.
+router = APIRouter(include_in_schema=False, route_class=LimitedRoute)
 STATIC = Path(__file__).parent / "static"
-_MAX_FORM = 64 * 1024
 _FORM_FIELDS = ("url", "code", *FIELDS[:5])
 
 
@@ -51,13 +51,12 @@ def _sessions(request: Request) -> Sessions:
 async def _session(request: Request) -> Session | None:
     engine = _state(request).engine
     cookie = request.cookies.get(COOKIE)
-    return await anyio.to_thread.run_sync(_sessions(request).read, engine, cookie)
+    sessions = _sessions(request)
+    return await anyio.to_thread.run_sync(lambda: sessions.read(engine, cookie, now=utcnow()))
 
 
 async def _form(request: Request) -> dict[str, str]:
-    body = await request.body()
-    if len(body) > _MAX_FORM:
-        raise InvalidInput("the form is too large", hint="send at most 64 KiB")
+    body = await request.body()  # capped by LimitedRoute
     parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
     return {k: v[0] for k, v in parsed.items()}
 
@@ -156,9 +155,10 @@ async def login(request: Request) -> Response:
         target = "/"
     nonce = secrets.token_urlsafe(24)
 
-    def refused(message: str, status: int) -> Response:
+    def refused(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
         page = _html("login.html", status, login_token=nonce, next=target, error=message)
         page.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict")
+        page.headers.update(headers or {})
         return page
 
     if not same_token(request.cookies.get(LOGIN_COOKIE), form.get("csrf")):
@@ -167,15 +167,20 @@ async def login(request: Request) -> Response:
     if not key:
         return refused("Enter an admin API key.", 400)
     try:
-        who = await anyio.to_thread.run_sync(
-            lambda: authenticate(state.engine, key, kinds=("admin",))
-        )
+        who = await authenticate_admin(state, client_address(request), key)
+    except TooManyAttempts as exc:
+        wait = {"Retry-After": str(exc.retry_after)}
+        return refused(f"Too many failed sign-ins. Try again in {exc.retry_after} s.", 429, wait)
     except TagtrailError as exc:
         return refused(f"Sign-in refused: {exc.args[0] if exc.args else exc}.", 401)
+    sessions = _sessions(request)
+    cookie = await anyio.to_thread.run_sync(
+        lambda: sessions.issue(state.engine, who.key_id, who.workspace_id, now=utcnow())
+    )
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
-        _sessions(request).issue(who.key_id, who.workspace_id),
+        cookie,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
@@ -191,6 +196,9 @@ async def logout(request: Request) -> Response:
     form = await _form(request)
     if session is not None and not session.valid_csrf(form.get("csrf")):
         return _html("error.html", 403, error="The form expired. Reload the page and try again.")
+    if session is not None:  # the cookie is refused from now on, wherever a copy of it is
+        engine = _state(request).engine
+        await anyio.to_thread.run_sync(lambda: Sessions.end(engine, session))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response

@@ -1,21 +1,24 @@
 """Dashboard sign-in: an admin key → a signed session cookie (HttpOnly, SameSite=Strict), and a
 CSRF token on every form.
 
-The cookie holds the key's id, its workspace and a random CSRF nonce, signed with the server's
-secret (itsdangerous, 12-hour lifetime); every request re-checks that the key is not revoked.
-Before sign-in, the login form's token is a double submit: a random nonce in a short-lived
-`tt_login` cookie that the form must repeat."""
+The cookie holds the key's id, its workspace, a random CSRF nonce and a random session id,
+signed with the server's secret (itsdangerous, 12-hour lifetime). Every request checks that the
+session is still open in the store (`service.dashboard_sessions`: signing out ends it) and that
+its key is not revoked. Before sign-in, the login form's token is a double submit: a random
+nonce in a short-lived `tt_login` cookie that the form must repeat. Tokens are compared as
+UTF-8 bytes in constant time, so any text (non-ASCII too) is a wrong token, never an error."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from tagtrail.store.schema import api_keys
+from tagtrail.service.dashboard_sessions import end_session, open_session, session_alive
 
 COOKIE = "tt_session"
 LOGIN_COOKIE = "tt_login"
@@ -27,37 +30,52 @@ class Session:
     key_id: int
     workspace_id: int
     csrf: str
+    session_id: str
 
     def valid_csrf(self, token: str | None) -> bool:
-        return token is not None and hmac.compare_digest(token, self.csrf)
+        return same_token(self.csrf, token)
 
 
 class Sessions:
     def __init__(self, secret: bytes) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="tagtrail-dashboard")
 
-    def issue(self, key_id: int, workspace_id: int) -> str:
-        return self._serializer.dumps([key_id, workspace_id, secrets.token_urlsafe(24)])
+    def issue(self, engine: Engine, key_id: int, workspace_id: int, *, now: datetime) -> str:
+        """The cookie of a new session (opened in the store)."""
+        session_id = open_session(engine, key_id, now=now, max_age=MAX_AGE)
+        return self._serializer.dumps([key_id, workspace_id, secrets.token_urlsafe(24), session_id])
 
-    def read(self, engine: Engine, cookie: str | None) -> Session | None:
-        """The session of a cookie whose signature, age and key are all still good."""
+    def read(self, engine: Engine, cookie: str | None, *, now: datetime) -> Session | None:
+        """The session of a cookie whose signature, age, session and key are all still good."""
         if not cookie:
             return None
         try:
-            key_id, workspace_id, csrf = self._serializer.loads(cookie, max_age=MAX_AGE)
+            key_id, workspace_id, csrf, session_id = self._serializer.loads(cookie, max_age=MAX_AGE)
+            session = Session(int(key_id), int(workspace_id), str(csrf), str(session_id))
         except (BadSignature, ValueError, TypeError):
             return None
-        with engine.connect() as conn:
-            alive = conn.execute(
-                select(api_keys.c.id).where(
-                    api_keys.c.id == int(key_id),
-                    api_keys.c.workspace_id == int(workspace_id),
-                    api_keys.c.revoked_at.is_(None),
-                    api_keys.c.kind == "admin",
-                )
-            ).first()
-        return Session(int(key_id), int(workspace_id), str(csrf)) if alive else None
+        alive = session_alive(
+            engine,
+            session.session_id,
+            session.key_id,
+            session.workspace_id,
+            now=now,
+            max_age=MAX_AGE,
+        )
+        return session if alive else None
+
+    @staticmethod
+    def end(engine: Engine, session: Session) -> None:
+        end_session(engine, session.session_id)
 
 
-def same_token(cookie: str | None, form: str | None) -> bool:
-    return bool(cookie) and bool(form) and hmac.compare_digest(str(cookie), str(form))
+def same_token(expected: str | None, given: str | None) -> bool:
+    """Whether `given` is the token `expected`: constant time, on UTF-8 bytes (hmac refuses
+    non-ASCII text with TypeError, which was a 500)."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(_bytes(expected), _bytes(given))
+
+
+def _bytes(token: str) -> bytes:
+    return str(token).encode("utf-8", "surrogatepass")

@@ -7,7 +7,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from tagtrail.clicks import anonymize_ip, daily_salt, email_key, visitor_hash
+from tagtrail.clicks import (
+    anonymize_ip,
+    daily_salt,
+    email_key,
+    phone_key,
+    phone_number,
+    redact_url,
+    visitor_hash,
+)
 
 SECRET = b"test-secret-0123456789"
 DAY = date(2026, 5, 1)
@@ -101,3 +109,34 @@ def test_email_key_is_keyed_and_never_contains_the_email() -> None:
     assert key != hashlib.sha256(b"ann@example.com").hexdigest()
     assert key != email_key(b"other secret", "ann@example.com")
     assert key != email_key(SECRET, "bob@example.com")
+
+
+@pytest.mark.parametrize(
+    ("url", "stored"),
+    [
+        (
+            "https://s.example/?email=someone@example.com&a=1",
+            "https://s.example/?email=(redacted)&a=1",
+        ),
+        ("https://s.example/?to=ann%40example.com", "https://s.example/?to=(redacted)"),
+        ("https://s.example/?to=ann%2540example.com", "https://s.example/?to=ann%2540example.com"),
+        ("https://s.example/?tel=%2B34%20600%20112%20233", "https://s.example/?tel=(redacted)"),
+        ("https://s.example/?tel=+34600112233", "https://s.example/?tel=(redacted)"),
+        ("https://s.example/?order=34600112233", "https://s.example/?order=34600112233"),
+        ("https://s.example/?q=a+b&tt_hint=x.y", "https://s.example/?q=a+b"),
+        ("https://s.example/u/ann@example.com/x?y", "https://s.example/u/(redacted)/x?y"),
+        ("https://s.example/#e=ann@example.com&z", "https://s.example/#e=(redacted)&z"),
+        ("https://s.example/?ann@example.com", "https://s.example/?(redacted)"),
+        ("https://s.example/p?utm_source=news", "https://s.example/p?utm_source=news"),
+    ],
+)
+def test_urls_are_stored_without_emails_or_phone_numbers(url: str, stored: str) -> None:
+    assert redact_url(url, drop=("tt_hint",)) == stored
+
+
+def test_phone_numbers_are_read_as_e164() -> None:
+    assert phone_number(" +34 (600) 11-22.33 ") == "+34600112233"
+    assert phone_number("34600112233") is None
+    assert phone_number("+0123456789") is None
+    assert phone_number("+123") is None
+    assert phone_key(b"k" * 32, "+34 600 112233") == phone_key(b"k" * 32, "+34600112233")

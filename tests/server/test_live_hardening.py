@@ -11,8 +11,14 @@ import httpx
 import pytest
 from sqlalchemy import func, insert, select
 
-from tagtrail.store.schema import clicks, links
-from tests.live import Answer, LiveServer, fetch_many, query, start_server
+from tagtrail.store.schema import clicks, links, recipients
+from tests.live import Answer, LiveServer, dump_store, fetch_many, query, start_server
+
+
+BROWSER = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36"
+)
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +150,48 @@ def test_checker_sees_numeric_hosts_normalised(server: LiveServer) -> None:
     body = response.json()
     assert "127.0.0.1" in response.text, body
     assert "loopback" in response.text
+
+
+def test_forwarded_queries_and_referrers_are_stored_without_personal_data(
+    server: LiveServer,
+) -> None:
+    server.create_link("https://shop.example/landing", code="fwd", forward_query=True)
+    path = "/fwd?email=someone@example.com&phone=%2B34600112233&ref=spring"
+    answer = _one(server, path, headers={"User-Agent": BROWSER})
+    assert answer.status == 302
+    assert "email=someone@example.com" in answer.headers["location"]  # the site still gets it
+    stored = query(
+        server.store_url,
+        select(clicks.c.url)
+        .join(links, links.c.id == clicks.c.link_id)
+        .where(links.c.code == "fwd"),
+    )
+    url = str(stored[0][0])
+    assert "email=(redacted)" in url and "phone=(redacted)" in url and "ref=spring" in url
+    page = {
+        "url": "https://shop.example/p?mail=ann%40example.com&utm_source=news&utm_medium=email",
+        "referrer": "https://webmail.example/?to=someone@example.com&view=inbox",
+    }
+    event = {"userId": "u-1", "event": "Viewed", "context": {"page": page}}
+    batch = {"batch": [{**event, "type": "track", "messageId": "m-1"}]}
+    with httpx.Client(base_url=server.origin, auth=(server.key, ""), timeout=30) as client:
+        assert client.post("/v1/track", json=event).status_code == 200
+        assert client.post("/v1/batch", json=batch).status_code == 200
+    dump = dump_store(server.store_url)
+    for secret in ("someone@example.com", "ann@example.com", "ann%40example.com", "34600112233"):
+        assert secret not in dump
+    assert "to=(redacted)&view=inbox" in dump and "mail=(redacted)&utm_source=news" in dump
+
+
+def test_phone_recipients_are_keyed_hashes(server: LiveServer) -> None:
+    server.create_link("https://shop.example/sms", code="sms")
+    first = server.recipient_url("sms", "+34 600 11 22 33")
+    second = server.recipient_url("sms", "+34600112233")
+    for url in (first, second):
+        assert _one(server, url.removeprefix(server.origin)).status == 302
+    people = query(server.store_url, select(recipients.c.kind, recipients.c.key))
+    phones = [p for p in people if p.kind == "phone"]
+    assert len(phones) == 1 and len(phones[0].key) == 64
+    stats = server.api("GET", "/api/links/sms/stats")
+    assert "600112233" not in str(stats) and "phone:" in str(stats)
+    assert "600112233" not in dump_store(server.store_url)

@@ -20,7 +20,15 @@ from tagtrail.clicks.bots import (
     ClickFacts,
     classify_click,
 )
-from tagtrail.clicks.privacy import anonymize_ip, daily_salt, email_key, visitor_hash
+from tagtrail.clicks.privacy import (
+    anonymize_ip,
+    daily_salt,
+    email_key,
+    phone_key,
+    phone_number,
+    redact_url,
+    visitor_hash,
+)
 from tagtrail.clicks.tokens import HINT_PARAMETER, TOKEN_PARAMETER, IdentityHints, RecipientTokens
 
 __all__ = [
@@ -38,5 +46,8 @@ __all__ = [
     "classify_click",
     "daily_salt",
     "email_key",
+    "phone_key",
+    "phone_number",
+    "redact_url",
     "visitor_hash",
 ]

@@ -18,9 +18,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import re
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Final
+from urllib.parse import unquote, unquote_plus
 
 __all__ = [
     "IPV4_PREFIX",
@@ -30,6 +32,9 @@ __all__ = [
     "daily_salt",
     "email_key",
     "parse_ip",
+    "phone_key",
+    "phone_number",
+    "redact_url",
     "visitor_hash",
 ]
 
@@ -39,6 +44,13 @@ VISITOR_HASH_BYTES: Final = 16
 
 _V4_MASK: Final = (1 << 32) - (1 << (32 - IPV4_PREFIX))
 _V6_MASK: Final = (1 << 128) - (1 << (128 - IPV6_PREFIX))
+#: What a redacted query value, path segment or fragment piece becomes (GA4's word).
+REDACTED: Final = "(redacted)"
+_EMAIL: Final = re.compile(r"[^@\s/?#&=]+@[^@\s/?#&=]+\.[^@\s/?#&=]+")
+_PHONE_SEPARATORS: Final = re.compile(r"[\s().-]")
+_E164: Final = re.compile(r"\+[1-9][0-9]{7,14}")
+# A URL without one of these cannot carry an email or an E.164 number: no work to do.
+_MAYBE_PII: Final = re.compile(r"@|%40|\+|%2B", re.IGNORECASE)
 
 
 def _encode(text: str) -> bytes:
@@ -117,6 +129,75 @@ def visitor_hash(secret: bytes, day: date, ip: str, user_agent: str, scope: str)
     message = b"\x00".join((_encode(scope), _encode(canonical), _encode(user_agent)))
     digest = hmac.new(daily_salt(secret, day), message, hashlib.sha256).digest()
     return digest[:VISITOR_HASH_BYTES].hex()
+
+
+def phone_number(text: str) -> str | None:
+    """`text` as an E.164 number (`+` and 8-15 digits, spaces, dots, dashes and brackets
+    dropped: `"+34 600 11-22-33"` → `"+34600112233"`), or None when it is not one.
+
+    Only numbers written with their `+` country prefix count: a bare run of digits is as
+    likely an order number as a phone number.
+    """
+    compact = _PHONE_SEPARATORS.sub("", text.strip())
+    return compact if _E164.fullmatch(compact) else None
+
+
+def phone_key(secret: bytes, phone: str) -> str:
+    """HMAC-SHA256(secret, b"phone:" + the E.164 form of `phone`), as 64 hex chars: a phone
+    number is kept only as this, like an email (`email_key`)."""
+    message = b"phone:" + _encode(phone_number(phone) or phone.strip())
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def _personal(text: str) -> bool:
+    """Whether a (still encoded) URL piece carries an email address or an E.164 number."""
+    decoded = unquote(text)
+    if "@" in decoded and _EMAIL.search(unquote_plus(text)):
+        return True
+    return "+" in decoded and phone_number(decoded) is not None
+
+
+def _redacted_pieces(text: str, drop: tuple[str, ...]) -> str:
+    kept = []
+    for piece in text.split("&"):
+        name, equals, value = piece.partition("=")
+        if name in drop:
+            continue
+        if equals and _personal(value):
+            piece = f"{name}={REDACTED}"
+        elif _personal(piece):
+            piece = REDACTED
+        kept.append(piece)
+    return "&".join(kept)
+
+
+@lru_cache(maxsize=16384)  # a link's landing URL repeats with every click on it
+def redact_url(url: str | None, *, drop: tuple[str, ...] = ()) -> str | None:
+    """`url` as it may be stored: every query value, path segment or fragment piece that holds
+    an email address or an E.164 phone number becomes `(redacted)` (its parameter name is
+    kept), and the query parameters named in `drop` are removed. The rest is kept byte for
+    byte. Used for every URL and referrer a click or an event stores.
+
+        >>> redact_url("https://shop.example/a?email=ann%40example.com&utm_source=news")
+        'https://shop.example/a?email=(redacted)&utm_source=news'
+        >>> redact_url("https://mail.example/?to=%2B34600112233#msg")
+        'https://mail.example/?to=(redacted)#msg'
+    """
+    if not url or not (_MAYBE_PII.search(url) or any(f"{n}=" in url for n in drop)):
+        return url
+    base, hash_, fragment = url.partition("#")
+    head, question, query = base.partition("?")
+    scheme, slashes, rest = head.partition("://")
+    if slashes:  # keep the authority as it is; look at the path segments only
+        authority, slash, path = rest.partition("/")
+        segments = [REDACTED if _personal(s) else s for s in path.split("/")]
+        head = f"{scheme}://{authority}{slash}{'/'.join(segments)}"
+    if question:
+        query = _redacted_pieces(query, drop)
+        question = "?" if query else ""
+    if hash_ and _MAYBE_PII.search(fragment):
+        fragment = _redacted_pieces(fragment, ())
+    return f"{head}{question}{query}{hash_}{fragment}"
 
 
 def email_key(secret: bytes, email: str) -> str:

@@ -146,7 +146,7 @@ class Redirector:
             verdict = classify_click(facts, state.bot_rules)
         url = None  # a human click's landing URL is its touchpoint (read in service/journeys)
         if not verdict.is_bot:
-            url = (strip_hint(location) or location) if identified else location
+            url = strip_hint(location)  # no hint, no email or phone number (forward_query)
         row = (
             link.id,
             second.text(micro) if state.times_as_text else second.at(micro),

@@ -18,7 +18,7 @@ from tagtrail.clicks import BotRules, IdentityHints, RecipientTokens
 from tagtrail.server.api.limits import AuthFailures
 from tagtrail.service import keys
 from tagtrail.service.links import ResolvedLink, links_version, resolve
-from tagtrail.service.recipients import Recipient, find_recipient
+from tagtrail.service.recipients import Recipient, find_recipient, hash_phone_recipients
 from tagtrail.settings import Settings
 from tagtrail.store.database import open_store
 from tagtrail.store.journal import JournalClient
@@ -168,6 +168,7 @@ class ServerState:
         await anyio.to_thread.run_sync(
             lambda: keys.ensure_workspace(self.engine, now=datetime.now(UTC).replace(tzinfo=None))
         )
+        await anyio.to_thread.run_sync(hash_phone_recipients, self.engine, self.secret)
         if settings.journal_socket:
             journal = JournalClient(settings.journal_socket)
             await journal.connect()

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Final
 
-from tagtrail.clicks import anonymize_ip
+from tagtrail.clicks import anonymize_ip, redact_url
 from tagtrail.collect.normalize import PageKey, facts_for, raw_page_key
 from tagtrail.collect.schema import QuickBatch
 from tagtrail.collect.touchpoints import arrival
@@ -51,7 +51,7 @@ def _page_columns(key: PageKey, site_hosts: tuple[str, ...]) -> _Page:
         if traffic is not None
         else _NO_TOUCH
     )
-    return facts.hint, (strip_hint(facts.url), facts.referrer, facts.title), touch
+    return facts.hint, (strip_hint(facts.url), redact_url(facts.referrer), facts.title), touch
 
 
 def store_time(value: datetime) -> str:

@@ -14,15 +14,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic_core import to_json
 from sqlalchemy import Engine, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from tagtrail.clicks import HINT_PARAMETER, IdentityHints, anonymize_ip, visitor_hash
+from tagtrail.clicks import (
+    HINT_PARAMETER,
+    IdentityHints,
+    anonymize_ip,
+    redact_url,
+    visitor_hash,
+)
 from tagtrail.collect import NormalizedEvent, Touchpoint, touchpoint_for, verify_hint
 from tagtrail.store.schema import events, identity_facts, recipients, touchpoints
+
+_HINT: Final = (HINT_PARAMETER,)
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -49,15 +56,9 @@ def cookieless_id(secret: bytes, day: date, ip: str, user_agent: str, workspace_
 
 
 def strip_hint(url: str | None) -> str | None:
-    """`url` without its `tt_hint` parameter (a hint is verified, never stored)."""
-    if not url or f"{HINT_PARAMETER}=" not in url:
-        return url
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    kept = [p for p in parts.query.split("&") if not p.startswith(f"{HINT_PARAMETER}=")]
-    return urlunsplit(parts._replace(query="&".join(kept)))
+    """`url` as it is stored: without its `tt_hint` parameter (a hint is verified, never
+    stored) and with emails and phone numbers in it redacted (`redact_url`)."""
+    return redact_url(url, drop=_HINT)
 
 
 EVENT_COLUMNS: Final = (
@@ -109,7 +110,7 @@ def event_row(
         "event": event.event,
         "name": event.name,
         "url": strip_hint(event.url),
-        "referrer": event.referrer,
+        "referrer": redact_url(event.referrer),
         "title": event.title,
         "user_agent": (event.user_agent or "")[:512] or None,
         "ip": anonymize_ip(event.ip) if event.ip else None,
@@ -147,7 +148,7 @@ def touchpoint_row(workspace_id: int, touch: Touchpoint) -> dict[str, Any]:
         "term": touch.term,
         "channel": touch.channel,
         "click_id": touch.click_id,
-        "referrer": touch.referrer,
+        "referrer": redact_url(touch.referrer),
         "url": strip_hint(touch.url),
         "anonymous_id": touch.anonymous_id,
         "user_id": touch.user_id,

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, update
 
-from tagtrail.clicks import TOKEN_PARAMETER, RecipientTokens, email_key
+from tagtrail.clicks import TOKEN_PARAMETER, RecipientTokens, email_key, phone_key, phone_number
 from tagtrail.errors import InvalidInput, NotFound
 from tagtrail.store.schema import links, recipients
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,31 +27,37 @@ class Recipient:
 
 
 def recipient_key(recipient: str, secret: bytes) -> tuple[str, str]:
-    """(kind, key): an email becomes its keyed hash (never stored in clear); a user id stays."""
+    """(kind, key): an email or an E.164 phone number (Instasent's recipient id) becomes its
+    keyed hash (never stored in clear); a user id stays."""
     value = recipient.strip()
     if not value or len(value) > 320:
-        raise InvalidInput("a recipient is an email address or a user id (1-320 characters)")
+        raise InvalidInput(
+            "a recipient is an email address, a phone number or a user id (1-320 characters)"
+        )
     if "@" in value:
         return "email", email_key(secret, value)
+    if phone_number(value) is not None:
+        return "phone", phone_key(secret, value)
     return "user", value
 
 
 def label(kind: str, key: str) -> str:
-    """How reports name a recipient: the user id, or `email:` and the start of its hash."""
-    return key if kind == "user" else f"email:{key[:12]}"
+    """How reports name a recipient: the user id, or `email:` / `phone:` and the start of its
+    hash."""
+    return key if kind == "user" else f"{kind}:{key[:12]}"
 
 
 def ensure_recipient(
     conn: Connection, workspace_id: int, recipient: str, *, secret: bytes, now: datetime
 ) -> Recipient:
     kind, key = recipient_key(recipient, secret)
-    row = conn.execute(
-        select(recipients.c.id, recipients.c.public_id).where(
-            recipients.c.workspace_id == workspace_id,
-            recipients.c.kind == kind,
-            recipients.c.key == key,
-        )
-    ).first()
+    row = _find(conn, workspace_id, kind, key)
+    if row is None and kind == "phone":  # kept in clear by an older version: hash it now
+        row = _find(conn, workspace_id, "user", recipient.strip())
+        if row is not None:
+            conn.execute(
+                update(recipients).where(recipients.c.id == row.id).values(kind=kind, key=key)
+            )
     if row is None:
         public_id = secrets.token_urlsafe(12)
         new_id = conn.execute(
@@ -59,6 +69,40 @@ def ensure_recipient(
         ).scalar_one()
         return Recipient(int(new_id), workspace_id, public_id, label(kind, key))
     return Recipient(int(row.id), workspace_id, row.public_id, label(kind, key))
+
+
+def _find(conn: Connection, workspace_id: int, kind: str, key: str) -> Any:
+    return conn.execute(
+        select(recipients.c.id, recipients.c.public_id).where(
+            recipients.c.workspace_id == workspace_id,
+            recipients.c.kind == kind,
+            recipients.c.key == key,
+        )
+    ).first()
+
+
+def hash_phone_recipients(engine: Engine, secret: bytes) -> int:
+    """Replace every phone number an older version stored in clear (as a user id) by its keyed
+    hash; how many were. A number whose hash is already a recipient is left (and logged)."""
+    changed = 0
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(recipients.c.id, recipients.c.workspace_id, recipients.c.key).where(
+                recipients.c.kind == "user", recipients.c.key.like("+%")
+            )
+        ).all()
+        for row in rows:
+            if phone_number(row.key) is None:
+                continue
+            key = phone_key(secret, row.key)
+            if _find(conn, row.workspace_id, "phone", key) is not None:
+                logger.warning("recipient %s: its phone number is also a hashed recipient", row.id)
+                continue
+            conn.execute(
+                update(recipients).where(recipients.c.id == row.id).values(kind="phone", key=key)
+            )
+            changed += 1
+    return changed
 
 
 def find_recipient(engine: Engine, public_id: str) -> Recipient | None:

@@ -14,7 +14,6 @@ from sqlalchemy import func, insert, select
 from tagtrail.store.schema import clicks, links, recipients
 from tests.live import Answer, LiveServer, dump_store, fetch_many, query, start_server
 
-
 BROWSER = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0.0.0 Safari/537.36"

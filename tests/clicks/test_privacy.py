@@ -7,15 +7,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from tagtrail.clicks import (
-    anonymize_ip,
-    daily_salt,
-    email_key,
-    phone_key,
-    phone_number,
-    redact_url,
-    visitor_hash,
-)
+from tagtrail.clicks import anonymize_ip, daily_salt, email_key, visitor_hash
+from tagtrail.clicks.privacy import phone_key, phone_number, redact_url
 
 SECRET = b"test-secret-0123456789"
 DAY = date(2026, 5, 1)

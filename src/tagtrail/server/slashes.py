@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from starlette.responses import RedirectResponse
-from starlette.routing import Match, Router, get_route_path
+from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
@@ -31,13 +31,15 @@ def relative_slash_redirects(router: Router) -> None:
 
 
 def _other_form(router: Router, scope: Scope) -> str | None:
-    path = get_route_path(scope)
+    root = str(scope.get("root_path", ""))
+    path = str(scope["path"])
+    path = path[len(root) :] if root and path.startswith(root) else path
     if path == "/":
         return None
     other = path.rstrip("/") if path.endswith("/") else path + "/"
     if not other.startswith("/") or other.startswith("//"):
         return None  # `//host` would be a network-path reference: another site
-    candidate = {**scope, "path": scope.get("root_path", "") + other}
+    candidate = {**scope, "path": root + other}
     if not any(route.matches(candidate)[0] is not Match.NONE for route in router.routes):
         return None
     location = quote(str(candidate["path"]), safe="/:@!$&'()*+,;=-._~")

@@ -46,9 +46,9 @@ api_keys = Table(
 dashboard_sessions = Table(
     "dashboard_sessions",
     metadata,
-    Column("id", Text, primary_key=True),
-    Column("key_id", _ID, ForeignKey("api_keys.id"), nullable=False),
+    Column("id", Text, primary_key=True),  # the SHA-256 of the session id in the cookie
     Column("created_at", DateTime, nullable=False),
+    Column("key_id", _ID, ForeignKey("api_keys.id"), nullable=False),
 )
 
 campaigns = Table(

@@ -6,7 +6,7 @@
 
 CREATE TABLE dashboard_sessions (
     id TEXT PRIMARY KEY,
-    key_id BIGINT NOT NULL REFERENCES api_keys (id),
-    created_at {ts} NOT NULL
+    created_at {ts} NOT NULL,
+    key_id BIGINT NOT NULL REFERENCES api_keys (id)
 );
 CREATE INDEX dashboard_sessions_created ON dashboard_sessions (created_at);

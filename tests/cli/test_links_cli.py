@@ -371,3 +371,21 @@ def test_excluded_domains_get_no_short_link_in_both_modes(run_cli: Run, server: 
         assert human.out.strip() == remote["short_url"] and "Not tracked" in human.err
     finally:
         httpx.patch(workspace, json={"excluded_domains": []}, headers=auth)
+
+
+def test_non_ascii_destinations_are_encoded_on_create_and_import(
+    run_cli: Run, store: list[str], tmp_path: Path
+) -> None:
+    made = run_cli(
+        "links", "create", "--url", "https://shop.example/?q=日本#größe", "--source", "nl",
+        "--medium", "email", "--code", "iri", *store, "--json",
+    )  # fmt: skip
+    assert made.code == 0, made.err
+    tracked = made.json()["tracked_url"]
+    assert tracked.startswith("https://shop.example/?q=%E6%97%A5%E6%9C%AC&utm_source=nl")
+    assert tracked.endswith("#gr%C3%B6%C3%9Fe")
+    path = tmp_path / "iri.csv"
+    path.write_text("url,code,source,medium\nhttps://shop.example/?q=日本,iri2,nl,email\n")
+    imported = run_cli("links", "import", str(path), *store, "--json")
+    assert imported.code == 0, imported.err
+    assert "?q=%E6%97%A5%E6%9C%AC&" in imported.out

@@ -164,3 +164,13 @@ def test_wrong_api_keys_are_limited_per_address(strict: LiveServer) -> None:
         assert limited.json()["status"] == 429
         time.sleep(2.1)
         assert client.get("/api/links", headers=strict.headers).status_code == 200
+
+
+def test_the_new_link_form_encodes_a_non_ascii_destination(server: LiveServer) -> None:
+    with _signed_in(server) as (client, token):
+        form = {"csrf": token, "url": "https://shop.example/?q=日本", "code": "formiri"}
+        made = client.post("/ui/new", data={**form, "source": "nl", "medium": "email"})
+        assert made.status_code == 303, made.text
+        answer = client.get("/formiri", follow_redirects=False)
+    assert answer.status_code == 302
+    assert answer.headers["location"].startswith("https://shop.example/?q=%E6%97%A5%E6%9C%AC&")

@@ -58,6 +58,9 @@ def now() -> datetime:
 
 
 def start(tmp_path: Path, database_url: str | None = None, **extra: Any) -> Iterator[Server]:
+    # Every in-process request comes from one address ("testclient"): tests that send wrong
+    # keys on purpose would reach the failed-authentication limit, which has tests of its own.
+    extra.setdefault("auth_failure_limit", 100_000)
     settings = Settings(
         data_dir=tmp_path,
         database_url=database_url,

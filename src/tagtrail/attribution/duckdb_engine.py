@@ -9,6 +9,7 @@ agree under every model. spark_engine.py does the same on Spark.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import logging
 from dataclasses import replace
@@ -34,7 +35,17 @@ DIRECT_LABEL = {
     "campaign": "(direct)",
     "content": "(direct)",
 }
+#: Spellings of the direct channel read as `direct` (case-insensitive): GA4 exports `Direct`
+#: and `(direct)`; R6 knows only `direct`, so they are normalised as the rows are read.
+DIRECT_SPELLINGS = ("direct", "(direct)")
+#: ISO 8601 as the format documents it: a date, optionally a time to the minute or second
+#: (with a fraction), then `Z` or `±hh:mm`. `2024/01/01` or `01/02/2024` are refused.
+ISO_8601 = (
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    "([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
 MAX_REPORTED = 20
+_SNIFF = 8192
 _REJECTS = {"MISSING COLUMNS": "too few columns", "TOO MANY COLUMNS": "too many columns"}
 
 
@@ -43,8 +54,8 @@ def _quote(text: str) -> str:
 
 
 def csv_header(path: Path) -> list[str]:
-    """The column names of a CSV file's first line."""
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+    """The column names of a CSV file's first line (a UTF-8 byte order mark is skipped)."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         return [name.strip() for name in next(csv.reader(handle), [])]
 
 
@@ -61,42 +72,82 @@ def _source(path: Path) -> tuple[str, bool]:
     )
 
 
+def direct_case(channel: str, direct: str, otherwise: str) -> str:
+    """SQL (DuckDB and Spark alike): `direct` when `channel` (trimmed text) is a spelling of
+    the direct channel, else `otherwise`."""
+    spellings = ", ".join(_quote(s) for s in DIRECT_SPELLINGS)
+    return f"CASE WHEN lower({channel}) IN ({spellings}) THEN {_quote(direct)} ELSE {otherwise} END"
+
+
 def _label(by: str, direct: str) -> str:
+    channel = "trim(CAST(channel AS VARCHAR))"
     if by == "channel":
-        return "trim(channel)"
-    return (
-        f"CASE WHEN trim(channel) = 'direct' THEN {_quote(direct)} "
-        f"ELSE coalesce(nullif(trim(CAST({by} AS VARCHAR)), ''), '(not set)') END"
+        return direct_case(channel, direct, channel)
+    return direct_case(
+        channel, direct, f"coalesce(nullif(trim(CAST({by} AS VARCHAR)), ''), '(not set)')"
     )
+
+
+def check_readable(path: Path, name: str) -> None:
+    """Refuse an empty file, a CSV that is not UTF-8 text or a Parquet file without its
+    magic number, with a message a person can act on (DuckDB's own is SQL text)."""
+    hint = "an events file is CSV (UTF-8 text) with the header " + ",".join(COLUMNS)
+    hint += ", or Parquet (.parquet) with the same columns"
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFF)
+    if not head:
+        raise InvalidInput(f"{name}: the file is empty", hint=hint)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        if not head.startswith(b"PAR1"):
+            raise InvalidInput(f"{name}: not a Parquet file", hint=hint)
+        return
+    try:  # a multi-byte character cut at the end of the sample is not an error
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        binary = True
+    else:
+        binary = b"\0" in head
+    if binary:
+        raise InvalidInput(f"{name}: not a CSV text file (binary or not UTF-8)", hint=hint)
 
 
 def _problem(touch_types: str) -> str:
     return f"""CASE
       WHEN user_id IS NULL OR trim(CAST(user_id AS VARCHAR)) = '' THEN 'empty user_id'
-      WHEN ts IS NULL THEN 'timestamp is not ISO 8601'
+      WHEN ts IS NULL THEN 'timestamp is not ISO 8601 (2024-01-03T14:05:09Z)'
       WHEN typ IS NULL OR typ NOT IN ('conversion', 'exposure', {touch_types}) THEN 'unknown type'
       WHEN typ <> 'conversion' AND (channel IS NULL OR trim(CAST(channel AS VARCHAR)) = '')
         THEN 'touch without channel'
       WHEN typ = 'conversion' AND nullif(trim(CAST(value AS VARCHAR)), '') IS NOT NULL
         AND (val IS NULL OR NOT isfinite(val)) THEN 'value is not a number'
+      WHEN typ = 'conversion' AND val < 0 THEN 'value is negative'
     END"""
 
 
 def load(
-    path: Path, *, rules: PathRules | None = None, by: str = "channel", strict: bool = False
+    path: Path,
+    *,
+    rules: PathRules | None = None,
+    by: str = "channel",
+    strict: bool = False,
+    name: str | None = None,
 ) -> Collected:
     """Read `path` and build its paths; malformed rows are skipped and counted (or, `strict`,
-    the first one raises `InvalidInput` with its line number)."""
+    the first one raises `InvalidInput` with its line number). Errors name the file `name`
+    (default: the path), so a server can keep its own paths out of them."""
     if by not in DIMENSIONS:
         raise InvalidInput(f"unknown dimension {by!r}", hint=f"use one of {', '.join(DIMENSIONS)}")
+    label = str(path) if name is None else name
     if not path.is_file():
-        raise InvalidInput(f"{path}: no such file", hint="pass a CSV or Parquet events file")
+        raise InvalidInput(f"{label}: no such file", hint="pass a CSV or Parquet events file")
+    check_readable(path, label)
     con = duckdb.connect()
     try:
-        return _load(con, path, rules or PathRules(), by, strict)
+        return _load(con, path, rules or PathRules(), by, strict, label)
     except duckdb.Error as exc:
+        logger.debug("DuckDB cannot read %s: %s", label, exc)
         raise InvalidInput(
-            f"{path}: cannot read events: {exc}",
+            f"{label}: not a readable events file",
             hint="the file must be CSV with the header " + ",".join(COLUMNS) + ", or Parquet",
         ) from exc
     finally:
@@ -104,7 +155,7 @@ def load(
 
 
 def _load(
-    con: duckdb.DuckDBPyConnection, path: Path, rules: PathRules, by: str, strict: bool
+    con: duckdb.DuckDBPyConnection, path: Path, rules: PathRules, by: str, strict: bool, label: str
 ) -> Collected:
     con.execute("SET TimeZone = 'UTC'")
     # Keep freed buffers for reuse instead of handing them back to the OS between statements
@@ -117,7 +168,7 @@ def _load(
     missing = [c for c in need if c not in names]
     if missing:
         raise InvalidInput(
-            f"{path}: missing column(s) {', '.join(missing)}",
+            f"{label}: missing column(s) {', '.join(missing)}",
             hint="the header is " + ",".join(COLUMNS) + (",content" if by == "content" else ""),
         )
     direct = DIRECT_LABEL[by] if by != "channel" else rules.direct
@@ -129,6 +180,7 @@ def _load(
             source=source,
             label=_label(by, direct),
             problem=_problem(touch_types),
+            iso=_quote(ISO_8601),
         )
     )
     # Row numbers are fixed now; later statements sort explicitly, so let them run unordered.
@@ -141,7 +193,7 @@ def _load(
     if strict and malformed:
         first = malformed[0]
         raise InvalidInput(
-            f"{path}: line {first.line}: {first.reason}",
+            f"{label}: line {first.line}: {first.reason}",
             hint="fix the row, or run without --strict to skip and count malformed rows",
         )
     return _paths(con, rules, direct, touch_types, malformed, len(rejected))

@@ -8,15 +8,13 @@
 - `shapley_conv_rate` (DP6's conversion-rate game, without its alphabetical `max_size` cut): for
   every channel set S that converted, the exact Shapley values φ of the game on subsets T ⊆ S
   with v(T) = conversions / paths among paths whose channel set is exactly T (0 when T never
-  converted); S's conversions and value are split in proportion to φ. Every subset is
-  enumerated; sets above `LARGE_SET` channels are logged as slow, never truncated.
+  converted); S's conversions and value are split in proportion to φ. No set is truncated:
+  v is zero outside the observed sets, so φ costs O(observed sets × |S|) (`shapley_values`).
 """
 
 from __future__ import annotations
 
-import logging
-from functools import lru_cache
-from math import factorial
+from math import exp, lgamma
 
 import numpy as np
 
@@ -24,9 +22,6 @@ from tagtrail.attribution.credit import Credit
 from tagtrail.attribution.heuristics import apply_rule
 from tagtrail.attribution.paths import PathTable
 
-logger = logging.getLogger(__name__)
-
-LARGE_SET = 20
 Seq = tuple[int, ...]
 
 
@@ -54,38 +49,38 @@ def shapley_ordered(table: PathTable) -> Credit:
     return Credit(table.channels, conv, value, {"by_position": positions})
 
 
-@lru_cache(maxsize=64)
-def _weights(size: int) -> np.ndarray:
-    """Shapley weight |T|!(s−|T|−1)!/s! indexed by |T| for a game of `size` players."""
-    return np.array([factorial(t) * factorial(size - t - 1) / factorial(size) for t in range(size)])
+def _weight(size: int, t: int) -> float:
+    """The Shapley weight t!(s−t−1)!/s! of a coalition of t players (s = `size`), through
+    lgamma so no factorial overflows (200 players: weights near 1e-61)."""
+    return exp(lgamma(t + 1) + lgamma(size - t) - lgamma(size + 1))
 
 
 def shapley_values(members: Seq, rate: dict[int, float]) -> np.ndarray:
-    """Exact Shapley values of the game v(T) = rate[bitmask of T] on the players `members`.
+    """Exact Shapley values of the game v(T) = rate[bitmask of T] (0 when absent) on `members`.
 
-    Only the subsets of `members` that appear in `rate` have a non-zero worth, so v is filled
-    from `rate` (no 2^s dictionary look-ups); the sum over all 2^s subsets is vectorised.
+    φ_i = Σ_{T ⊆ S∖i} w(|T|) (v(T ∪ i) − v(T)) with w(t) = t!(s−t−1)!/s!. v is zero outside
+    the observed masks, so each observed T ⊆ S enters once: +w(|T|−1)·v(T) for each i ∈ T (as
+    T ∪ i) and −w(|T|)·v(T) for each i ∉ T (as T). Cost O(observed sets × s), not 2^s.
     """
     s = len(members)
-    if s > LARGE_SET:
-        logger.warning("shapley_conv_rate: a set of %d channels (2^%d subsets)", s, s)
     full = 0
     for m in members:
         full |= 1 << m
-    v = np.zeros(1 << s)
-    for mask, worth in rate.items():
-        if mask & ~full == 0:
-            v[sum(1 << j for j, m in enumerate(members) if mask >> m & 1)] = worth
-    local = np.arange(1 << s, dtype=np.int64)
-    size = np.zeros(1 << s, dtype=np.int64)
-    for j in range(s):
-        size += local >> j & 1
-    weights = _weights(s)
+    position = {m: j for j, m in enumerate(members)}
     phi = np.zeros(s)
-    for j in range(s):
-        without = local[(local >> j & 1) == 0]
-        phi[j] = float(np.sum(weights[size[without]] * (v[without | 1 << j] - v[without])))
-    return phi
+    outside = 0.0  # Σ −w(|T|)·v(T), owed by every player, refunded below to those in T
+    for mask, worth in rate.items():
+        if mask & ~full or not worth:
+            continue
+        inside = [position[m] for m in members if mask >> m & 1]
+        t = len(inside)
+        if t < s:
+            loss = _weight(s, t) * worth
+            outside -= loss
+            phi[inside] += loss
+        if t:  # the empty set (never a path's set: R4 gives [direct]) is worth nothing
+            phi[inside] += _weight(s, t - 1) * worth
+    return phi + outside
 
 
 def shapley_conv_rate(table: PathTable) -> Credit:

@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tagtrail.attribution import spark_sql as sql
-from tagtrail.attribution.duckdb_engine import COLUMNS, DIMENSIONS, DIRECT_LABEL, MAX_REPORTED
+from tagtrail.attribution.duckdb_engine import (
+    COLUMNS,
+    DIMENSIONS,
+    DIRECT_LABEL,
+    ISO_8601,
+    MAX_REPORTED,
+    check_readable,
+    direct_case,
+)
 from tagtrail.attribution.journeys import PathRules
 from tagtrail.attribution.paths import Collected, Malformed
 from tagtrail.attribution.vectorised import from_columns
@@ -41,11 +49,11 @@ def _quote(text: str) -> str:
 
 
 def _label(by: str, direct: str) -> str:
+    channel = "trim(CAST(channel AS STRING))"
     if by == "channel":
-        return "trim(CAST(channel AS STRING))"
-    return (
-        f"CASE WHEN trim(CAST(channel AS STRING)) = 'direct' THEN {_quote(direct)} "
-        f"ELSE coalesce(nullif(trim(CAST({by} AS STRING)), ''), '(not set)') END"
+        return direct_case(channel, direct, channel)
+    return direct_case(
+        channel, direct, f"coalesce(nullif(trim(CAST({by} AS STRING)), ''), '(not set)')"
     )
 
 
@@ -134,6 +142,8 @@ def load(
     text = str(path)
     if "://" not in text and not Path(text).is_file():
         raise InvalidInput(f"{text}: no such file", hint="pass a CSV or Parquet events file")
+    if "://" not in text:
+        check_readable(Path(text), text)
     try:
         import pyspark  # noqa: F401
     except ImportError as exc:
@@ -207,7 +217,7 @@ def _read(spark: SparkSession, path: str, need: list[str]) -> DataFrame:
         return _numbered(spark, frame)
     lines = spark.read.text(path)
     first = lines.first()
-    header = next(csv.reader([first[0] if first else ""]), [])
+    header = next(csv.reader([first[0].removeprefix("\ufeff") if first else ""]), [])
     names = [h.strip() for h in header]
     missing_check(names)
     schema = ", ".join(f"c{i} STRING" for i in range(len(names))) + ", _corrupt STRING"
@@ -239,7 +249,8 @@ def _load(spark: SparkSession, path: str, rules: PathRules, by: str, strict: boo
     direct = DIRECT_LABEL[by] if by != "channel" else rules.direct
     touch_types = ", ".join(_quote(t) for t in rules.touch_types) or "''"
     problem = sql.PROBLEM.format(touch_types=touch_types)
-    ev = spark.sql(sql.EVENTS.format(problem=problem, label=_label(by, direct))).cache()
+    events = sql.EVENTS.format(problem=problem, label=_label(by, direct), iso=_quote(ISO_8601))
+    ev = spark.sql(events).cache()
     ev.createOrReplaceTempView("ev")
     try:  # one pass over the file fills the cache; every later step reads `ev`
         bad = ev.where(F.col("problem").isNotNull()).select("rn", "problem")

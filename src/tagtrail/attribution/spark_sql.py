@@ -7,11 +7,12 @@ users keyed by the row number of their first valid row).
 
 from __future__ import annotations
 
-# A timestamp must start like ISO 8601 (Spark's cast would also take "2024" or "2024-01").
+# A timestamp must be ISO 8601 as documented (duckdb_engine.ISO_8601; Spark's cast would also
+# take "2024" or "2024-01").
 EVENTS = """
 SELECT rn, u, ts, typ, ch, val, {problem} AS problem FROM (
   SELECT rn, csv_problem, user_id, channel, value, CAST(user_id AS STRING) AS u,
-    CASE WHEN trim(CAST(`timestamp` AS STRING)) RLIKE '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}'
+    CASE WHEN trim(CAST(`timestamp` AS STRING)) RLIKE {iso}
       THEN unix_seconds(try_cast(trim(CAST(`timestamp` AS STRING)) AS TIMESTAMP)) END AS ts,
     lower(trim(CAST(type AS STRING))) AS typ,
     try_cast(nullif(trim(CAST(value AS STRING)), '') AS DOUBLE) AS val,
@@ -22,12 +23,13 @@ SELECT rn, u, ts, typ, ch, val, {problem} AS problem FROM (
 PROBLEM = """CASE
   WHEN csv_problem IS NOT NULL THEN csv_problem
   WHEN user_id IS NULL OR trim(CAST(user_id AS STRING)) = '' THEN 'empty user_id'
-  WHEN ts IS NULL THEN 'timestamp is not ISO 8601'
+  WHEN ts IS NULL THEN 'timestamp is not ISO 8601 (2024-01-03T14:05:09Z)'
   WHEN typ IS NULL OR typ NOT IN ('conversion', 'exposure', {touch_types}) THEN 'unknown type'
   WHEN typ <> 'conversion' AND (channel IS NULL OR trim(CAST(channel AS STRING)) = '')
     THEN 'touch without channel'
   WHEN typ = 'conversion' AND nullif(trim(CAST(value AS STRING)), '') IS NOT NULL
     AND (val IS NULL OR isnan(val) OR abs(val) = double('infinity')) THEN 'value is not a number'
+  WHEN typ = 'conversion' AND val < 0 THEN 'value is negative'
 END"""
 
 CHANNELS = """

@@ -111,6 +111,19 @@ def _distinct_by_position(
     return compact.astype(np.int64), representative.astype(np.int64)
 
 
+def _duplicates(events: SortedEvents) -> int:
+    """Conversions that repeat an earlier one of the same user, second and value (each still
+    counts: R7; the count feeds a warning, as such rows are usually one conversion sent twice)."""
+    conv = np.flatnonzero(events.is_conversion)
+    if len(conv) < 2:
+        return 0
+    user, ts, value = events.user[conv], events.ts[conv], events.value[conv]
+    order = np.lexsort((value, ts, user))
+    user, ts, value = user[order], ts[order], value[order]
+    same = (user[1:] == user[:-1]) & (ts[1:] == ts[:-1]) & (value[1:] == value[:-1])
+    return int(same.sum())
+
+
 def _within(lengths: Ints) -> Ints:
     """0, 1, …, n−1 for each n of `lengths`, end to end."""
     total = int(lengths.sum())
@@ -167,7 +180,8 @@ def build(
     rep_len = lengths[reps]
     rep_flat = t_cid[np.repeat(first[reps], rep_len) + _within(rep_len)].tolist()
     bounds = np.cumsum(rep_len).tolist()
-    paths = tuple(tuple(rep_flat[a:b]) for a, b in zip([0, *bounds[:-1]], bounds, strict=True))
+    starts = [0, *bounds[:-1]] if bounds else []  # no paths at all is a valid input (no rows)
+    paths = tuple(tuple(rep_flat[a:b]) for a, b in zip(starts, bounds, strict=True))
     # time_decay: 2^(-t/H) per touch of a converting path, normalised per conversion.
     w = np.power(2.0, -t_age / float(rules.half_life))
     total = np.bincount(t_seg, weights=w, minlength=n_inst)
@@ -195,6 +209,7 @@ def build(
             "touches": int(touch.sum()),
             "exposures": int(events.is_exposure.sum()),
             "conversions_without_touch": int(filled.sum()),
+            "duplicate_conversions": _duplicates(events),
         },
     )
 

@@ -80,8 +80,10 @@ def test_api_attribution_on_collected_journeys(collector: Collector) -> None:
     ranged = collector.server.get("/api/attribution", params={"from": "2026-11-04"}).json()
     assert ranged["meta"]["total_conversions"] == 1
     assert ranged["meta"]["range"] == {"from": "2026-11-04", "to": None, "goal": None}
-    none = collector.server.get("/api/attribution", params={"goal": "Signed Up"}).json()
-    assert none["meta"]["total_conversions"] == 0
+    unknown = collector.server.get("/api/attribution", params={"goal": "Signed Up"})
+    assert unknown.status_code == 422  # was 0 conversions: an unknown goal is an error (#16.15)
+    assert "unknown goal 'Signed Up'" in unknown.json()["error"]
+    assert "Order Completed" in unknown.json()["errors"][1]
     bad = collector.server.get("/api/attribution", params={"model": "nope"})
     assert bad.status_code == 422 and "unknown model nope" in bad.json()["error"]
     backwards = collector.server.get(

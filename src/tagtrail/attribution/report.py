@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,12 +12,21 @@ from tagtrail.attribution.credit import Credit
 from tagtrail.attribution.journeys import PathRules
 from tagtrail.attribution.paths import Collected, Floats
 from tagtrail.attribution.registry import MODELS, Inputs
+from tagtrail.errors import InvalidInput
+
+_TOO_LARGE = "conversion values too large: their sum is not a finite number"
+_TOO_LARGE_HINT = "values are amounts (e.g. 49.90); fix the rows with values near 1e308"
 
 
 def run_models(
     collected: Collected, names: Sequence[str], weights: Floats | None = None
 ) -> dict[str, Credit]:
-    """Every named model's credit (one fold of the instances shared by all of them)."""
+    """Every named model's credit (one fold of the instances shared by all of them); values
+    whose sum overflows are refused (the JSON document must stay valid: no Infinity, no NaN)."""
+    try:
+        math.fsum(collected.value[collected.converted].tolist())
+    except OverflowError:
+        raise InvalidInput(_TOO_LARGE, hint=_TOO_LARGE_HINT) from None
     inputs = Inputs(collected, collected.table(weights), weights)
     return {name: MODELS[name](inputs) for name in names}
 
@@ -104,4 +114,18 @@ def result_document(
         if ci is not None:
             body["ci"] = ci[name]
         models[name] = body
-    return {"meta": head, "models": models}
+    document = {"meta": head, "models": models}
+    if not _finite(document):
+        raise InvalidInput(_TOO_LARGE, hint=_TOO_LARGE_HINT)
+    return document
+
+
+def _finite(value: Any) -> bool:
+    """True when no float anywhere in `value` (dicts, lists) is infinite or NaN."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_finite(v) for v in value)
+    return True

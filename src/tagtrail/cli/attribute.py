@@ -54,7 +54,9 @@ def parse_duration(text: str, option: str) -> int:
     type=click.DateTime(["%Y-%m-%d"]),
     help="Without --events: the last day (UTC) of the conversions attributed.",
 )
-@click.option("--goal", help="Without --events: only the conversions of this goal.")
+@click.option(
+    "--goal", help="Without --events: the goal attributed (default: the goal with revenue)."
+)
 @backend_options
 @click.option(
     "--model",
@@ -182,10 +184,14 @@ def attribute(
         click_window=parse_duration(click_window, "--click-window"),
         half_life=max(1, parse_duration(half_life, "--half-life")),
     )
+    if html_path is not None and not html_path.parent.is_dir():
+        raise click.BadParameter(
+            f"the folder {str(html_path.parent)!r} does not exist: create it or pick another path",
+            param_hint="--html",
+        )
     if events is None:
         document = _from_store(target, names, rules, by, start, end, goal, engine, ci_level)
-        if html_path is not None:
-            html_path.write_text(render_html(document), encoding="utf-8")
+        _finish(document, html_path)
         if as_json:
             emit_json(document)
         else:
@@ -210,8 +216,7 @@ def attribute(
         meta["ci"] = {"level": ci_level, "samples": ci_samples, "seed": seed}
     document = result_document(collected, credits, meta, ci)
     document["meta"]["seconds"] = round(time.perf_counter() - started, 3)
-    if html_path is not None:
-        html_path.write_text(render_html(document), encoding="utf-8")
+    _finish(document, html_path)
     if as_json:
         emit_json(document)
         return
@@ -263,6 +268,25 @@ def _from_store(
         )
     finally:
         engine_.dispose()
+
+
+def _finish(document: dict[str, Any], html_path: Path | None) -> None:
+    """Write the --html chart, and warn on stderr of duplicated conversion rows."""
+    if html_path is not None:
+        try:
+            html_path.write_text(render_html(document), encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot write the chart to {html_path}: {exc.strerror or exc}"
+            ) from None
+    duplicates = document["meta"].get("duplicate_conversions", 0)
+    if duplicates:
+        stderr_console().print(
+            f"Warning: {duplicates:,} conversion row(s) repeat an earlier one (same user, "
+            "second and value); each counts as a conversion. Remove the copies if they are "
+            "one conversion sent twice.",
+            markup=False,
+        )
 
 
 def _render(document: dict[str, Any], html_path: Path | None) -> None:

@@ -26,8 +26,9 @@ def stderr_console() -> Console:
 
 
 def emit_json(value: Any) -> None:
-    """Print one JSON document on stdout, keys in the order given."""
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+    """Print one JSON document on stdout, keys in the order given; never Infinity or NaN
+    (not JSON: a non-finite number is a bug, raised as ValueError, not printed)."""
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, allow_nan=False))
 
 
 def error_document(message: str, *, hint: str | None = None, status: int = 1) -> dict[str, Any]:

@@ -78,9 +78,11 @@ class JourneyRow:
     medium: str
     campaign: str
     value: str
+    content: str = ""  # utm_content: not a DESIGN §7 column, written only for `--by content`
 
-    def as_tuple(self) -> tuple[str, ...]:
-        return tuple(getattr(self, name) for name in JOURNEY_COLUMNS)
+    def as_tuple(self, *, content: bool = False) -> tuple[str, ...]:
+        names = (*JOURNEY_COLUMNS, "content") if content else JOURNEY_COLUMNS
+        return tuple(getattr(self, name) for name in names)
 
 
 def _amount(value: object) -> Decimal:
@@ -118,9 +120,10 @@ def _value(amount: Decimal) -> str:
 
 def _touch(user: str, touch: Touchpoint) -> JourneyRow:
     if touch.channel == DIRECT:
-        channel, source, medium = "direct", "(direct)", "(none)"
+        channel, source, medium, content = "direct", "(direct)", "(none)", "(direct)"
     else:
         channel, source, medium = touch.channel, touch.source, touch.medium
+        content = touch.content or ""
     return JourneyRow(
         user,
         format_timestamp(touch.timestamp),
@@ -130,6 +133,7 @@ def _touch(user: str, touch: Touchpoint) -> JourneyRow:
         medium,
         touch.campaign,
         "",
+        content,
     )
 
 
@@ -162,10 +166,11 @@ def journey_rows(
     return [row for _, row in keyed]
 
 
-def journey_csv(rows: Sequence[JourneyRow]) -> str:
-    """The rows as the DESIGN §7 CSV text, header first, `\\n` line ends."""
+def journey_csv(rows: Sequence[JourneyRow], *, content: bool = False) -> str:
+    """The rows as the DESIGN §7 CSV text, header first, `\\n` line ends; `content` adds a
+    last `content` column (utm_content), which `attribute --by content` reads."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(JOURNEY_COLUMNS)
-    writer.writerows(row.as_tuple() for row in rows)
+    writer.writerow((*JOURNEY_COLUMNS, "content") if content else JOURNEY_COLUMNS)
+    writer.writerows(row.as_tuple(content=content) for row in rows)
     return out.getvalue()

@@ -1,6 +1,13 @@
 """Attribution on the store's own collected data (`GET /api/attribution`, `tagtrail attribute`
-without `--events`): the journeys are exported in the DESIGN §7 format and run through the same
-engine and models as an events file."""
+without `--events`, the dashboard's model comparison): one goal's conversions and the touches
+before them are exported in the DESIGN §7 format and run through the same engine and models as
+an events file.
+
+Each goal is attributed on its own, as GA4 attributes each key event: R2 ("a touch is never
+reused by a later conversion") applies among the conversions of one goal, so a `Signed Up` does
+not consume the email click that an `Order Completed` a second later owes its revenue to.
+Without a goal, the goal with revenue is chosen (`default_goal`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +23,13 @@ from sqlalchemy import Engine
 
 from tagtrail.attribution import duckdb_engine
 from tagtrail.attribution.journeys import PathRules
-from tagtrail.attribution.report import result_document, run_meta, run_models
-from tagtrail.collect import journey_csv
-from tagtrail.collect.journeys import Conversion
+from tagtrail.attribution.report import bootstrap, result_document, run_meta, run_models
+from tagtrail.collect import Conversion, JourneyRow, journey_csv
 from tagtrail.errors import InvalidInput
-from tagtrail.service.journeys import load_collected
+from tagtrail.service.journeys import Collected, load_collected
+
+#: How errors name the exported journeys (never the server's temporary path).
+SOURCE_NAME = "collected journeys"
 
 
 def store_attribution(
@@ -34,45 +44,108 @@ def store_attribution(
     goal: str | None = None,
     session_timeout: timedelta = timedelta(minutes=30),
 ) -> dict[str, Any]:
-    """The DESIGN §7 document for the workspace's collected journeys.
+    """The DESIGN §7 document for one goal of the workspace's collected journeys.
 
     `start`/`end` (whole UTC days, both included) select the conversions; touches before
-    `start` still count within the lookback, and nothing after `end` is read. `goal` keeps only
-    the conversions of that goal.
+    `start` still count within the lookback, and nothing after `end` is read. `goal` names the
+    goal (default: `default_goal`); an unknown one is an error naming the known goals.
     """
     if start is not None and end is not None and end < start:
         raise InvalidInput(f"the range ends ({end}) before it starts ({start})")
     started = time.perf_counter()
     collected = load_collected(engine, workspace_id, timeout=session_timeout)
+    document = collected_attribution(
+        collected, models=models, rules=rules, by=by, start=start, end=end, goal=goal
+    )
+    document["meta"]["seconds"] = round(time.perf_counter() - started, 3)
+    return document
+
+
+def default_goal(collected: Collected) -> str | None:
+    """The goal with revenue: the one whose collected conversions carry the most value, then
+    the one with a revenue property, then the one with most conversions; ties go to the goal
+    added first. None when the workspace has no goal."""
+    value: dict[str, Decimal] = {}
+    count: dict[str, int] = {}
+    for items in collected.conversions.values():
+        for conv in items:
+            value[conv.goal] = value.get(conv.goal, Decimal(0)) + conv.value
+            count[conv.goal] = count.get(conv.goal, 0) + 1
+    if not collected.goals:
+        return None
+    best = max(
+        collected.goals,
+        key=lambda g: (value.get(g.event, 0), g.revenue is not None, count.get(g.event, 0)),
+    )
+    return best.event
+
+
+def _goal(collected: Collected, goal: str | None) -> str | None:
+    known = [g.event for g in collected.goals]
+    if goal is None:
+        return default_goal(collected)
+    if goal not in known:
+        raise InvalidInput(
+            f"unknown goal {goal!r}",
+            hint=f"known goals: {', '.join(known)}"
+            if known
+            else "this workspace has no goal yet: add one with `tagtrail goals add EVENT`",
+        )
+    return goal
+
+
+def collected_attribution(
+    collected: Collected,
+    *,
+    models: Sequence[str],
+    rules: PathRules,
+    by: str = "channel",
+    start: date | None = None,
+    end: date | None = None,
+    goal: str | None = None,
+    ci: tuple[float, int] | None = None,
+) -> dict[str, Any]:
+    """The DESIGN §7 document for `goal` (see `store_attribution`); `ci` = (level, samples)
+    adds bootstrap intervals (seed 0). No conversion is a valid answer: every model with zero
+    credit. `meta.goal` is the goal attributed and `meta.goals` every goal of the workspace."""
+    chosen = _goal(collected, goal)
+    rows = _rows(collected, chosen, start, end)
+    with tempfile.TemporaryDirectory(prefix="tagtrail-attribution-") as folder:
+        path = Path(folder) / "journeys.csv"
+        path.write_text(journey_csv(rows, content=by == "content"), encoding="utf-8")
+        loaded = duckdb_engine.load(path, rules=rules, by=by, name=SOURCE_NAME)
+    names = tuple(models)
+    meta = run_meta(loaded, rules, by=by, engine="duckdb")
+    meta["source"] = "store"
+    meta["goal"] = chosen
+    meta["goals"] = [g.event for g in collected.goals]
+    meta["range"] = {
+        "from": start.isoformat() if start else None,
+        "to": end.isoformat() if end else None,
+        "goal": goal,  # as asked; `meta.goal` is the goal attributed
+    }
+    intervals = None
+    if ci is not None and loaded.n_users >= 2:
+        level, samples = ci
+        intervals = bootstrap(loaded, names, level=level, samples=samples, seed=0)
+        meta["ci"] = {"level": level, "samples": samples, "seed": 0}
+    return result_document(loaded, run_models(loaded, names), meta, intervals)
+
+
+def _rows(
+    collected: Collected, goal: str | None, start: date | None, end: date | None
+) -> list[JourneyRow]:
     conversions = {
-        who: [c for c in items if _keep(c, start, end, goal)]
+        who: [c for c in items if c.goal == goal and _in_range(c, start, end)]
         for who, items in collected.conversions.items()
     }
     arrivals = {
         who: [t for t in touches if end is None or t.timestamp.date() <= end]
         for who, touches in collected.arrivals.items()
     }
-    rows = type(collected)(collected.graph, arrivals, conversions).journey_rows()
-    with tempfile.TemporaryDirectory(prefix="tagtrail-attribution-") as folder:
-        path = Path(folder) / "journeys.csv"
-        path.write_text(journey_csv(rows), encoding="utf-8")
-        loaded = duckdb_engine.load(path, rules=rules, by=by)
-    meta = run_meta(loaded, rules, by=by, engine="duckdb")
-    meta["source"] = "store"
-    meta["range"] = {
-        "from": start.isoformat() if start else None,
-        "to": end.isoformat() if end else None,
-        "goal": goal,
-    }
-    document = result_document(loaded, run_models(loaded, tuple(models)), meta, None)
-    document["meta"]["seconds"] = round(time.perf_counter() - started, 3)
-    return document
+    return Collected(collected.graph, arrivals, conversions, collected.goals).journey_rows()
 
 
-def _keep(conversion: Conversion, start: date | None, end: date | None, goal: str | None) -> bool:
+def _in_range(conversion: Conversion, start: date | None, end: date | None) -> bool:
     day = conversion.timestamp.date()
-    if start is not None and day < start:
-        return False
-    if end is not None and day > end:
-        return False
-    return goal is None or conversion.goal == goal
+    return (start is None or day >= start) and (end is None or day <= end)

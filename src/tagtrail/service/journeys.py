@@ -52,6 +52,7 @@ class Collected:
     graph: IdentityGraph
     arrivals: dict[str, list[Touchpoint]]
     conversions: dict[str, list[Conversion]]
+    goals: tuple[Goal, ...] = ()  # the workspace's goals, in the order they were added
 
     def journey_rows(self) -> list[JourneyRow]:
         return journey_rows(self.arrivals, self.conversions)
@@ -273,7 +274,8 @@ def load_collected(
         who = graph.identity_of(user_id=row.user_id, anonymous_id=row.anonymous_id)
         if conv is not None and who is not None:
             conversions[who].append(conv)
-    return Collected(graph, {k: v for k, v in found.items() if v}, dict(conversions))
+    arrived = {k: v for k, v in found.items() if v}
+    return Collected(graph, arrived, dict(conversions), tuple(goals))
 
 
 def profile_of(collected: Collected, user_id: str) -> dict[str, Any]:

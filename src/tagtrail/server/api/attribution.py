@@ -32,12 +32,16 @@ async def attribution(
     end: Annotated[
         date | None, Query(alias="to", description="last day (UTC) of the conversions")
     ] = None,
-    goal: Annotated[str | None, Query(description="only the conversions of this goal")] = None,
+    goal: Annotated[
+        str | None,
+        Query(description="the goal attributed (default: the goal with revenue)"),
+    ] = None,
     lookback_days: Annotated[int, Query(ge=1, le=365, description="R3 lookback in days")] = 30,
 ) -> dict[str, Any]:
-    """The DESIGN §7 document (`{"meta", "models"}`) for the workspace's collected journeys:
-    touchpoints and goal conversions, stitched across devices, run through the same engine and
-    models as `tagtrail attribute --events`."""
+    """The DESIGN §7 document (`{"meta", "models"}`) for one goal of the workspace's collected
+    journeys: touchpoints and that goal's conversions, stitched across devices, run through the
+    same engine and models as `tagtrail attribute --events`. `meta.goal` names the goal,
+    `meta.goals` lists every goal; an unknown goal is a 422 naming them."""
     if by not in _BY:
         raise InvalidInput(f"by must be one of {', '.join(_BY)}, not {by!r}")
     names = parse_models(model)

@@ -1,25 +1,21 @@
 """Conversions, channels and attribution from the collected journeys (`load_collected`).
 
-The model comparison runs the attribution engine (`tagtrail.attribution`) on the journeys'
-DESIGN §7 rows, written to a temporary CSV for DuckDB, exactly as `tagtrail export --journeys`
-then `tagtrail attribute` would. Campaign and link columns credit each conversion to its last
-non-direct arrival within the 30-day lookback (the `last_non_direct` model's rule)."""
+The model comparison is `service.attribution.collected_attribution` on one goal, exactly what
+`tagtrail attribute --goal` prints. Campaign and link columns credit each conversion to its last
+non-direct arrival within the 30-day lookback after the previous conversion of the same goal
+(the `last_non_direct` model's rule with R2 per goal), so the two pages agree."""
 
 from __future__ import annotations
 
-import tempfile
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
-from tagtrail.attribution import duckdb_engine
 from tagtrail.attribution.journeys import PathRules
-from tagtrail.attribution.report import bootstrap, result_document, run_models
-from tagtrail.collect import journey_csv
 from tagtrail.server.dashboard.data import Window
+from tagtrail.service.attribution import collected_attribution
 from tagtrail.service.journeys import Collected
 
 #: The models the comparison chart shows (docs/models.md defines each).
@@ -65,7 +61,10 @@ def insights(collected: Collected, window: Window) -> Insights:
                     row["people"] += 1
     for who, converted in collected.conversions.items():
         touches = sorted(collected.arrivals.get(who, []), key=lambda t: t.timestamp)
-        for conv in converted:
+        previous: dict[str, datetime] = {}  # goal → its last conversion's second (R2 per goal)
+        for conv in sorted(converted, key=lambda c: c.timestamp):
+            after = previous.get(conv.goal)
+            previous[conv.goal] = _second(conv.timestamp)
             if not window.contains(conv.timestamp):
                 continue
             value = float(conv.value)
@@ -77,8 +76,10 @@ def insights(collected: Collected, window: Window) -> Insights:
             out.revenue += value
             last = None
             for touch in touches:
-                if touch.timestamp > conv.timestamp:
+                if _second(touch.timestamp) > _second(conv.timestamp):
                     break
+                if after is not None and _second(touch.timestamp) <= after:
+                    continue  # the previous conversion of this goal took it
                 if conv.timestamp - touch.timestamp <= LOOKBACK and not touch.is_direct:
                     last = touch
             channel = channels[last.channel if last else "direct"]
@@ -97,6 +98,11 @@ def insights(collected: Collected, window: Window) -> Insights:
     return out
 
 
+def _second(when: datetime) -> datetime:
+    """Whole seconds, as the engine reads the journey rows (R1 ties at one second)."""
+    return when.replace(microsecond=0)
+
+
 def link_credit(found: Insights, targets: Mapping[str, str]) -> dict[str, list[float]]:
     """[conversions, revenue] per link code (`targets`: code → its tracked destination, in the
     order to try): a credited arrival counts for the first link whose destination its landing
@@ -112,31 +118,24 @@ def link_credit(found: Insights, targets: Mapping[str, str]) -> dict[str, list[f
 
 
 def model_comparison(
-    collected: Collected, window: Window, *, ci_level: float = 0.9, samples: int = 60
-) -> dict[str, Any] | None:
-    """The engine's document for CHART_MODELS with bootstrap intervals, or None without a
-    conversion. Rows after the window's end are left out, and conversions before its start."""
-    rows = [
-        r
-        for r in collected.journey_rows()
-        if (window.end is None or r.timestamp[:10] <= window.end.isoformat())
-        and (
-            r.type != "conversion"
-            or window.start is None
-            or r.timestamp[:10] >= window.start.isoformat()
-        )
-    ]
-    if not any(r.type == "conversion" for r in rows):
-        return None
-    with tempfile.TemporaryDirectory(prefix="tagtrail-dashboard-") as folder:
-        path = Path(folder) / "journeys.csv"
-        path.write_text(journey_csv(rows), encoding="utf-8")
-        loaded = duckdb_engine.load(path, rules=PathRules())
-    credits = run_models(loaded, CHART_MODELS)
-    ci = None
-    if loaded.n_users >= 2:
-        ci = bootstrap(loaded, CHART_MODELS, level=ci_level, samples=samples, seed=0)
-    meta: dict[str, Any] = {"by": "channel"}
-    if ci is not None:
-        meta["ci"] = {"level": ci_level, "samples": samples, "seed": 0}
-    return result_document(loaded, credits, meta, ci)
+    collected: Collected,
+    window: Window,
+    goal: str | None = None,
+    *,
+    ci_level: float = 0.9,
+    samples: int = 60,
+) -> dict[str, Any]:
+    """The engine's document for CHART_MODELS and one goal (default: the goal with revenue),
+    with bootstrap intervals; `{}` when the workspace has no goal. Rows after the window's end
+    are left out, and conversions before its start."""
+    if not collected.goals:
+        return {}
+    return collected_attribution(
+        collected,
+        models=CHART_MODELS,
+        rules=PathRules(),
+        start=window.start,
+        end=window.end,
+        goal=goal,
+        ci=(ci_level, samples),
+    )

@@ -63,7 +63,8 @@ _IDS = len(_COLLECTED)
 _COUNTERS = _IDS + 1
 _WORKER = Worker("tagtrail-journeys")
 
-#: (what, argument): ("insights", Window), ("models", Window) or ("profile", user id).
+#: (what, argument): ("insights", Window), ("models", (Window, goal or None)) or ("profile",
+#: user id).
 Key = tuple[str, Any]
 
 
@@ -172,7 +173,8 @@ def compute(collected: Collected, key: Key) -> Any:
     if what == "insights":
         return insights(collected, argument)
     if what == "models":
-        return model_comparison(collected, argument) or {}
+        window, goal = argument
+        return model_comparison(collected, window, goal)
     try:
         result = profile_of(collected, argument)
     except NotFound as exc:

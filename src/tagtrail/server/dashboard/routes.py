@@ -228,7 +228,12 @@ async def channels(request: Request) -> Response:
 
 @router.get("/ui/attribution")
 async def attribution(request: Request) -> Response:
-    return await _period_page(request, views.attribution, "attribution.html", "attribution")
+    goal = request.query_params.get("goal", "").strip() or None
+
+    def view(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        return views.attribution(*args, goal=goal, **kwargs)
+
+    return await _period_page(request, view, "attribution.html", "attribution")
 
 
 @router.get("/ui/profile")

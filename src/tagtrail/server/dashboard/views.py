@@ -155,11 +155,19 @@ def channels(
 
 
 def attribution(
-    engine: Engine, ws: int, settings: Settings, window: Window, *, wait: float | None = None
+    engine: Engine,
+    ws: int,
+    settings: Settings,
+    window: Window,
+    *,
+    goal: str | None = None,
+    wait: float | None = None,
 ) -> dict[str, Any]:
-    document, note = _journeys(engine, ws, settings, ("models", window), wait)
-    if not document:
-        return {**note, "document": None, "chart": None, "models": CHART_MODELS}
+    """The model comparison of one goal (default: the goal with revenue, service.attribution)."""
+    document, note = _journeys(engine, ws, settings, ("models", (window, goal)), wait)
+    goals = {"goal": document["meta"]["goal"], "goal_names": document["meta"]["goals"]} if document else {}
+    if not document or not document["meta"]["total_conversions"]:
+        return {**note, **goals, "document": None, "chart": None, "models": CHART_MODELS}
     models = document["models"]
     groups = list(document["meta"]["channels"])
     chart = charts.grouped_bars(
@@ -171,6 +179,7 @@ def attribution(
     )
     return {
         **note,
+        **goals,
         "document": document,
         "chart": chart,
         "models": list(models),

@@ -39,6 +39,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/check.py
 	$(BIN)/python bench/attribution.py
+	$(BIN)/python bench/shapley.py
 	$(BIN)/python bench/redirect.py
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/dashboard.py

@@ -46,7 +46,9 @@ def games(draw: st.DrawFn) -> tuple[tuple[int, ...], dict[int, float]]:
 
 @settings(max_examples=300, deadline=None)
 @given(games())
-def test_sparse_shapley_equals_the_brute_force(game: tuple[tuple[int, ...], dict[int, float]]) -> None:
+def test_sparse_shapley_equals_the_brute_force(
+    game: tuple[tuple[int, ...], dict[int, float]],
+) -> None:
     members, rate = game
     got = shapley.shapley_values(members, rate)
     assert got == pytest.approx(_brute_force(members, rate), abs=1e-9)

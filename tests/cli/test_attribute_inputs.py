@@ -218,4 +218,3 @@ def test_html_into_a_missing_folder_is_a_usage_error(run_cli: Run, tmp_path: Pat
     assert result.code == 2
     assert "does not exist" in result.err and "Traceback" not in result.err
     assert "internal error" not in result.err
-

@@ -165,7 +165,11 @@ def attribution(
 ) -> dict[str, Any]:
     """The model comparison of one goal (default: the goal with revenue, service.attribution)."""
     document, note = _journeys(engine, ws, settings, ("models", (window, goal)), wait)
-    goals = {"goal": document["meta"]["goal"], "goal_names": document["meta"]["goals"]} if document else {}
+    goals = (
+        {"goal": document["meta"]["goal"], "goal_names": document["meta"]["goals"]}
+        if document
+        else {}
+    )
     if not document or not document["meta"]["total_conversions"]:
         return {**note, **goals, "document": None, "chart": None, "models": CHART_MODELS}
     models = document["models"]

@@ -111,6 +111,38 @@ def test_spark_engine_equals_duckdb_on_every_model(
     _assert_same(spark_engine.load(csv, rules=rules, by=by), expected)
 
 
+def test_spark_engine_equals_duckdb_on_edge_inputs(spark: Any, tmp_path: Path) -> None:
+    """A BOM, GA4's direct spellings, every ISO 8601 form (and two that are not), a negative
+    value, a repeated conversion; then a header-only file and an empty one."""
+    del spark
+    rows = [
+        "u1,2024-01-01T03:04Z,touch,Email,newsletter,email,spring,",
+        "u1,2024-01-01 04:00:00,touch,Direct,(direct),(none),,",
+        "u1,2024-01-01T05:00:00.250Z,touch,(direct),(direct),(none),,",
+        "u1,2024-01-01T07:00:00+01:00,conversion,,,,,10.00",
+        "u1,2024-01-01T07:00:00+01:00,conversion,,,,,10.00",
+        "u2,2024/01/01 00:00:00,touch,sms,instasent,sms,flash,",
+        "u2,2024-01-02,touch, DIRECT ,,,,",
+        "u2,2024-01-03T00:00:00Z,conversion,,,,,-5.00",
+        "u2,2024-01-04T00:00:00Z,conversion,,,,,7.00",
+    ]
+    csv = tmp_path / "edge.csv"
+    csv.write_bytes(b"\xef\xbb\xbf" + (HEADER + "\n".join(rows) + "\n").encode())
+    for by in ("channel", "medium"):
+        expected = duckdb_engine.load(csv, by=by)
+        assert [m.line for m in expected.malformed] == [7, 9]
+        assert expected.stats["duplicate_conversions"] == 1
+        _assert_same(spark_engine.load(csv, by=by), expected)
+    assert duckdb_engine.load(csv).channels == ("Email", "direct")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text(HEADER, encoding="utf-8")
+    _assert_same(spark_engine.load(header_only), duckdb_engine.load(header_only))
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(InvalidInput, match="the file is empty"):
+        spark_engine.load(empty)
+
+
 def test_parquet_and_line_numbers_across_partitions(spark: Any, tmp_path: Path) -> None:
     csv = _events(tmp_path / "events.csv", seed=5)
     spark.conf.set("spark.sql.files.maxPartitionBytes", "4096")  # many splits of one file

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine
 
 from tagtrail.server.dashboard import views
@@ -15,17 +17,25 @@ from tagtrail.server.dashboard.data import Window
 from tagtrail.store.database import open_store
 from tests.collect_server.conftest import Collector
 from tests.conftest import CliResult
+from tests.live import start_server
 
 T = "2026-11-02T10:00:00Z"
 SAME_SECOND = "2026-11-02T10:05:00Z"
 
 
+Post = Callable[..., Any]
+
+
 def _order_after_signup(c: Collector) -> dict[str, Any]:
+    return _scenario(c.server.post, lambda body: c.send("/v1/batch", body))
+
+
+def _scenario(admin_post: Post, send_batch: Callable[[Any], Any]) -> dict[str, Any]:
     """Goals Signed Up (no revenue) and Order Completed (revenue); a link's email landing, then
     both goal events in one second (the sign-up first by message id, as collectors send)."""
     for goal in ({"event": "Signed Up"}, {"event": "Order Completed", "revenue": "revenue"}):
-        assert c.server.post("/api/goals", json=goal).status_code == 201
-    made = c.server.post(
+        assert admin_post("/api/goals", json=goal).status_code == 201
+    made = admin_post(
         "/api/links",
         json={
             "url": "https://shop.example/welcome",
@@ -61,7 +71,7 @@ def _order_after_signup(c: Collector) -> dict[str, Any]:
             "properties": {"revenue": 49.90},
         },
     ]
-    assert c.send("/v1/batch", {"batch": batch}).status_code == 200
+    assert send_batch({"batch": batch}).status_code == 200
     return dict(link)
 
 
@@ -154,6 +164,35 @@ def test_by_content_on_collected_data(
         result = run_cli("attribute", "--data-dir", data_dir, "--by", "content", "--json")
         assert result.code == 0, result.err
         assert result.json()["models"]["last_touch"]["value"]["hero"] == 49.9
+
+
+def test_cli_through_the_api_per_goal_and_by_content(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    with start_server(data_dir=tmp_path / "data") as live:
+        made = run_cli(
+            "keys", "create", "--kind", "write", "--name", "site", "--json",
+            "--data-dir", str(live.data_dir),
+        )  # fmt: skip
+        assert made.code == 0, made.err
+        write = (str(made.json()["key"]), "")
+        admin = {"Authorization": f"Bearer {live.key}"}
+
+        def admin_post(path: str, **kwargs: Any) -> Any:
+            return httpx.post(live.origin + path, headers=admin, **kwargs)
+
+        _scenario(
+            admin_post, lambda body: httpx.post(f"{live.origin}/v1/batch", json=body, auth=write)
+        )
+        remote = ["--api", live.origin, "--key", live.key, "--json"]
+        last = run_cli("attribute", "--model", "last_touch", *remote)
+        assert last.code == 0, last.out + last.err
+        assert _email_value(last.json()) == 49.9
+        content = run_cli("attribute", "--by", "content", "--model", "linear", *remote)
+        assert content.code == 0, content.out + content.err
+        assert content.json()["models"]["linear"]["value"]["hero"] == 49.9
+        unknown = run_cli("attribute", "--goal", "Purchase", *remote)
+        assert unknown.code == 1 and "known goals: Signed Up, Order Completed" in unknown.out
 
 
 def test_no_conversion_in_range_is_a_valid_answer(collector: Collector) -> None:

@@ -44,8 +44,11 @@ ISO_8601 = (
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}"
     "([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
 )
+#: A time without seconds (`T03:04Z`): the casts get `:00` added (Spark's refuses it as is).
+_NO_SECONDS = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?$"
 MAX_REPORTED = 20
 _SNIFF = 8192
+_TIMESTAMP = 'trim(CAST("timestamp" AS VARCHAR))'
 _REJECTS = {"MISSING COLUMNS": "too few columns", "TOO MANY COLUMNS": "too many columns"}
 
 
@@ -85,6 +88,16 @@ def _label(by: str, direct: str) -> str:
         return direct_case(channel, direct, channel)
     return direct_case(
         channel, direct, f"coalesce(nullif(trim(CAST({by} AS VARCHAR)), ''), '(not set)')"
+    )
+
+
+def iso_text(text: str, matches: str) -> str:
+    """SQL (DuckDB and Spark alike): the ISO 8601 timestamp `text` with its seconds, for the
+    cast; `matches` is the engine's regex test with `{}` for the pattern."""
+    pattern = _quote(_NO_SECONDS)
+    return (
+        f"CASE WHEN {matches.format(pattern)} "
+        f"THEN concat(substr({text}, 1, 16), ':00', substr({text}, 17)) ELSE {text} END"
     )
 
 
@@ -181,6 +194,7 @@ def _load(
             label=_label(by, direct),
             problem=_problem(touch_types),
             iso=_quote(ISO_8601),
+            iso_text=iso_text(_TIMESTAMP, f"regexp_full_match({_TIMESTAMP}, {{}})"),
         )
     )
     # Row numbers are fixed now; later statements sort explicitly, so let them run unordered.

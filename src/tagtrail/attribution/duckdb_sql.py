@@ -16,7 +16,7 @@ CREATE TEMP TABLE ev_rows AS
 SELECT file_rn, u, ts, typ, ch, val, {problem} AS problem FROM (
   SELECT file_rn, user_id, channel, value, CAST(user_id AS VARCHAR) AS u,
     CASE WHEN regexp_full_match(trim(CAST("timestamp" AS VARCHAR)), {iso}) THEN CAST(floor(epoch(
-      TRY_CAST(trim(CAST("timestamp" AS VARCHAR)) AS TIMESTAMPTZ))) AS BIGINT) END AS ts,
+      TRY_CAST({iso_text} AS TIMESTAMPTZ))) AS BIGINT) END AS ts,
     lower(trim(CAST(type AS VARCHAR))) AS typ,
     TRY_CAST(nullif(trim(CAST(value AS VARCHAR)), '') AS DOUBLE) AS val,
     {label} AS ch

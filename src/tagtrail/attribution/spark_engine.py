@@ -31,6 +31,7 @@ from tagtrail.attribution.duckdb_engine import (
     MAX_REPORTED,
     check_readable,
     direct_case,
+    iso_text,
 )
 from tagtrail.attribution.journeys import PathRules
 from tagtrail.attribution.paths import Collected, Malformed
@@ -142,8 +143,8 @@ def load(
     text = str(path)
     if "://" not in text and not Path(text).is_file():
         raise InvalidInput(f"{text}: no such file", hint="pass a CSV or Parquet events file")
-    if "://" not in text:
-        check_readable(Path(text), text)
+    if "://" not in text and not text.lower().endswith((".parquet", ".pq")):
+        check_readable(Path(text), text)  # an empty or binary CSV (Spark reads it as text)
     try:
         import pyspark  # noqa: F401
     except ImportError as exc:
@@ -249,7 +250,13 @@ def _load(spark: SparkSession, path: str, rules: PathRules, by: str, strict: boo
     direct = DIRECT_LABEL[by] if by != "channel" else rules.direct
     touch_types = ", ".join(_quote(t) for t in rules.touch_types) or "''"
     problem = sql.PROBLEM.format(touch_types=touch_types)
-    events = sql.EVENTS.format(problem=problem, label=_label(by, direct), iso=_quote(ISO_8601))
+    stamp = "trim(CAST(`timestamp` AS STRING))"
+    events = sql.EVENTS.format(
+        problem=problem,
+        label=_label(by, direct),
+        iso=_quote(ISO_8601),
+        iso_text=iso_text(stamp, stamp + " RLIKE {}"),
+    )
     ev = spark.sql(events).cache()
     ev.createOrReplaceTempView("ev")
     try:  # one pass over the file fills the cache; every later step reads `ev`

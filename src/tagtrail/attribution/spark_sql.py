@@ -13,7 +13,7 @@ EVENTS = """
 SELECT rn, u, ts, typ, ch, val, {problem} AS problem FROM (
   SELECT rn, csv_problem, user_id, channel, value, CAST(user_id AS STRING) AS u,
     CASE WHEN trim(CAST(`timestamp` AS STRING)) RLIKE {iso}
-      THEN unix_seconds(try_cast(trim(CAST(`timestamp` AS STRING)) AS TIMESTAMP)) END AS ts,
+      THEN unix_seconds(try_cast({iso_text} AS TIMESTAMP)) END AS ts,
     lower(trim(CAST(type AS STRING))) AS typ,
     try_cast(nullif(trim(CAST(value AS STRING)), '') AS DOUBLE) AS val,
     {label} AS ch

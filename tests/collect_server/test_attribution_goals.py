@@ -75,6 +75,12 @@ def _scenario(admin_post: Post, send_batch: Callable[[Any], Any]) -> dict[str, A
     return dict(link)
 
 
+def _local(c: Collector, run_cli: Callable[..., CliResult], *args: str) -> CliResult:
+    """`tagtrail attribute ARGS` on the collector's local store, after the scenario."""
+    _order_after_signup(c)
+    return run_cli("attribute", "--data-dir", str(c.server.settings.data_dir), *args)
+
+
 def _email_value(document: dict[str, Any], model: str = "last_touch") -> float:
     return float(document["models"][model]["value"].get("Email", 0.0))
 
@@ -97,11 +103,10 @@ def test_each_goal_forms_its_own_paths_on_the_api(collector: Collector) -> None:
 def test_each_goal_forms_its_own_paths_on_the_cli(
     lite_collector: Collector, run_cli: Callable[..., CliResult]
 ) -> None:
-    _order_after_signup(lite_collector)
-    data_dir = str(lite_collector.server.settings.data_dir)
-    result = run_cli("attribute", "--data-dir", data_dir, "--model", "last_touch", "--json")
+    result = _local(lite_collector, run_cli, "--model", "last_touch", "--json")
     assert result.code == 0, result.err
     assert _email_value(result.json()) == 49.9
+    data_dir = str(lite_collector.server.settings.data_dir)
     goal = run_cli(
         "attribute", "--data-dir", data_dir, "--goal", "Order Completed", "--model", "last_touch"
     )
@@ -116,7 +121,7 @@ def test_the_dashboard_pages_agree_on_the_order(lite_collector: Collector) -> No
     try:
         page = views.attribution(engine, 1, settings, Window(), wait=None)
         tables = views.campaigns(engine, 1, settings, Window(), wait=None)
-        signups = views.attribution(engine, 1, settings, Window(), goal="Signed Up", wait=None)
+        signups = views.attribution(engine, 1, settings, Window(goal="Signed Up"), wait=None)
     finally:
         engine.dispose()
     assert page["goal"] == "Order Completed"
@@ -214,9 +219,7 @@ def test_a_workspace_without_goals_is_a_valid_answer(collector: Collector) -> No
 def test_an_unknown_goal_names_the_known_ones(
     lite_collector: Collector, run_cli: Callable[..., CliResult]
 ) -> None:
-    _order_after_signup(lite_collector)
-    data_dir = str(lite_collector.server.settings.data_dir)
-    result = run_cli("attribute", "--data-dir", data_dir, "--goal", "Purchase", "--json")
+    result = _local(lite_collector, run_cli, "--goal", "Purchase", "--json")
     assert result.code == 1
     error = result.json()
     assert error["error"] == "unknown goal 'Purchase'"

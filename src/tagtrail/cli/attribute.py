@@ -20,7 +20,7 @@ from tagtrail.attribution.report import bootstrap, result_document, run_meta, ru
 from tagtrail.cli.backend import Target, backend_options, open_local_store
 from tagtrail.cli.output import emit_json, json_option, stderr_console, stdout_console
 from tagtrail.client import Client
-from tagtrail.service.attribution import store_attribution
+from tagtrail.service.attribution import AttributionQuery, store_attribution
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
@@ -255,17 +255,9 @@ def _from_store(
             return client.attribution(params)
     engine_, workspace_id = open_local_store(target.settings)
     try:
-        return store_attribution(
-            engine_,
-            workspace_id,
-            models=names,
-            rules=rules,
-            by=by,
-            start=first,
-            end=last,
-            goal=goal,
-            session_timeout=timedelta(minutes=target.settings.session_timeout_minutes),
-        )
+        query = AttributionQuery(names, rules, by, first, last, goal)
+        timeout = timedelta(minutes=target.settings.session_timeout_minutes)
+        return store_attribution(engine_, workspace_id, query, session_timeout=timeout)
     finally:
         engine_.dispose()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -32,31 +32,35 @@ from tagtrail.service.journeys import Collected, load_collected
 SOURCE_NAME = "collected journeys"
 
 
+@dataclass(frozen=True, slots=True)
+class AttributionQuery:
+    """What to attribute: the models, path rules and dimension, the conversions' days (whole
+    UTC days, both included; touches before `start` still count within the lookback, nothing
+    after `end` is read) and the goal (None: `default_goal`; unknown: an error naming the
+    known goals)."""
+
+    models: tuple[str, ...]
+    rules: PathRules = PathRules()
+    by: str = "channel"
+    start: date | None = None
+    end: date | None = None
+    goal: str | None = None
+
+
 def store_attribution(
     engine: Engine,
     workspace_id: int,
+    query: AttributionQuery,
     *,
-    models: Sequence[str],
-    rules: PathRules,
-    by: str = "channel",
-    start: date | None = None,
-    end: date | None = None,
-    goal: str | None = None,
     session_timeout: timedelta = timedelta(minutes=30),
 ) -> dict[str, Any]:
-    """The DESIGN §7 document for one goal of the workspace's collected journeys.
-
-    `start`/`end` (whole UTC days, both included) select the conversions; touches before
-    `start` still count within the lookback, and nothing after `end` is read. `goal` names the
-    goal (default: `default_goal`); an unknown one is an error naming the known goals.
-    """
+    """The DESIGN §7 document for one goal of the workspace's collected journeys."""
+    start, end = query.start, query.end
     if start is not None and end is not None and end < start:
         raise InvalidInput(f"the range ends ({end}) before it starts ({start})")
     started = time.perf_counter()
     collected = load_collected(engine, workspace_id, timeout=session_timeout)
-    document = collected_attribution(
-        collected, models=models, rules=rules, by=by, start=start, end=end, goal=goal
-    )
+    document = collected_attribution(collected, query)
     document["meta"]["seconds"] = round(time.perf_counter() - started, 3)
     return document
 
@@ -95,26 +99,19 @@ def _goal(collected: Collected, goal: str | None) -> str | None:
 
 
 def collected_attribution(
-    collected: Collected,
-    *,
-    models: Sequence[str],
-    rules: PathRules,
-    by: str = "channel",
-    start: date | None = None,
-    end: date | None = None,
-    goal: str | None = None,
-    ci: tuple[float, int] | None = None,
+    collected: Collected, query: AttributionQuery, *, ci: tuple[float, int] | None = None
 ) -> dict[str, Any]:
-    """The DESIGN §7 document for `goal` (see `store_attribution`); `ci` = (level, samples)
-    adds bootstrap intervals (seed 0). No conversion is a valid answer: every model with zero
+    """The DESIGN §7 document for `query` on `collected`; `ci` = (level, samples) adds
+    bootstrap intervals (seed 0). No conversion is a valid answer: every model with zero
     credit. `meta.goal` is the goal attributed and `meta.goals` every goal of the workspace."""
+    rules, by, start, end, goal = query.rules, query.by, query.start, query.end, query.goal
     chosen = _goal(collected, goal)
     rows = _rows(collected, chosen, start, end)
     with tempfile.TemporaryDirectory(prefix="tagtrail-attribution-") as folder:
         path = Path(folder) / "journeys.csv"
         path.write_text(journey_csv(rows, content=by == "content"), encoding="utf-8")
         loaded = duckdb_engine.load(path, rules=rules, by=by, name=SOURCE_NAME)
-    names = tuple(models)
+    names = query.models
     meta = run_meta(loaded, rules, by=by, engine="duckdb")
     meta["source"] = "store"
     meta["goal"] = chosen

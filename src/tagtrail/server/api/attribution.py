@@ -12,7 +12,7 @@ from tagtrail.attribution.journeys import PathRules
 from tagtrail.attribution.registry import parse_models
 from tagtrail.errors import InvalidInput
 from tagtrail.server.deps import Admin, State
-from tagtrail.service.attribution import store_attribution
+from tagtrail.service.attribution import AttributionQuery, store_attribution
 
 router = APIRouter(prefix="/api", tags=["attribution"])
 _BY = ("channel", "source", "medium", "campaign", "content")
@@ -46,17 +46,8 @@ async def attribution(
         raise InvalidInput(f"by must be one of {', '.join(_BY)}, not {by!r}")
     names = parse_models(model)
     rules = PathRules(lookback=lookback_days * 86_400)
+    query = AttributionQuery(names, rules, by, start, end, goal)
     timeout = timedelta(minutes=state.settings.session_timeout_minutes)
     return await anyio.to_thread.run_sync(
-        lambda: store_attribution(
-            state.engine,
-            who.workspace_id,
-            models=names,
-            rules=rules,
-            by=by,
-            start=start,
-            end=end,
-            goal=goal,
-            session_timeout=timeout,
-        )
+        lambda: store_attribution(state.engine, who.workspace_id, query, session_timeout=timeout)
     )

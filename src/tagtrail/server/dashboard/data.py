@@ -33,11 +33,13 @@ from tagtrail.store.schema import (
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A period (whole UTC days, both ends included) and an optional campaign."""
+    """A period (whole UTC days, both ends included), an optional campaign, and the goal the
+    model comparison attributes (None: the goal with revenue)."""
 
     start: date | None = None
     end: date | None = None
     campaign: str | None = None
+    goal: str | None = None
 
     def contains(self, when: datetime) -> bool:
         day = when.date()
@@ -48,7 +50,9 @@ class Window:
         return span + (f", campaign {self.campaign}" if self.campaign else "")
 
 
-def parse_window(start: str | None, end: str | None, campaign: str | None) -> Window:
+def parse_window(
+    start: str | None, end: str | None, campaign: str | None, goal: str | None = None
+) -> Window:
     """Form or CLI values → a Window; InvalidInput names the bad field."""
 
     def day(text: str | None, name: str) -> date | None:
@@ -61,7 +65,12 @@ def parse_window(start: str | None, end: str | None, campaign: str | None) -> Wi
                 f"{name}: {text!r} is not a date", hint="write it as YYYY-MM-DD"
             ) from None
 
-    window = Window(day(start, "from"), day(end, "to"), (campaign or "").strip() or None)
+    window = Window(
+        day(start, "from"),
+        day(end, "to"),
+        (campaign or "").strip() or None,
+        (goal or "").strip() or None,
+    )
     if window.start and window.end and window.start > window.end:
         raise InvalidInput("from is after to", hint="swap the two dates")
     return window

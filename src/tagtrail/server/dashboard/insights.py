@@ -15,7 +15,7 @@ from typing import Any
 
 from tagtrail.attribution.journeys import PathRules
 from tagtrail.server.dashboard.data import Window
-from tagtrail.service.attribution import collected_attribution
+from tagtrail.service.attribution import AttributionQuery, collected_attribution
 from tagtrail.service.journeys import Collected
 
 #: The models the comparison chart shows (docs/models.md defines each).
@@ -118,24 +118,14 @@ def link_credit(found: Insights, targets: Mapping[str, str]) -> dict[str, list[f
 
 
 def model_comparison(
-    collected: Collected,
-    window: Window,
-    goal: str | None = None,
-    *,
-    ci_level: float = 0.9,
-    samples: int = 60,
+    collected: Collected, window: Window, *, ci_level: float = 0.9, samples: int = 60
 ) -> dict[str, Any]:
-    """The engine's document for CHART_MODELS and one goal (default: the goal with revenue),
-    with bootstrap intervals; `{}` when the workspace has no goal. Rows after the window's end
-    are left out, and conversions before its start."""
+    """The engine's document for CHART_MODELS and the window's goal (default: the goal with
+    revenue), with bootstrap intervals; `{}` when the workspace has no goal. Rows after the
+    window's end are left out, and conversions before its start."""
     if not collected.goals:
         return {}
-    return collected_attribution(
-        collected,
-        models=CHART_MODELS,
-        rules=PathRules(),
-        start=window.start,
-        end=window.end,
-        goal=goal,
-        ci=(ci_level, samples),
+    query = AttributionQuery(
+        CHART_MODELS, PathRules(), "channel", window.start, window.end, window.goal
     )
+    return collected_attribution(collected, query, ci=(ci_level, samples))

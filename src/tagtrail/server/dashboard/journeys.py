@@ -63,8 +63,7 @@ _IDS = len(_COLLECTED)
 _COUNTERS = _IDS + 1
 _WORKER = Worker("tagtrail-journeys")
 
-#: (what, argument): ("insights", Window), ("models", (Window, goal or None)) or ("profile",
-#: user id).
+#: (what, argument): ("insights", Window), ("models", Window) or ("profile", user id).
 Key = tuple[str, Any]
 
 
@@ -173,8 +172,7 @@ def compute(collected: Collected, key: Key) -> Any:
     if what == "insights":
         return insights(collected, argument)
     if what == "models":
-        window, goal = argument
-        return model_comparison(collected, window, goal)
+        return model_comparison(collected, argument)
     try:
         result = profile_of(collected, argument)
     except NotFound as exc:

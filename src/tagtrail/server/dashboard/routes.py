@@ -106,7 +106,7 @@ async def _built(
 
 def _window(request: Request) -> Any:
     q = request.query_params
-    return parse_window(q.get("from"), q.get("to"), q.get("campaign"))
+    return parse_window(q.get("from"), q.get("to"), q.get("campaign"), q.get("goal"))
 
 
 async def _period_page(
@@ -228,12 +228,7 @@ async def channels(request: Request) -> Response:
 
 @router.get("/ui/attribution")
 async def attribution(request: Request) -> Response:
-    goal = request.query_params.get("goal", "").strip() or None
-
-    def view(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        return views.attribution(*args, goal=goal, **kwargs)
-
-    return await _period_page(request, view, "attribution.html", "attribution")
+    return await _period_page(request, views.attribution, "attribution.html", "attribution")
 
 
 @router.get("/ui/profile")

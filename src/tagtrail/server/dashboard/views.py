@@ -155,16 +155,10 @@ def channels(
 
 
 def attribution(
-    engine: Engine,
-    ws: int,
-    settings: Settings,
-    window: Window,
-    *,
-    goal: str | None = None,
-    wait: float | None = None,
+    engine: Engine, ws: int, settings: Settings, window: Window, *, wait: float | None = None
 ) -> dict[str, Any]:
-    """The model comparison of one goal (default: the goal with revenue, service.attribution)."""
-    document, note = _journeys(engine, ws, settings, ("models", (window, goal)), wait)
+    """The model comparison of the window's goal (default: the goal with revenue)."""
+    document, note = _journeys(engine, ws, settings, ("models", window), wait)
     goals = (
         {"goal": document["meta"]["goal"], "goal_names": document["meta"]["goals"]}
         if document

@@ -133,6 +133,34 @@ def test_the_dashboard_pages_agree_on_the_order(lite_collector: Collector) -> No
     assert signups["document"]["models"]["last_touch"]["conversions"]["Email"] == 1.0
 
 
+def test_the_channels_table_spells_direct_once(lite_collector: Collector) -> None:
+    _order_after_signup(lite_collector)
+    direct_only = [
+        {
+            "type": "page",
+            "anonymousId": "b2",
+            "timestamp": T,
+            "context": {"page": {"url": "https://shop.example/"}},
+        },
+        {
+            "type": "track",
+            "anonymousId": "b2",
+            "event": "Order Completed",
+            "timestamp": SAME_SECOND,
+            "properties": {"revenue": 5},
+        },
+    ]
+    assert lite_collector.send("/v1/batch", {"batch": direct_only}).status_code == 200
+    settings = lite_collector.server.settings
+    engine: Engine = open_store(settings.store_url)
+    try:
+        table = views.channels(engine, 1, settings, Window(), wait=None)["channels"]
+    finally:
+        engine.dispose()
+    assert "direct" not in table
+    assert table["Direct"]["arrivals"] == 1 and table["Direct"]["revenue"] == 5.0
+
+
 def test_the_attribution_page_has_a_goal_selector(lite_collector: Collector) -> None:
     _order_after_signup(lite_collector)
     client = lite_collector.client

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tagtrail.attribution.journeys import PathRules
+from tagtrail.collect.touchpoints import DIRECT
 from tagtrail.server.dashboard.data import Window
 from tagtrail.service.attribution import AttributionQuery, collected_attribution
 from tagtrail.service.journeys import Collected
@@ -82,7 +83,7 @@ def insights(collected: Collected, window: Window) -> Insights:
                     continue  # the previous conversion of this goal took it
                 if conv.timestamp - touch.timestamp <= LOOKBACK and not touch.is_direct:
                     last = touch
-            channel = channels[last.channel if last else "direct"]
+            channel = channels[last.channel if last else DIRECT]  # one spelling: "Direct"
             channel["conversions"] += 1
             channel["revenue"] += value
             if last is None:

@@ -39,13 +39,14 @@ DIRECT_LABEL = {
 #: and `(direct)`; R6 knows only `direct`, so they are normalised as the rows are read.
 DIRECT_SPELLINGS = ("direct", "(direct)")
 #: ISO 8601 as the format documents it: a date, optionally a time to the minute or second
-#: (with a fraction), then `Z` or `±hh:mm`. `2024/01/01` or `01/02/2024` are refused.
+#: (with a fraction), then `Z`, `±hh:mm`, `±hhmm` or `±hh` (a typed Parquet timestamp reads as
+#: `2024-01-01 00:00:00+00`). `2024/01/01` or `01/02/2024` are refused.
 ISO_8601 = (
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    "([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+    "([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
 )
 #: A time without seconds (`T03:04Z`): the casts get `:00` added (Spark's refuses it as is).
-_NO_SECONDS = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?$"
+_NO_SECONDS = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
 MAX_REPORTED = 20
 _SNIFF = 8192
 _TIMESTAMP = 'trim(CAST("timestamp" AS VARCHAR))'

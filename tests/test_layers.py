@@ -4,7 +4,7 @@ layers, or sideways inside the core, never up and never from one front end to an
 
     core      errors, types, links, channels, clicks, attribution, check, collect, charts
     store     store, settings
-    service   service, client, report
+    service   service, client, report, html
     front     cli | server | mcp   (each only itself and the layers below)
 """
 
@@ -33,6 +33,7 @@ LAYER = {
     "settings": 1,
     "service": 2,
     "client": 2,
+    "html": 2,
     "report": 2,
     "cli": 3,
     "server": 3,

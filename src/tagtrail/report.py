@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tagtrail.server.dashboard import views
-from tagtrail.server.dashboard.data import Window
-from tagtrail.server.dashboard.render import render, stylesheet
+from tagtrail.html.render import render, stylesheet
+from tagtrail.service import views
+from tagtrail.service.reports import Window
 from tagtrail.settings import Settings
 
 

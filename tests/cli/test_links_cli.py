@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tagtrail.cli.backend import _chunk, _records, _renumber
 from tagtrail.cli.link_views import bar_chart
+from tagtrail.service.backends import _chunk, _records, _renumber
 from tests.cli.conftest import CHROME, Server, free_port
 
 Run = Callable[..., Any]

@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import Engine
 
 from tagtrail.server.dashboard import views
-from tagtrail.server.dashboard.data import Window
+from tagtrail.service.reports import Window
 from tagtrail.store.database import open_store
 from tests.collect_server.conftest import Collector
 from tests.conftest import CliResult

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from tagtrail.collect import normalize, parse_event
-from tagtrail.server.dashboard import journeys
-from tagtrail.server.dashboard.data import Window
-from tagtrail.server.dashboard.insights import insights
+from tagtrail.service import snapshots as journeys
 from tagtrail.service.collect import event_row
 from tagtrail.service.goals import add_goal
+from tagtrail.service.insights import insights
 from tagtrail.service.journeys import load_collected
 from tagtrail.service.keys import ensure_workspace
+from tagtrail.service.reports import Window
 from tagtrail.settings import Settings
 from tagtrail.store.database import open_store
 from tagtrail.store.schema import events

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 
 from tagtrail.collect import Touchpoint, click_touchpoint
-from tagtrail.server.dashboard import journeys as dashboard
+from tagtrail.service import snapshots as dashboard
 from tagtrail.service.clicks import flag_burst
 from tagtrail.service.collect import touchpoint_row, write_rows
 from tagtrail.service.journeys import _stored_touch, load_collected

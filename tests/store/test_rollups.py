@@ -10,15 +10,15 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from tagtrail.server.dashboard.data import (
+from tagtrail.service import keys
+from tagtrail.service.clicks import flag_burst
+from tagtrail.service.links import LinkSpec, create_link, delete_link, update_link
+from tagtrail.service.reports import (
     Window,
     campaign_table,
     daily_clicks,
     link_table,
 )
-from tagtrail.service import keys
-from tagtrail.service.clicks import flag_burst
-from tagtrail.service.links import LinkSpec, create_link, delete_link, update_link
 from tagtrail.store import rollups
 from tagtrail.store.schema import campaigns, clicks, links, recipients
 

@@ -17,10 +17,10 @@ from tagtrail.attribution.chart import render_html
 from tagtrail.attribution.journeys import PathRules
 from tagtrail.attribution.registry import parse_models
 from tagtrail.attribution.report import bootstrap, result_document, run_meta, run_models
-from tagtrail.cli.backend import Target, backend_options, open_local_store
 from tagtrail.cli.output import emit_json, json_option, stderr_console, stdout_console
 from tagtrail.client import Client
 from tagtrail.service.attribution import AttributionQuery, store_attribution
+from tagtrail.service.backends import Target, backend_options, open_local_store
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 

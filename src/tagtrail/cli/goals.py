@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from tagtrail.cli.backend import Target, backend_options
 from tagtrail.cli.output import emit_json, json_option
 from tagtrail.cli.profile import open_collect
+from tagtrail.service.backends import Target, backend_options
 
 
 @click.group()

@@ -13,8 +13,8 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from tagtrail.cli.backend import open_local_store, store_options, utcnow
 from tagtrail.cli.output import emit_json, json_option, stderr_console, stdout_console
+from tagtrail.service.backends import open_local_store, store_options, utcnow
 from tagtrail.service.keys import KINDS, create_key, list_keys, revoke_key
 from tagtrail.settings import load_settings
 

@@ -13,7 +13,6 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tagtrail.cli import link_views as views
-from tagtrail.cli.backend import Target, backend_options, open_backend
 from tagtrail.cli.output import (
     emit_json,
     error_document,
@@ -23,6 +22,7 @@ from tagtrail.cli.output import (
 )
 from tagtrail.cli.render import render_issues
 from tagtrail.errors import InvalidInput, InvalidLink
+from tagtrail.service.backends import Target, backend_options, open_backend
 from tagtrail.service.links import LinkSpec
 from tagtrail.service.sends import parse_time
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from tagtrail.cli.backend import Target, backend_options
 from tagtrail.cli.output import stderr_console
 from tagtrail.cli.policy import policy_option, resolve_policy
+from tagtrail.service.backends import Target, backend_options
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from typing import Any
 import click
 from rich.table import Table
 
-from tagtrail.cli.backend import Target, backend_options, open_local_store, utcnow
 from tagtrail.cli.output import emit_json, json_option, stdout_console
 from tagtrail.client import Client
 from tagtrail.collect import journey_csv
+from tagtrail.service.backends import Target, backend_options, open_local_store, utcnow
 from tagtrail.service.goals import add_goal, goal_json, list_goals
 from tagtrail.service.journeys import load_collected, profile_of
 

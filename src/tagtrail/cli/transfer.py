@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from tagtrail.cli.backend import Target, backend_options
 from tagtrail.cli.output import emit_json, json_option
 from tagtrail.cli.profile import open_collect
 from tagtrail.errors import InvalidInput
+from tagtrail.service.backends import Target, backend_options
 from tagtrail.service.transfer import (
     detect_format,
     import_events,

@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 HERE = Path(__file__).parent
+STATIC = HERE / "static"
 
 
 def _num(value: Any) -> str:
@@ -29,7 +30,7 @@ def environment() -> Environment:
 
 
 def stylesheet() -> str:
-    return (HERE / "static" / "dashboard.css").read_text(encoding="utf-8")
+    return (STATIC / "dashboard.css").read_text(encoding="utf-8")
 
 
 def render(name: str, **context: Any) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from tagtrail.cli.backend import LocalBackend, RemoteBackend, Target
 from tagtrail.cli.profile import CollectBackend
+from tagtrail.service.backends import LocalBackend, RemoteBackend, Target
 from tagtrail.service.stats import campaign_stats
 
 

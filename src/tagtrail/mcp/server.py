@@ -17,10 +17,10 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 
 from tagtrail import __version__
-from tagtrail.cli.backend import Target
 from tagtrail.links import NamingPolicy
 from tagtrail.mcp import attribution_tools, link_tools, store_tools
 from tagtrail.mcp.backends import Backends
+from tagtrail.service.backends import Target
 
 INSTRUCTIONS = """\
 tagtrail builds campaign links you can trust and the attribution they earn.

@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from tagtrail.cli.output import stderr_console
 from tagtrail.client import Client
 from tagtrail.errors import InvalidInput
-from tagtrail.server.api import imports
+from tagtrail.service import imports
 from tagtrail.service import links as service
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.service.recipients import recipient_url

@@ -15,9 +15,9 @@ from typing import Any
 
 from tagtrail.attribution.journeys import PathRules
 from tagtrail.collect.touchpoints import DIRECT
-from tagtrail.server.dashboard.data import Window
 from tagtrail.service.attribution import AttributionQuery, collected_attribution
 from tagtrail.service.journeys import Collected
+from tagtrail.service.reports import Window
 
 #: The models the comparison chart shows (docs/models.md defines each).
 CHART_MODELS = (

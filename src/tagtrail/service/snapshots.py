@@ -42,9 +42,9 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine, select, text
 
 from tagtrail.errors import NotFound
-from tagtrail.server.dashboard.insights import insights, model_comparison
-from tagtrail.server.dashboard.worker import Worker
+from tagtrail.service.insights import insights, model_comparison
 from tagtrail.service.journeys import Collected, load_collected, profile_of
+from tagtrail.service.worker import Worker
 from tagtrail.settings import Settings
 from tagtrail.store.database import create_engine_for
 from tagtrail.store.schema import goals

@@ -12,14 +12,14 @@ from sqlalchemy import Engine, select
 from tagtrail import charts
 from tagtrail.charts import Series
 from tagtrail.errors import NotFound
-from tagtrail.server.dashboard import data, journeys
-from tagtrail.server.dashboard.data import Window
-from tagtrail.server.dashboard.insights import (
+from tagtrail.service import reports, snapshots
+from tagtrail.service.insights import (
     CHART_MODELS,
     Insights,
     link_credit,
 )
 from tagtrail.service.links import get_link, resolve
+from tagtrail.service.reports import Window
 from tagtrail.service.stats import link_stats
 from tagtrail.settings import Settings
 from tagtrail.store.schema import settings_versions
@@ -28,14 +28,14 @@ HUMAN, BOT, CONV = "#4e79a7", "#e15759", "#59a14f"
 
 
 def _journeys(
-    engine: Engine, ws: int, settings: Settings, key: journeys.Key, wait: float | None
+    engine: Engine, ws: int, settings: Settings, key: snapshots.Key, wait: float | None
 ) -> tuple[Any | None, dict[str, Any]]:
     """The figure `key` over the workspace's journeys snapshot (None when not ready within
     `wait` seconds; None waits for it), and the page's note on how current the snapshot is."""
-    now = journeys.current(engine, ws, settings, wait=wait)
+    now = snapshots.current(engine, ws, settings, wait=wait)
     value = None
     if now.snapshot is not None:
-        value = journeys.derived(engine, ws, settings, now.snapshot, key, wait=wait)
+        value = snapshots.derived(engine, ws, settings, now.snapshot, key, wait=wait)
     note = now.note()
     if value is None and now.snapshot is not None:
         note = "Conversions and journeys for this period are being computed: reload in a moment."
@@ -86,7 +86,7 @@ def _targets(engine: Engine, codes: list[str]) -> dict[str, str]:
 def overview(
     engine: Engine, ws: int, settings: Settings, window: Window, *, wait: float | None = None
 ) -> dict[str, Any]:
-    days = data.daily_clicks(engine, ws, window)
+    days = reports.daily_clicks(engine, ws, window)
     found, note = _insights(engine, ws, settings, window, wait)
     pending = found is None
     found = found or Insights()
@@ -109,8 +109,8 @@ def overview(
 def campaigns(
     engine: Engine, ws: int, settings: Settings, window: Window, *, wait: float | None = None
 ) -> dict[str, Any]:
-    rows = data.campaign_table(engine, ws, window)
-    link_rows = data.link_table(engine, ws, window)
+    rows = reports.campaign_table(engine, ws, window)
+    link_rows = reports.link_table(engine, ws, window)
     found, note = _insights(engine, ws, settings, window, wait)
     found = found or Insights()
     per_link = {}

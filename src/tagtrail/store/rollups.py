@@ -4,7 +4,7 @@
 - `link_visitors`, `campaign_visitors`: each (link or campaign, who) with a human click, with the
   first and last day of one (who: the recipient id, else the visitor hash). The unique clicks of
   a window are the pairs whose first or last day falls in it, plus those that clicked before and
-  after it and are found in `clicks` inside it (`tagtrail.server.dashboard.data`);
+  after it and are found in `clicks` inside it (`tagtrail.service.reports`);
 - `link_uniques`, `campaign_uniques`: how many pairs each has (the unique clicks of all time);
 - `click_days.changed`: the value of the change counter (`rollup_marks` row `changes`, one step
   per fold or fix) when the row last changed, so a reader can tell whether a period's figures

@@ -10,7 +10,6 @@ import segno
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from tagtrail.server.api import imports
 from tagtrail.server.api.limits import LimitedRoute, MiB, body_limit, read_csv
 from tagtrail.server.api.models import (
     LinkCreate,
@@ -24,6 +23,7 @@ from tagtrail.server.api.models import (
 )
 from tagtrail.server.deps import Admin, State, utcnow
 from tagtrail.server.state import ServerState
+from tagtrail.service import imports
 from tagtrail.service import links as service
 from tagtrail.service.recipients import recipient_url
 from tagtrail.service.stats import link_stats

@@ -7,7 +7,6 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
@@ -17,21 +16,20 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from tagtrail.check import Guard, acheck_url
 from tagtrail.errors import InvalidLink, NotFound, TagtrailError, TooManyAttempts
+from tagtrail.html.render import STATIC, render
 from tagtrail.links import DEFAULT_POLICY, FIELDS, BuildResult, build_link
 from tagtrail.server.api.limits import LimitedRoute
-from tagtrail.server.dashboard import journeys, views
-from tagtrail.server.dashboard.data import campaign_names, parse_window
-from tagtrail.server.dashboard.journeys import WAIT
-from tagtrail.server.dashboard.render import render
 from tagtrail.server.dashboard.session import COOKIE, LOGIN_COOKIE, Session, Sessions, same_token
 from tagtrail.server.deps import authenticate_admin, client_address, utcnow
 from tagtrail.server.state import ServerState
+from tagtrail.service import snapshots, views
 from tagtrail.service.links import LinkSpec, create_link
+from tagtrail.service.reports import campaign_names, parse_window
+from tagtrail.service.snapshots import WAIT
 
 logger = logging.getLogger(__name__)
 # LimitedRoute: every form and JSON body is capped (64 KiB) as it streams in, 413 beyond.
 router = APIRouter(include_in_schema=False, route_class=LimitedRoute)
-STATIC = Path(__file__).parent / "static"
 _FORM_FIELDS = ("url", "code", *FIELDS[:5])
 
 
@@ -139,7 +137,7 @@ async def overview(request: Request) -> Response:
 
 @router.get("/login")
 async def login_form(request: Request) -> Response:
-    journeys.warm()
+    snapshots.warm()
     nonce = secrets.token_urlsafe(24)
     response = _html("login.html", login_token=nonce, next=request.query_params.get("next", "/"))
     response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict")

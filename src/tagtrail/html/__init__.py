@@ -1,0 +1,3 @@
+"""The HTML of the dashboard and of `tagtrail report`: templates, stylesheet and script."""
+
+from __future__ import annotations

@@ -36,7 +36,7 @@ from tests.pg import ADMIN_URL, postgres_database  # noqa: E402
 from tagtrail.collect import normalize, parse_event  # noqa: E402
 from tagtrail.service.collect import event_row  # noqa: E402
 from tagtrail.service.keys import create_key  # noqa: E402
-from tagtrail.store.database import open_store  # noqa: E402
+from tagtrail.store.database import prepare_store  # noqa: E402
 from tagtrail.store.schema import events  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -115,7 +115,7 @@ async def _send(server: LiveServer, key: str, args: argparse.Namespace) -> tuple
 
 
 def _count(url: str) -> int:
-    engine = open_store(url)
+    engine = prepare_store(url)
     try:
         with engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
@@ -126,7 +126,7 @@ def _count(url: str) -> int:
 def raw_rate(url: str, rows: int) -> float:
     """Rows/s of `executemany` into `events` of the same store (transactions of 5,000)."""
     now = datetime.now(UTC)
-    engine = open_store(url)
+    engine = prepare_store(url)
     try:
         sample = [
             event_row(1, normalize(parse_event(_event(9999, n, 0), kind="page"), received_at=now))
@@ -165,7 +165,7 @@ def raw_rate(url: str, rows: int) -> float:
 
 
 def measure(name: str, server: LiveServer, args: argparse.Namespace) -> Run:
-    engine = open_store(server.store_url)
+    engine = prepare_store(server.store_url)
     try:
         _, key = create_key(engine, 1, "write", "bench", now=datetime.now(UTC).replace(tzinfo=None))
     finally:

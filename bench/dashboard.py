@@ -44,7 +44,7 @@ from dashboard_data import seed  # noqa: E402  (bench/dashboard_data.py)
 from nginx import nginx  # noqa: E402  (bench/nginx.py)
 from tagtrail.service.keys import ensure_workspace  # noqa: E402
 from tagtrail.store import rollups  # noqa: E402
-from tagtrail.store.database import open_store  # noqa: E402
+from tagtrail.store.database import prepare_store  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 TARGET_MS = 300.0
@@ -104,7 +104,7 @@ def _sign_in(server: LiveServer) -> httpx.Client:
 
 
 def _raw_group_by_day(url: str) -> float:
-    engine = open_store(url)
+    engine = prepare_store(url)
     try:
         best = float("inf")
         with engine.connect() as conn:
@@ -144,7 +144,7 @@ def _nginx_static(html: str, repeat: int) -> float:
 
 
 def measure(name: str, url: str, server_args: dict[str, object], args: argparse.Namespace) -> Run:
-    engine = open_store(url)
+    engine = prepare_store(url)
     try:
         _, key = ensure_workspace(engine, now=datetime.now(UTC).replace(tzinfo=None))
         started = time.monotonic()

@@ -33,7 +33,7 @@ import httpx
 import pytest
 from sqlalchemy import MetaData, select
 
-from tagtrail.store.database import open_store
+from tagtrail.store.database import prepare_store
 
 TAGTRAIL = Path(sys.executable).parent / "tagtrail"
 START_TIMEOUT = 30.0
@@ -312,7 +312,7 @@ def store_for(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 def query(store_url: str, statement: Any) -> list[Any]:
     """Rows of one SQLAlchemy statement, read straight from the store the server writes."""
-    engine = open_store(store_url)
+    engine = prepare_store(store_url)
     try:
         with engine.connect() as conn:
             return list(conn.execute(statement))
@@ -322,7 +322,7 @@ def query(store_url: str, statement: Any) -> list[Any]:
 
 def dump_store(store_url: str) -> str:
     """Every value of every row of every table, as text (to search for what must not be there)."""
-    engine = open_store(store_url)
+    engine = prepare_store(store_url)
     try:
         with engine.connect() as conn:
             meta = MetaData()

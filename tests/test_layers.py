@@ -98,7 +98,6 @@ def violations() -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="11 imports across front ends, being moved")
 def test_every_import_points_down_the_layers() -> None:
     assert violations() == []
 

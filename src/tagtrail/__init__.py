@@ -20,10 +20,8 @@ if TYPE_CHECKING:
         NotFound,
         PolicyError,
         RedirectError,
-        RedirectLoop,
         StoreError,
         TagtrailError,
-        TooManyRedirects,
     )
     from tagtrail.links import BuildResult, Issue, LintResult, NamingPolicy, build_link, lint_link
 
@@ -38,10 +36,8 @@ _HOMES = {
     "NotFound": "tagtrail.errors",
     "PolicyError": "tagtrail.errors",
     "RedirectError": "tagtrail.errors",
-    "RedirectLoop": "tagtrail.errors",
     "StoreError": "tagtrail.errors",
     "TagtrailError": "tagtrail.errors",
-    "TooManyRedirects": "tagtrail.errors",
     "TrafficSource": "tagtrail.channels",
     "build_link": "tagtrail.links",
     "channel_for": "tagtrail.channels",
@@ -71,10 +67,8 @@ __all__ = [
     "NotFound",
     "PolicyError",
     "RedirectError",
-    "RedirectLoop",
     "StoreError",
     "TagtrailError",
-    "TooManyRedirects",
     "TrafficSource",
     "__version__",
     "build_link",

@@ -3,21 +3,24 @@
     TagtrailError
     ├── InvalidLink          a URL or UTM value the link builder cannot accept
     ├── InvalidInput         a file, option or value a command cannot read
+    │   └── InvalidOptions   options that do not go together, or a value of the wrong form
     ├── InvalidEvent         a tracking payload (Segment's HTTP API) that fails validation
     │   └── EventTooLarge    an event or batch over Segment's size limits (32 KB / 500 KB)
     ├── PolicyError          a naming-policy file that cannot be read or is malformed
     ├── RedirectError        misuse of the redirect checker (broken hops are data, not errors)
-    │   ├── RedirectLoop
-    │   └── TooManyRedirects
+    ├── Blocked              an address the checker's SSRF guard refuses (the hop reports it)
     ├── StoreError
     │   ├── NotFound
     │   ├── Conflict
-    │   └── MigrationError
+    │   ├── MigrationError
+    │   └── StoreNotReady    a store not created or not migrated yet (`tagtrail init`/`migrate`)
     └── AuthError            a missing, unknown or revoked API key
 
 Domain errors know nothing about HTTP or exit codes: the CLI and the server translate them at
 their edges. Every error carries a message that says what is wrong and, where there is one, a
-`hint` that says what to do instead.
+`hint` that says what to do instead. `error_document` is the one body every front end answers
+an error with: `{"ok": false, "error", "errors", "status"}` (the CLI's `--json`, the API, the
+dashboard's JSON routes and the MCP tools).
 """
 
 from __future__ import annotations
@@ -49,6 +52,21 @@ class InvalidInput(TagtrailError):
     """An input file, option or value that cannot be read."""
 
 
+class InvalidOptions(InvalidInput):
+    """Options that do not go together, or a value of the wrong form (`option`: its name, as
+    the function took it, e.g. `lookback`). The CLI answers it as a usage error (exit 2)."""
+
+    def __init__(self, message: str, *, hint: str | None = None, option: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.option = option
+
+    def usage_message(self) -> str:
+        """The message with the option named, as click words a bad parameter."""
+        if self.option is None:
+            return self.message
+        return f"Invalid value for {self.option!r}: {self.message}"
+
+
 class InvalidEvent(TagtrailError):
     """A tracking payload that fails validation (`errors`: one message per field, in order)."""
 
@@ -71,12 +89,12 @@ class RedirectError(TagtrailError):
     """Misuse of the redirect checker."""
 
 
-class RedirectLoop(RedirectError):
-    """A redirect chain that visits the same URL twice."""
+class Blocked(TagtrailError):
+    """A hop the SSRF guard refused; `reason` says why in words a marketer can act on."""
 
-
-class TooManyRedirects(RedirectError):
-    """A redirect chain longer than the allowed number of hops."""
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class StoreError(TagtrailError):
@@ -95,6 +113,10 @@ class MigrationError(StoreError):
     """A migration that cannot be applied."""
 
 
+class StoreNotReady(StoreError):
+    """A store that has not been created, or not migrated to this version, yet."""
+
+
 class AuthError(TagtrailError):
     """A missing, unknown or revoked API key."""
 
@@ -108,3 +130,22 @@ class TooManyAttempts(TagtrailError):
             hint=f"wait {retry_after} s, then use a valid key",
         )
         self.retry_after = retry_after
+
+
+def error_document(
+    message: str, *, hint: str | None = None, status: int = 1, **extra: Any
+) -> dict[str, Any]:
+    """The body of a failed request or command: `errors` is the message, then the hint (or, with
+    `errors=`, the given list); `status` the HTTP status or exit code; `extra` keys follow."""
+    errors = extra.pop("errors", None)
+    if errors is None:
+        errors = [message] if hint is None else [message, hint]
+    return {"ok": False, "error": message, "errors": list(errors), "status": status, **extra}
+
+
+def document_of(exc: TagtrailError, *, status: int) -> dict[str, Any]:
+    """`error_document` of a domain error (with the builder's `issues` for a refused link)."""
+    extra: dict[str, Any] = {}
+    if isinstance(exc, InvalidLink) and exc.issues is not None:
+        extra["issues"] = [issue.to_json() for issue in exc.issues.issues]
+    return error_document(exc.message, hint=exc.hint, status=status, **extra)

@@ -83,7 +83,24 @@ class Settings(BaseSettings):
         60.0, gt=0, le=86_400, description="The window of auth_failure_limit, in seconds."
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
-        "info", description="Server log level."
+        "info", description="Log level of the server and of every command (`--log-level`)."
+    )
+    debug: bool = Field(
+        False, description="Let a command's internal error show its traceback (for a bug report)."
+    )
+    api: str | None = Field(
+        None, description="URL of a running server the data commands act on (`--api`)."
+    )
+    key: SecretStr | None = Field(
+        None, description="An admin API key of the `api` server (`--key`)."
+    )
+    policy: Path | None = Field(
+        None, description="Naming policy file (`--policy`); default ./tagtrail.toml when present."
+    )
+    journal_store_url: SecretStr | None = Field(
+        None,
+        description="Set by `tagtrail serve` for its writer process: the store's URL (in its "
+        "environment, so a password is never on a command line).",
     )
 
     @field_validator("secret_key")

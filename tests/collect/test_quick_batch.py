@@ -20,7 +20,7 @@ from tagtrail.errors import InvalidEvent
 from tagtrail.service.batch import batch_values, store_time
 from tagtrail.service.collect import EVENT_COLUMNS, event_row
 from tagtrail.service.keys import ensure_workspace
-from tagtrail.store.database import open_store
+from tagtrail.store.database import prepare_store
 from tagtrail.store.schema import events
 
 RECEIVED = datetime(2026, 5, 1, 12, 0, 5, 250_000, tzinfo=UTC)
@@ -307,7 +307,7 @@ def test_times_as_text_read_back_as_the_same_times(tmp_path: Path) -> None:
     as_text = fast_path(text, as_text=True)
     as_times = fast_path(text)
     assert as_text is not None and as_times is not None
-    engine = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    engine = prepare_store(f"sqlite:///{tmp_path / 'store.db'}")
     try:
         ensure_workspace(engine, now=RECEIVED.replace(tzinfo=None))
         raw = engine.raw_connection()

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tagtrail.service.keys import create_key
-from tagtrail.store.database import open_store
+from tagtrail.store.database import prepare_store
 from tagtrail.store.schema import events, touchpoints
 from tests.pg import postgres_database
 from tests.server.conftest import Server, now, start
@@ -30,7 +30,7 @@ class Collector:
         return self.client.post(path, json=body, auth=(self.write_key, ""), **kwargs)
 
     def count(self, table: Any = events) -> int:
-        engine = open_store(self.server.settings.store_url)
+        engine = prepare_store(self.server.settings.store_url)
         try:
             with engine.connect() as conn:
                 return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
@@ -38,7 +38,7 @@ class Collector:
             engine.dispose()
 
     def rows(self, table: Any = events) -> list[Any]:
-        engine = open_store(self.server.settings.store_url)
+        engine = prepare_store(self.server.settings.store_url)
         try:
             with engine.connect() as conn:
                 return list(conn.execute(select(table).order_by(table.c.id)).all())
@@ -47,7 +47,7 @@ class Collector:
 
 
 def _collector(server: Server) -> Collector:
-    engine = open_store(server.settings.store_url)
+    engine = prepare_store(server.settings.store_url)
     try:
         _, raw = create_key(engine, 1, "write", "site", now=now())
     finally:

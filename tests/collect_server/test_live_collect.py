@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tagtrail.store.database import open_store
+from tagtrail.store.database import prepare_store
 from tagtrail.store.schema import events
 from tests.conftest import CliResult
 from tests.live import LiveServer, start_server
@@ -44,7 +44,7 @@ def _write_key(run_cli: Callable[..., CliResult], server: LiveServer) -> str:
 
 
 def _message_ids(server: LiveServer) -> set[str]:
-    engine = open_store(server.store_url)
+    engine = prepare_store(server.store_url)
     try:
         with engine.connect() as conn:
             return {r[0] for r in conn.execute(select(events.c.message_id))}

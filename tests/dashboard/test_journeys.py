@@ -21,7 +21,7 @@ from tagtrail.service.journeys import load_collected
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.service.reports import Window
 from tagtrail.settings import Settings
-from tagtrail.store.database import open_store
+from tagtrail.store.database import prepare_store
 from tagtrail.store.schema import events
 
 NOW = datetime(2026, 5, 1, 12, 0)
@@ -30,7 +30,7 @@ PAGE = "https://shop.example/?utm_source=newsletter&utm_medium=email&utm_campaig
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    made = open_store(f"sqlite:///{tmp_path / 'tagtrail.db'}")
+    made = prepare_store(f"sqlite:///{tmp_path / 'tagtrail.db'}")
     yield made
     made.dispose()
 

@@ -10,7 +10,7 @@ import pytest
 
 from tagtrail.attribution.registry import MODEL_NAMES
 from tagtrail.service.stats import campaign_stats
-from tagtrail.store.database import open_store
+from tagtrail.store.database import prepare_store
 from tests.mcp_server.conftest import Session
 
 TOOLS = {
@@ -184,7 +184,7 @@ def test_short_links_recipients_and_stats_are_the_cli_documents(session: Session
     assert not stats.error and stats.doc == expected
 
     per_campaign = session.call("campaign_stats", {"campaign": "spring-sale"})
-    engine = open_store(f"sqlite:///{session.root / 'data' / 'tagtrail.db'}")
+    engine = prepare_store(f"sqlite:///{session.root / 'data' / 'tagtrail.db'}")
     try:
         assert per_campaign.doc == campaign_stats(engine, 1, "spring-sale")
     finally:

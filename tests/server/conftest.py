@@ -21,7 +21,7 @@ with warnings.catch_warnings():  # starlette now prefers the httpx2 fork; httpx 
 from tagtrail.server.app import create_app
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.settings import Settings
-from tagtrail.store.database import open_store
+from tagtrail.store.database import prepare_store
 from tests.pg import postgres_database
 
 ORIGIN = "https://go.example.com"
@@ -68,7 +68,7 @@ def start(tmp_path: Path, database_url: str | None = None, **extra: Any) -> Iter
         base_url=ORIGIN,
         **extra,
     )
-    engine = open_store(settings.store_url)
+    engine = prepare_store(settings.store_url)
     try:
         _, key = ensure_workspace(engine, now=now())
     finally:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from tagtrail.service.journeys import load_collected
 from tagtrail.service.sends import SendSpec, record_sends
-from tagtrail.store.database import open_store
+from tagtrail.store.database import prepare_store
 from tagtrail.store.schema import clicks, links, workspaces
 from tests.clicks.test_bots import BROWSER_AGENTS, SCANNER_AGENTS
 from tests.live import (
@@ -43,7 +43,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServe
 
 def record_send(server: LiveServer, recipient: str, campaign: str) -> None:
     """A send of `campaign` to `recipient`, now (through the service, on the server's store)."""
-    engine = open_store(server.store_url)
+    engine = prepare_store(server.store_url)
     try:
         with engine.connect() as conn:
             workspace_id = conn.execute(select(workspaces.c.id)).scalar_one()
@@ -146,7 +146,7 @@ def test_every_click_of_a_burst_is_a_bot(tmp_path: Path) -> None:
                 assert client.get(url).is_redirect
         found = verdicts(server)
         urls = [row.url for row in query(server.store_url, select(clicks.c.url))]
-        engine = open_store(server.store_url)
+        engine = prepare_store(server.store_url)
         try:
             with engine.connect() as conn:
                 workspace_id = conn.execute(select(workspaces.c.id)).scalar_one()

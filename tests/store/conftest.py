@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from tagtrail.store.database import open_store
+from tagtrail.store.database import prepare_store
 from tests.pg import postgres_database
 
 
@@ -24,7 +24,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def engine(store_url: str) -> Iterator[Engine]:
-    engine = open_store(store_url)
+    engine = prepare_store(store_url)
     yield engine
     engine.dispose()
 

@@ -16,7 +16,7 @@ ORIGIN = "https://go.example.com"
 
 
 def test_migrations_create_every_table_once(engine: Engine) -> None:
-    assert migrate(engine) == []  # already applied by open_store
+    assert migrate(engine) == []  # already applied by prepare_store
     tables = set(inspect(engine).get_table_names())
     assert set(metadata.tables) <= tables
     for name, table in metadata.tables.items():

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from tagtrail.service.keys import ensure_workspace
-from tagtrail.store.database import open_store
+from tagtrail.store.database import prepare_store
 from tagtrail.store.schema import events
 from tagtrail.store.writer import GroupWriter, Values
 
@@ -24,7 +24,7 @@ SECONDS = 3.0
 
 def test_the_wal_stays_small_under_steady_commits(tmp_path: Path) -> None:
     path = tmp_path / "tagtrail.db"
-    engine = open_store(f"sqlite:///{path}", sqlite_synchronous="NORMAL")
+    engine = prepare_store(f"sqlite:///{path}", sqlite_synchronous="NORMAL")
     ensure_workspace(engine, now=datetime.now(UTC).replace(tzinfo=None))
     group = GroupWriter(engine, checkpoint_seconds=0.2)
     group.start()

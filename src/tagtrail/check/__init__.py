@@ -10,7 +10,7 @@ endpoints are refused.
 
 from __future__ import annotations
 
-from tagtrail.check.guard import Blocked, Guard, address_problem
+from tagtrail.check.guard import Guard, address_problem
 from tagtrail.check.redirects import (
     Checker,
     acheck_many,
@@ -20,6 +20,7 @@ from tagtrail.check.redirects import (
 )
 from tagtrail.check.report import CHECK_NAMES, Check, CheckReport, CheckStatus, Hop, RedirectKind
 from tagtrail.check.tls import TlsInfo
+from tagtrail.errors import Blocked
 
 __all__ = [
     "CHECK_NAMES",

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from tagtrail.check.guard import Blocked
 from tagtrail.check.tls import TlsInfo, tls_info
+from tagtrail.errors import Blocked
 
 logger = logging.getLogger(__name__)
 

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import anyio.to_thread
 
+from tagtrail.errors import Blocked
 from tagtrail.links.urls import ipv4_host
 
 logger = logging.getLogger(__name__)
@@ -42,14 +43,6 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 _IPV4_COMPAT = ipaddress.ip_network("::/96")
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
-
-
-class Blocked(Exception):
-    """A hop the guard refused; `reason` says why in words a marketer can act on."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def system_resolver(host: str, port: int) -> list[str]:

@@ -8,18 +8,19 @@ traceback reaches a user unless `TAGTRAIL_DEBUG=1` asks for one.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
-import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import click
 
 from tagtrail import __version__
 from tagtrail.cli.output import report_error, report_tagtrail_error
-from tagtrail.errors import TagtrailError
+from tagtrail.errors import InvalidOptions, TagtrailError
+from tagtrail.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ COMMANDS = {
     "report": "tagtrail.cli.report:report",
     "goals": "tagtrail.cli.goals:goals",
     "import": "tagtrail.cli.transfer:import_",
+    "init": "tagtrail.cli.store:init",
+    "migrate": "tagtrail.cli.store:migrate",
     "mcp": "tagtrail.cli.mcp:mcp",
     "export": "tagtrail.cli.transfer:export",
 }
@@ -61,7 +64,34 @@ class LazyGroup(click.Group):
         module, _, attribute = target.partition(":")
         command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command)
-        return command
+        return _translating(command)
+
+
+def _translating(command: click.Command) -> click.Command:
+    """`command` (and its subcommands) with the library's `InvalidOptions` raised as click's
+    usage errors, so they print and exit (2) as click's own do."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _translating(sub)
+    callback = command.callback
+    if callback is not None and not getattr(callback, "_translates", False):
+        command.callback = _usage_errors(callback)
+    return command
+
+
+def _usage_errors(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except InvalidOptions as exc:
+            if exc.option is None:
+                raise click.UsageError(exc.message) from None
+            flag = "--" + exc.option.replace("_", "-")
+            raise click.BadParameter(exc.message, param_hint=flag) from None
+
+    wrapper._translates = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 @click.group(
@@ -73,18 +103,25 @@ class LazyGroup(click.Group):
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),
-    default="warning",
-    envvar="TAGTRAIL_LOG_LEVEL",
-    show_default=True,
-    help="How much to log on stderr.",
+    help="How much to log on stderr [TAGTRAIL_LOG_LEVEL, else info].",
 )
-def cli(log_level: str) -> None:
+def cli(log_level: str | None) -> None:
     """tagtrail: campaign links you can trust, and the attribution they earn.
 
     Build and lint UTM links, predict their GA4 channel, and check that their UTMs survive every
     redirect. Run `tagtrail COMMAND --help` for a command's options; docs/cli.md has them all.
     """
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    level = log_level or _setting("log_level", "info")
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+
+
+def _setting(name: str, fallback: Any) -> Any:
+    """A setting for the CLI itself; settings that are not valid leave it at `fallback` (the
+    command that reads them says what is wrong)."""
+    try:
+        return getattr(load_settings(), name)
+    except TagtrailError:
+        return fallback
 
 
 # Commands: each module owns its commands; register them here, one line each (lazily in
@@ -118,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report_error("interrupted", hint=None, as_json=as_json, status=130)
         return 130
     except Exception as exc:  # the last line of defence: a bug, reported without a traceback
-        if os.environ.get("TAGTRAIL_DEBUG") == "1":
+        if _setting("debug", False):
             raise
         logger.debug("unexpected error", exc_info=True)
         report_error(

@@ -3,7 +3,6 @@ store's collected journeys."""
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,21 +17,11 @@ from tagtrail.attribution.journeys import PathRules
 from tagtrail.attribution.registry import parse_models
 from tagtrail.attribution.report import bootstrap, result_document, run_meta, run_models
 from tagtrail.cli.output import emit_json, json_option, stderr_console, stdout_console
+from tagtrail.cli.targets import backend_options, open_local_store
 from tagtrail.client import Client
 from tagtrail.service.attribution import AttributionQuery, store_attribution
-from tagtrail.service.backends import Target, backend_options, open_local_store
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
-
-
-def parse_duration(text: str, option: str) -> int:
-    """`30d`, `24h`, `90m`, `3600s` or `2w` → whole seconds."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", text)
-    if not match:
-        raise click.BadParameter(
-            f"{text!r} is not a duration like 30d, 24h or 90m", param_hint=option
-        )
-    return int(match.group(1)) * _UNITS[match.group(2)]
+from tagtrail.service.backends import Target
+from tagtrail.service.options import check_range, path_rules
 
 
 @click.command("attribute")
@@ -171,24 +160,20 @@ def attribute(
     names = parse_models(model_spec)
     if spark_master is not None and engine != "spark":
         raise click.UsageError("--spark-master needs --engine spark")
-    types = tuple(t.strip().lower() for t in touch_types.split(",") if t.strip())
-    if not types or "conversion" in types:
-        raise click.BadParameter(
-            "list event types such as touch,exposure (not conversion)", param_hint="--touch-types"
-        )
-    rules = PathRules(
-        lookback=parse_duration(lookback, "--lookback"),
-        touch_types=types,
+    rules = path_rules(
+        lookback=lookback,
+        touch_types=touch_types.split(","),
         collapse_repeats=collapse_repeats,
-        exposure_window=parse_duration(exposure_window, "--exposure-window"),
-        click_window=parse_duration(click_window, "--click-window"),
-        half_life=max(1, parse_duration(half_life, "--half-life")),
+        half_life=half_life,
+        exposure_window=exposure_window,
+        click_window=click_window,
     )
     if html_path is not None and not html_path.parent.is_dir():
         raise click.BadParameter(
             f"the folder {str(html_path.parent)!r} does not exist: create it or pick another path",
             param_hint="--html",
         )
+    check_range(start, end)
     if events is None:
         document = _from_store(target, names, rules, by, start, end, goal, engine, ci_level)
         _finish(document, html_path)

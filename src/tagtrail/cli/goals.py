@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from tagtrail.cli.output import emit_json, json_option
-from tagtrail.cli.profile import open_collect
-from tagtrail.service.backends import Target, backend_options
+from tagtrail.cli.targets import backend_options, open_collect
+from tagtrail.service.backends import Target
 
 
 @click.group()
@@ -21,7 +21,7 @@ def goals() -> None:
 @json_option
 def add(name: str, revenue: str | None, target: Target, as_json: bool) -> None:
     """Add the goal NAME (a track event name), or change its --revenue property."""
-    with open_collect(target) as backend:
+    with open_collect(target, create=True) as backend:
         goal = backend.add_goal(name, revenue)
     if as_json:
         emit_json(goal)

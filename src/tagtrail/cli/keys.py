@@ -14,7 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from tagtrail.cli.output import emit_json, json_option, stderr_console, stdout_console
-from tagtrail.service.backends import open_local_store, store_options, utcnow
+from tagtrail.cli.targets import open_local_store, store_options
+from tagtrail.service.backends import utcnow
 from tagtrail.service.keys import KINDS, create_key, list_keys, revoke_key
 from tagtrail.settings import load_settings
 
@@ -31,21 +32,26 @@ def _local_only(command: Callable[..., Any]) -> Callable[..., Any]:
     """Store options, and --api/--key refused with a usage error that says where keys live."""
     command = click.option("--key", help="Refused, as --api is.")(command)
     command = click.option(
-        "--api",
-        envvar="TAGTRAIL_API",
-        help="Refused: keys are managed where the store is, not through a server's API.",
+        "--api", help="Refused: keys are managed where the store is, not through a server's API."
     )(command)
     return store_options(command)
 
 
-def _open(api: str | None, key: str | None, data_dir: Path | None, database_url: str | None) -> Any:
-    if api or key:
+def _open(
+    api: str | None,
+    key: str | None,
+    data_dir: Path | None,
+    database_url: str | None,
+    *,
+    create: bool = False,
+) -> Any:
+    settings = load_settings(data_dir=data_dir, database_url=database_url, api=api)
+    if settings.api or key:
         raise click.UsageError(
             "keys are managed where the store is, not through --api: run `tagtrail keys …` on "
             "the server's machine with --data-dir or --database-url (and TAGTRAIL_API unset)"
         )
-    settings = load_settings(data_dir=data_dir, database_url=database_url)
-    return open_local_store(settings)
+    return open_local_store(settings, create=create)
 
 
 @keys.command()
@@ -69,7 +75,7 @@ def create(
     as_json: bool,
 ) -> None:
     """Create a key. Prints the raw key once (`--json`: `{"key", "id", "kind", "prefix", …}`)."""
-    engine, workspace_id = _open(api, key, data_dir, database_url)
+    engine, workspace_id = _open(api, key, data_dir, database_url, create=True)
     try:
         info, raw = create_key(engine, workspace_id, kind, name, now=utcnow())
     finally:

@@ -15,14 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tagtrail.cli import link_views as views
 from tagtrail.cli.output import (
     emit_json,
-    error_document,
     json_option,
     stderr_console,
     stdout_console,
 )
 from tagtrail.cli.render import render_issues
-from tagtrail.errors import InvalidInput, InvalidLink
-from tagtrail.service.backends import Target, backend_options, open_backend
+from tagtrail.cli.targets import backend_options, open_backend
+from tagtrail.errors import InvalidInput, InvalidLink, error_document
+from tagtrail.service.backends import Target
 from tagtrail.service.links import LinkSpec
 from tagtrail.service.sends import parse_time
 
@@ -94,7 +94,7 @@ def create(
         honeypot=honeypot,
         expires_at=expires,
     )
-    with open_backend(target) as backend:
+    with open_backend(target, create=True) as backend:
         try:
             link = backend.create_link(spec)
         except InvalidLink as exc:
@@ -204,7 +204,7 @@ def import_(ctx: click.Context, file: Path, target: Target, as_json: bool) -> No
         disable=as_json or not err.is_terminal,
     )
     task = progress.add_task("importing", total=None)
-    with open_backend(target) as backend, progress:
+    with open_backend(target, create=True) as backend, progress:
         result = backend.import_csv(
             text, lambda done, total: progress.update(task, completed=done, total=total)
         )

@@ -9,7 +9,8 @@ import click
 
 from tagtrail.cli.output import stderr_console
 from tagtrail.cli.policy import policy_option, resolve_policy
-from tagtrail.service.backends import Target, backend_options
+from tagtrail.cli.targets import backend_options
+from tagtrail.service.backends import Target
 
 logger = logging.getLogger(__name__)
 

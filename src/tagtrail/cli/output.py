@@ -8,7 +8,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from tagtrail.errors import TagtrailError
+from tagtrail.errors import TagtrailError, error_document
 
 #: Option shared by every command.
 json_option = click.option(
@@ -29,12 +29,6 @@ def emit_json(value: Any) -> None:
     """Print one JSON document on stdout, keys in the order given; never Infinity or NaN
     (not JSON: a non-finite number is a bug, raised as ValueError, not printed)."""
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, allow_nan=False))
-
-
-def error_document(message: str, *, hint: str | None = None, status: int = 1) -> dict[str, Any]:
-    """The JSON body of a failed command (the same shape the API uses for errors)."""
-    errors = [message] if hint is None else [message, hint]
-    return {"ok": False, "error": message, "errors": errors, "status": status}
 
 
 def report_error(message: str, *, hint: str | None, as_json: bool, status: int) -> None:

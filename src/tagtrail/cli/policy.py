@@ -7,17 +7,19 @@ from pathlib import Path
 import click
 
 from tagtrail.links import DEFAULT_POLICY, NamingPolicy, load_policy
+from tagtrail.settings import load_settings
 
 policy_option = click.option(
     "--policy",
     "policy_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    envvar="TAGTRAIL_POLICY",
     help="Naming policy file (TOML, section [naming]); default ./tagtrail.toml when present.",
 )
 
 
 def resolve_policy(path: Path | None) -> NamingPolicy:
+    """`--policy`, else `TAGTRAIL_POLICY` (the settings), else ./tagtrail.toml if present."""
+    path = path or load_settings().policy
     if path is not None:
         return load_policy(path)
     default = Path("tagtrail.toml")

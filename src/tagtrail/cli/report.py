@@ -32,8 +32,8 @@ def report(
 ) -> None:
     """Write the overview, campaigns and links, channels and the attribution model comparison
     of the local store as one HTML file (styles inline, charts as SVG, no script)."""
+    from tagtrail.cli.targets import open_local_store
     from tagtrail.report import write_report
-    from tagtrail.service.backends import open_local_store
     from tagtrail.service.reports import parse_window
     from tagtrail.settings import load_settings
 

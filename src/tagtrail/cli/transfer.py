@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from tagtrail.cli.output import emit_json, json_option
-from tagtrail.cli.profile import open_collect
+from tagtrail.cli.targets import backend_options, open_collect
 from tagtrail.errors import InvalidInput
-from tagtrail.service.backends import Target, backend_options
+from tagtrail.service.backends import Target
 from tagtrail.service.transfer import (
     detect_format,
     import_events,
@@ -50,7 +50,7 @@ def import_(file: Path, fmt: str, target: Target, as_json: bool) -> None:
     server's /v1/batch; a journey CSV is imported on a local store only."""
     text = _read(file)
     kind = detect_format(file, text) if fmt == "auto" else fmt
-    with open_collect(target) as backend:
+    with open_collect(target, create=True) as backend:
         if backend.client is not None:
             if kind == "journeys":
                 raise click.UsageError(

@@ -25,9 +25,9 @@ from tagtrail.attribution import billboard, duckdb_engine, heuristics, markov, s
 from tagtrail.attribution.journeys import PathRules
 from tagtrail.attribution.registry import MODEL_NAMES, parse_models
 from tagtrail.attribution.report import result_document, run_meta, run_models
-from tagtrail.cli.attribute import parse_duration
 from tagtrail.errors import InvalidInput
 from tagtrail.mcp.errors import cli_errors, json_tool
+from tagtrail.service.options import check_range, path_rules
 
 Dimension = Literal["channel", "source", "medium", "campaign", "content"]
 assert set(duckdb_engine.DIMENSIONS) == {"channel", "source", "medium", "campaign", "content"}
@@ -136,20 +136,14 @@ def register(server: MCPServer) -> None:
         as `tagtrail attribute --json`. Malformed rows are skipped and listed in meta."""
         with cli_errors():
             names = parse_models(",".join(models) if models else "all")
-            types = tuple(t.strip().lower() for t in touch_types or ["touch"] if t.strip())
-            if not types or "conversion" in types:
-                raise InvalidInput(
-                    "touch_types: list event types such as touch,exposure (not conversion)"
-                )
-            if start is not None and end is not None and end < start:
-                raise InvalidInput(f"end {end} is before start {start}")
-            rules = PathRules(
-                lookback=parse_duration(lookback, "lookback"),
-                touch_types=types,
+            check_range(start, end)
+            rules = path_rules(
+                lookback=lookback,
+                touch_types=touch_types or ["touch"],
                 collapse_repeats=collapse_repeats,
-                exposure_window=parse_duration(exposure_window, "exposure_window"),
-                click_window=parse_duration(click_window, "click_window"),
-                half_life=max(1, parse_duration(half_life, "half_life")),
+                half_life=half_life,
+                exposure_window=exposure_window,
+                click_window=click_window,
             )
             path = Path(events).expanduser()
             if start is None and end is None:

@@ -1,7 +1,7 @@
-"""The stores the MCP tools act on: the CLI's backends, opened on first use and kept open.
+"""The stores the MCP tools act on: the service's backends, opened on first use and kept open.
 
 `Backends` holds a `Target` (the CLI's `--data-dir`/`--database-url` or `--api`/`--key`) and
-opens the CLI's link backend (`cli.backend`) and collection backend (`cli.profile`) the first
+opens the link backend and the collection backend (`service.backends`) the first
 time a tool needs them, so a server whose store is unreachable still starts, lists its tools and
 answers every call with the error the CLI would print. Tools run in worker threads; the engine
 and the HTTP client are thread-safe, and opening is guarded by a lock.
@@ -9,12 +9,24 @@ and the HTTP client are thread-safe, and opening is guarded by a lock.
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any
 
-from tagtrail.cli.profile import CollectBackend
-from tagtrail.service.backends import LocalBackend, RemoteBackend, Target
+from tagtrail.service.backends import (
+    CollectBackend,
+    LocalBackend,
+    RemoteBackend,
+    Target,
+    link_backend,
+)
 from tagtrail.service.stats import campaign_stats
+
+
+def _announce(line: str) -> None:
+    """A new workspace's admin key, on stderr (stdout carries the protocol with stdio)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 class Backends:
@@ -28,19 +40,18 @@ class Backends:
     def remote(self) -> bool:
         return self.target.api is not None and self.target.key is not None
 
-    def links(self) -> LocalBackend | RemoteBackend:
+    def links(self, *, create: bool = False) -> LocalBackend | RemoteBackend:
+        """The link backend; a tool that writes (`create`) makes the local store on first use,
+        one that reads finds it or says to run `tagtrail init`."""
         with self._lock:
             if self._links is None:
-                if self.target.api is not None and self.target.key is not None:
-                    self._links = RemoteBackend(self.target.api, self.target.key)
-                else:
-                    self._links = LocalBackend(self.target.settings)
+                self._links = link_backend(self.target, _announce, create=create)
             return self._links
 
     def collect(self) -> CollectBackend:
         with self._lock:
             if self._collect is None:
-                self._collect = CollectBackend(self.target)
+                self._collect = CollectBackend(self.target, _announce)
             return self._collect
 
     def campaign_stats(self, name: str) -> dict[str, Any]:

@@ -17,11 +17,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec
 
-import click
 from mcp.types import CallToolResult, TextContent
 
-from tagtrail.cli.output import error_document
-from tagtrail.errors import InvalidLink, TagtrailError
+from tagtrail.errors import InvalidLink, InvalidOptions, TagtrailError, document_of, error_document
 
 logger = logging.getLogger(__name__)
 
@@ -38,24 +36,23 @@ class ToolFailure(Exception):
 
 def refused_document(exc: InvalidLink) -> dict[str, Any]:
     """The body of a refused link: the error and the builder's issues (as `links create`)."""
-    issues = list(exc.issues.issues) if exc.issues is not None else []
-    return {
-        **error_document(exc.message, hint=exc.hint),
-        "issues": [issue.to_json() for issue in issues],
-    }
+    document = document_of(exc, status=1)
+    document.setdefault("issues", [])
+    return document
 
 
 @contextmanager
 def cli_errors() -> Iterator[None]:
-    """Turn what the CLI reports as an error into a `ToolFailure` with the same document."""
+    """Turn what the CLI reports as an error into a `ToolFailure` with the same document
+    (status 2 for options the CLI calls a usage error, 1 for any other `TagtrailError`)."""
     try:
         yield
     except InvalidLink as exc:
         raise ToolFailure(refused_document(exc)) from exc
+    except InvalidOptions as exc:
+        raise ToolFailure(error_document(exc.usage_message(), status=2)) from exc
     except TagtrailError as exc:
-        raise ToolFailure(error_document(exc.message, hint=exc.hint)) from exc
-    except click.UsageError as exc:
-        raise ToolFailure(error_document(exc.format_message(), status=2)) from exc
+        raise ToolFailure(document_of(exc, status=1)) from exc
 
 
 def _result(document: dict[str, Any], *, error: bool) -> CallToolResult:

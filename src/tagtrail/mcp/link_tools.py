@@ -11,9 +11,9 @@ from pydantic import Field
 from tagtrail import links
 from tagtrail.channels import RULESETS
 from tagtrail.check import Guard, acheck_url
-from tagtrail.cli.channel import channel_document
 from tagtrail.links import NamingPolicy
 from tagtrail.mcp.errors import ToolFailure, cli_errors, json_tool, json_tool_async
+from tagtrail.service.visits import channel_document
 
 Ruleset = Literal["ga4", "ga4-2026"]
 assert set(RULESETS) == {"ga4", "ga4-2026"}, "update Ruleset when channels.RULESETS changes"

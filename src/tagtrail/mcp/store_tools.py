@@ -72,7 +72,7 @@ def register(server: MCPServer, backends: Backends) -> None:
                 honeypot=honeypot,
                 expires_at=None if expires is None else parse_time(expires, where="--expires"),
             )
-            return backends.links().create_link(spec)
+            return backends.links(create=True).create_link(spec)
 
     @server.tool(annotations=ToolAnnotations(readOnlyHint=False, idempotentHint=True))
     @json_tool

@@ -1,4 +1,4 @@
-"""Domain errors → HTTP answers, in one table. Every error body has datasette's shape:
+"""Domain errors → HTTP answers, in one table. Every error body is `tagtrail.errors.error_document`:
 `{"ok": false, "error": "...", "errors": [...], "status": N}` (plus `issues` for a refused link)."""
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from tagtrail.errors import (
     StoreError,
     TagtrailError,
     TooManyAttempts,
+    document_of,
+    error_document,
 )
 
 STATUS: list[tuple[type[TagtrailError], int]] = [
@@ -38,22 +40,22 @@ STATUS: list[tuple[type[TagtrailError], int]] = [
 
 
 def error_body(status: int, message: str, errors: list[str], **extra: Any) -> dict[str, Any]:
-    return {"ok": False, "error": message, "errors": errors, "status": status, **extra}
+    """`error_document` with the HTTP status and the given `errors`."""
+    return error_document(message, status=status, errors=errors, **extra)
+
+
+def error_response(status: int, message: str, *, hint: str | None = None) -> JSONResponse:
+    """A JSON error answer: `error_document` of `message` (and `hint`) with its status."""
+    return JSONResponse(error_document(message, hint=hint, status=status), status_code=status)
 
 
 def domain_error(exc: TagtrailError) -> JSONResponse:
     """The answer to a domain error (its status from `STATUS`)."""
     status = next(code for kind, code in STATUS if isinstance(exc, kind))
-    extra: dict[str, Any] = {}
-    if isinstance(exc, InvalidLink) and exc.issues is not None:
-        extra["issues"] = [i.to_json() for i in exc.issues.issues]
-    errors = [exc.message] + ([exc.hint] if exc.hint else [])
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if isinstance(exc, TooManyAttempts):
         headers = {"Retry-After": str(exc.retry_after)}
-    return JSONResponse(
-        error_body(status, exc.message, errors, **extra), status_code=status, headers=headers
-    )
+    return JSONResponse(document_of(exc, status=status), status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:

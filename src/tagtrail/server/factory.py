@@ -1,13 +1,41 @@
-"""`uvicorn tagtrail.server.factory:app --factory`: the app built from `TAGTRAIL_*` settings
-(how `tagtrail serve --workers N` starts each worker process)."""
+"""`uvicorn tagtrail.server.factory:app --factory`: the app of one of `tagtrail serve --workers N`'s
+worker processes, built from the settings `serve` read and checked (handed over, whole, in the
+workers' environment while they start), or from `TAGTRAIL_*` when started by hand."""
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pydantic import SecretStr
 from starlette.types import ASGIApp
 
 from tagtrail.server.app import create_app
 from tagtrail.settings import Settings
 
+#: Not a `TAGTRAIL_*` name, so that the settings model never reads it as a setting.
+_HANDOVER = "_TAGTRAIL_SERVE_SETTINGS"
+
+
+@contextmanager
+def settings_environment(settings: Settings) -> Iterator[None]:
+    """`settings` in the environment the worker processes started inside the block inherit (the
+    environment, not their command line, as secrets are in it)."""
+    values = settings.model_dump(mode="json")
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            values[name] = value.get_secret_value()
+    os.environ[_HANDOVER] = json.dumps(values)
+    try:
+        yield
+    finally:
+        os.environ.pop(_HANDOVER, None)
+
 
 def app() -> ASGIApp:
-    return create_app(Settings())
+    handed = os.environ.get(_HANDOVER)
+    settings = Settings() if handed is None else Settings.model_validate_json(handed)
+    return create_app(settings)

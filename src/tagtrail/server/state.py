@@ -20,7 +20,7 @@ from tagtrail.service import keys
 from tagtrail.service.links import ResolvedLink, links_version, resolve
 from tagtrail.service.recipients import Recipient, find_recipient, hash_phone_recipients
 from tagtrail.settings import Settings
-from tagtrail.store.database import open_store
+from tagtrail.store.database import prepare_store
 from tagtrail.store.journal import JournalClient
 from tagtrail.store.writer import WriteQueue, Writes
 
@@ -161,7 +161,9 @@ class ServerState:
     async def lifespan(self) -> AsyncIterator[None]:
         settings = self.settings
         self._engine = await anyio.to_thread.run_sync(
-            lambda: open_store(settings.store_url, sqlite_synchronous=settings.sqlite_synchronous)
+            lambda: prepare_store(
+                settings.store_url, sqlite_synchronous=settings.sqlite_synchronous
+            )
         )
         # SQLite keeps times as text: rows given as `Values` carry them so (`store_time`).
         self.times_as_text = self.engine.dialect.name == "sqlite"

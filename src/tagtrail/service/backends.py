@@ -4,40 +4,46 @@
 while a server runs on it: the service bumps the links version, which the server polls.
 `RemoteBackend` calls the JSON API of `--api` with `--key` through `tagtrail.client.Client`,
 which turns error bodies back into the same `TagtrailError`s. Both answer with the API's JSON
-shapes, so the commands print the same thing whichever backend served them.
+shapes, so the commands print the same thing whichever backend served them. `CollectBackend`
+does the same for profiles, goals and journeys. The CLI and the MCP server both use them.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-import click
-from click.core import ParameterSource
 from sqlalchemy import Engine
 
-from tagtrail.cli.output import stderr_console
 from tagtrail.client import Client
-from tagtrail.errors import InvalidInput
+from tagtrail.collect import journey_csv
+from tagtrail.errors import InvalidInput, StoreNotReady
 from tagtrail.service import imports
 from tagtrail.service import links as service
-from tagtrail.service.keys import ensure_workspace
+from tagtrail.service.goals import add_goal, goal_json, list_goals
+from tagtrail.service.journeys import load_collected, profile_of
+from tagtrail.service.keys import ensure_workspace, first_workspace
 from tagtrail.service.recipients import recipient_url
 from tagtrail.service.stats import link_stats
 from tagtrail.service.workspace import untracked_link
-from tagtrail.settings import Settings, load_settings
-from tagtrail.store.database import open_store
+from tagtrail.settings import Settings
+from tagtrail.store.database import (
+    create_engine_for,
+    migrate,
+    open_store,
+    prepare_store,
+    require_migrated,
+)
 
 _CHUNK_ROWS = 500
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
+Announce = Callable[[str], None]  # told, once, what a person must see (a new admin key)
 
 
 class Backend(Protocol):
@@ -66,26 +72,63 @@ class Target:
     key: str | None = None
 
 
-def open_local_store(settings: Settings) -> tuple[Engine, int]:
-    """The store's engine and workspace (made on first use; its admin key shown on stderr)."""
+def open_local_store(
+    settings: Settings, announce: Announce | None = None, *, create: bool = False
+) -> tuple[Engine, int]:
+    """The store's engine and workspace. A command that writes (`create`) makes the store and its
+    workspace on first use, the admin key told to `announce`; one that reads refuses a store that
+    is not there yet, or not migrated, with what to run."""
+    if create:
+        engine, workspace_id, _ = init_store(settings, announce)
+        return engine, workspace_id
     engine = open_store(settings.store_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        require_migrated(engine, _where(settings))
+        found = first_workspace(engine)
+        if found is None:
+            raise StoreNotReady(
+                f"{_where(settings)} has no workspace yet",
+                hint="run `tagtrail init` (with the same --data-dir or --database-url)",
+            )
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine, found
+
+
+def init_store(
+    settings: Settings, announce: Announce | None = None
+) -> tuple[Engine, int, str | None]:
+    """Migrate the store (made if need be) and make its workspace: the engine, the workspace and
+    its new admin key (None when it had one; told to `announce` when new)."""
+    engine = prepare_store(settings.store_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
         workspace_id, key = ensure_workspace(engine, now=utcnow())
     except BaseException:
         engine.dispose()
         raise
-    if key is not None:
-        console = stderr_console()
-        console.print(f"Created a workspace in {_where(settings)}. Its admin API key (shown once):")
-        console.print(f"  {key}", markup=False)
-    return engine, workspace_id
+    if key is not None and announce is not None:
+        announce(f"Created a workspace in {_where(settings)}. Its admin API key (shown once):")
+        announce(f"  {key}")
+    return engine, workspace_id, key
+
+
+def migrate_store(settings: Settings) -> list[str]:
+    """Apply the migrations the store lacks (made if need be); their names."""
+    engine = create_engine_for(settings.store_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        return migrate(engine)
+    finally:
+        engine.dispose()
 
 
 class LocalBackend:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, announce: Announce | None = None, *, create: bool = False
+    ) -> None:
         self.settings = settings
         self.origin = settings.public_origin
-        self.engine, self.workspace_id = open_local_store(settings)
+        self.engine, self.workspace_id = open_local_store(settings, announce, create=create)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -215,94 +258,87 @@ class RemoteBackend:
         return {"created": created, "errors": errors, "ignored_columns": ignored}
 
 
-@contextmanager
-def open_backend(target: Target) -> Iterator[Backend]:
-    backend: LocalBackend | RemoteBackend
+def link_backend(
+    target: Target, announce: Announce | None = None, *, create: bool = False
+) -> LocalBackend | RemoteBackend:
+    """The backend `target` chooses: a server's API, or the local store (see `open_local_store`
+    for `create`)."""
     if target.api is not None and target.key is not None:
-        backend = RemoteBackend(target.api, target.key)
-    else:
-        backend = LocalBackend(target.settings)
+        return RemoteBackend(target.api, target.key)
+    return LocalBackend(target.settings, announce, create=create)
+
+
+@contextmanager
+def open_backend(
+    target: Target, announce: Announce | None = None, *, create: bool = False
+) -> Iterator[Backend]:
+    backend = link_backend(target, announce, create=create)
     try:
         yield backend
     finally:
         backend.close()
 
 
-def store_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--data-dir and --database-url: the store a local command opens."""
-    command = click.option(
-        "--database-url",
-        envvar="TAGTRAIL_DATABASE_URL",
-        help="postgresql://… to use PostgreSQL instead of the embedded SQLite store.",
-    )(command)
-    return click.option(
-        "--data-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        envvar="TAGTRAIL_DATA_DIR",
-        help="Folder of the embedded store [./tagtrail-data].",
-    )(command)
+class CollectBackend:
+    """The local store (`client` None) or a server's API: the same JSON either way."""
 
-
-def backend_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The store options, --base-url, --api and --key; the command gets `target: Target`."""
-
-    @functools.wraps(command)
-    def wrapper(
-        *args: Any,
-        data_dir: Path | None,
-        database_url: str | None,
-        base_url: str | None,
-        api: str | None,
-        key: str | None,
-        **kwargs: Any,
-    ) -> Any:
-        target = _target(data_dir, database_url, base_url, api, key)
-        return command(*args, target=target, **kwargs)
-
-    decorated: Callable[..., Any] = store_options(wrapper)
-    decorated = click.option(
-        "--base-url",
-        envvar="TAGTRAIL_BASE_URL",
-        help="Public origin of short links made on a local store (as `tagtrail serve`).",
-    )(decorated)
-    decorated = click.option(
-        "--api",
-        envvar="TAGTRAIL_API",
-        help="Act on a running server at this URL (e.g. http://127.0.0.1:8080) instead.",
-    )(decorated)
-    return click.option(
-        "--key", envvar="TAGTRAIL_KEY", help="An admin API key of the --api server."
-    )(decorated)
-
-
-def _target(
-    data_dir: Path | None,
-    database_url: str | None,
-    base_url: str | None,
-    api: str | None,
-    key: str | None,
-) -> Target:
-    ctx = click.get_current_context()
-
-    def typed(name: str) -> bool:
-        return ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
-
-    if api:
-        if not key:
-            raise click.UsageError("--api needs --key (or TAGTRAIL_KEY): an admin API key")
-        local = [f"--{n.replace('_', '-')}" for n in ("data_dir", "database_url") if typed(n)]
-        if typed("base_url"):
-            local.append("--base-url")
-        if local:
-            raise click.UsageError(
-                f"{' and '.join(local)} act on a local store; with --api the server at {api} "
-                "answers (give one or the other)"
+    def __init__(
+        self, target: Target, announce: Announce | None = None, *, create: bool = False
+    ) -> None:
+        self.target = target
+        self.client: Client | None = None
+        if target.api is not None and target.key is not None:
+            self.client = Client(target.api, target.key)
+        else:
+            self.engine, self.workspace_id = open_local_store(
+                target.settings, announce, create=create
             )
-        return Target(load_settings(), api=api, key=key)
-    if key and typed("key"):
-        raise click.UsageError("--key goes with --api (the URL of a running tagtrail server)")
-    settings = load_settings(data_dir=data_dir, database_url=database_url, base_url=base_url)
-    return Target(settings)
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+        else:
+            self.engine.dispose()
+
+    def _collected(self) -> Any:
+        settings = self.target.settings
+        return load_collected(
+            self.engine,
+            self.workspace_id,
+            timeout=timedelta(minutes=settings.session_timeout_minutes),
+            new_session_on_campaign_change=settings.session_on_campaign_change,
+        )
+
+    def profile(self, user_id: str) -> dict[str, Any]:
+        if self.client is not None:
+            return self.client.profile(user_id)
+        return profile_of(self._collected(), user_id)
+
+    def goals(self) -> dict[str, Any]:
+        if self.client is not None:
+            return self.client.goals()
+        return {"data": [goal_json(g) for g in list_goals(self.engine, self.workspace_id)]}
+
+    def add_goal(self, event: str, revenue: str | None) -> dict[str, Any]:
+        if self.client is not None:
+            return self.client.add_goal(event, revenue)
+        return goal_json(add_goal(self.engine, self.workspace_id, event, revenue, now=utcnow()))
+
+    def journeys_csv(self) -> str:
+        if self.client is not None:
+            return self.client.journeys_csv()
+        return journey_csv(self._collected().journey_rows())
+
+
+@contextmanager
+def open_collect(
+    target: Target, announce: Announce | None = None, *, create: bool = False
+) -> Iterator[CollectBackend]:
+    backend = CollectBackend(target, announce, create=create)
+    try:
+        yield backend
+    finally:
+        backend.close()
 
 
 def _records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:

@@ -51,6 +51,13 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def first_workspace(engine: Engine) -> int | None:
+    """The store's workspace, or None before `ensure_workspace` made one (reads only)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(workspaces.c.id).order_by(workspaces.c.id).limit(1)).first()
+    return None if row is None else int(row.id)
+
+
 def ensure_workspace(engine: Engine, *, now: datetime) -> tuple[int, str | None]:
     """The workspace (created with an admin key on first use); the new key, or None."""
     with engine.begin() as conn:

@@ -17,6 +17,8 @@ from tagtrail.service.recipients import ensure_recipient
 from tagtrail.store.schema import sends
 
 SEND_COLUMNS = ("recipient", "campaign", "message", "sent_at", "channel")
+#: Most sends one request or CSV import may carry.
+MAX_SENDS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,30 +65,36 @@ def record_sends(
     return count
 
 
-def sends_from_csv(text: str) -> list[SendSpec]:
-    """Parse a sends CSV (header `recipient,campaign,message,sent_at,channel`; campaign,
-    message and channel optional). Every bad row is reported with its line number."""
+def parse_sends_csv(text: str) -> tuple[list[SendSpec], list[str]]:
+    """The sends of a CSV (header `recipient,campaign,message,sent_at,channel`; campaign,
+    message and channel optional), and a message per bad row, each starting with its line."""
     reader = csv.DictReader(io.StringIO(text))
-    header = set(reader.fieldnames or ())
+    try:
+        reader.fieldnames = [h.strip().lower() for h in reader.fieldnames or ()]
+    except csv.Error as exc:
+        return [], [f"line 1: {exc}"]
+    header = set(reader.fieldnames)
     if not {"recipient", "sent_at"} <= header:
-        raise InvalidInput(
-            "a sends CSV needs the columns recipient and sent_at",
-            hint="header: " + ",".join(SEND_COLUMNS),
-        )
+        return [], [
+            "line 1: the header needs recipient and sent_at (" + ",".join(SEND_COLUMNS) + ")"
+        ]
     items: list[SendSpec] = []
     problems: list[str] = []
-    for row in reader:
-        line = reader.line_num
-        try:
-            items.append(spec_from_row(row, where=f"line {line}"))
-        except InvalidInput as exc:
-            problems.append(exc.message)
-    if problems:
-        raise InvalidInput(
-            f"{len(problems)} bad row(s): " + "; ".join(problems[:5]),
-            hint="fix them and import again (nothing was stored)",
-        )
-    return items
+    try:
+        for row in reader:
+            where = f"line {reader.line_num}"
+            if len(items) + len(problems) >= MAX_SENDS:
+                return [], [f"{where}: more than {MAX_SENDS:,} rows; split the file"]
+            if None in row:
+                problems.append(f"{where}: more values than the header has columns")
+                continue
+            try:
+                items.append(spec_from_row(row, where=where))
+            except InvalidInput as exc:
+                problems.append(exc.message)
+    except csv.Error as exc:
+        problems.append(f"line {reader.line_num}: unreadable CSV: {exc}")
+    return items, problems
 
 
 def spec_from_row(row: Mapping[str, str | None], *, where: str) -> SendSpec:

@@ -1,4 +1,9 @@
-"""Opening the online store (SQLite or PostgreSQL) and applying its migrations."""
+"""Opening the online store (SQLite or PostgreSQL) and, as a separate step, migrating it.
+
+`open_store` only reads: it refuses an SQLite file that does not exist rather than making one,
+and `require_migrated` says what to run on a store that is not ready. `prepare_store` (what
+`tagtrail serve`, `init` and `migrate` use) creates the folder and applies the migrations.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
-from tagtrail.errors import MigrationError, StoreError
+from tagtrail.errors import MigrationError, StoreError, StoreNotReady
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +29,66 @@ _PLACEHOLDERS = {
 
 
 def open_store(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
-    """An engine for `url` (plain `postgresql://` URLs use psycopg 3), migrations applied."""
+    """An engine for the existing store at `url` (plain `postgresql://` URLs use psycopg 3);
+    nothing is created or migrated."""
+    path = _sqlite_file(url)
+    if path is not None and not path.exists():
+        raise StoreNotReady(
+            f"there is no tagtrail store in {path.parent}",
+            hint="run `tagtrail init` (with the same --data-dir or --database-url) to create it",
+        )
+    return create_engine_for(url, sqlite_synchronous=sqlite_synchronous)
+
+
+def prepare_store(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
+    """An engine for `url` with every migration applied (the store is made if need be)."""
     engine = create_engine_for(url, sqlite_synchronous=sqlite_synchronous)
-    migrate(engine)
+    try:
+        migrate(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
+
+
+def pending_migrations(engine: Engine) -> list[str]:
+    """The migrations not applied to the store yet (every one of them on an empty store)."""
+    names = [name for _, name, _ in _migrations()]
+    try:
+        with engine.connect() as conn:
+            done = {row[0] for row in conn.execute(text("SELECT name FROM _tagtrail_migrations"))}
+    except (OperationalError, ProgrammingError):
+        return names  # no migrations table: nothing was ever applied
+    except DBAPIError as exc:
+        raise StoreError(f"the store failed: {exc.orig}") from exc
+    return [name for name in names if name not in done]
+
+
+def require_migrated(engine: Engine, where: str) -> None:
+    """Refuse a store that is empty or behind this version's migrations, saying what to run."""
+    pending = pending_migrations(engine)
+    if not pending:
+        return
+    if len(pending) == len(list(_migrations())):
+        raise StoreNotReady(
+            f"{where} is not a tagtrail store yet (it has no tables)",
+            hint="run `tagtrail init` (with the same --data-dir or --database-url) to create it",
+        )
+    raise StoreNotReady(
+        f"{where} is behind this version of tagtrail ({len(pending)} migration(s) to apply, "
+        f"first {pending[0]})",
+        hint="run `tagtrail migrate` (with the same --data-dir or --database-url)",
+    )
+
+
+def _sqlite_file(url: str) -> Path | None:
+    try:
+        parsed = make_url(url)
+    except Exception:  # create_engine_for says what is wrong with it
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def create_engine_for(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:

@@ -280,6 +280,7 @@ async def serve_journal(path: str, group: GroupWriter, *, batch: int = 512) -> N
 def main(argv: list[str] | None = None) -> None:
     """`python -m tagtrail.store.journal --socket PATH …` with the store's URL in
     `TAGTRAIL_JOURNAL_STORE_URL` (started by `journal_process`)."""
+    from tagtrail.settings import load_settings
     from tagtrail.store.database import open_store
 
     parser = argparse.ArgumentParser(description="tagtrail's writer process")
@@ -290,8 +291,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: journal: %(message)s")
     try:
+        url = load_settings().journal_store_url
         engine = open_store(
-            os.environ.get(_STORE_URL, ""), sqlite_synchronous=args.sqlite_synchronous
+            "" if url is None else url.get_secret_value(),
+            sqlite_synchronous=args.sqlite_synchronous,
         )
     except TagtrailError as exc:
         hint = f" ({exc.hint})" if exc.hint else ""

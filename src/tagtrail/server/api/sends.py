@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -11,14 +9,12 @@ from fastapi import APIRouter, Body, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from tagtrail.errors import InvalidInput
 from tagtrail.server.api.limits import LimitedRoute, MiB, body_limit, read_csv
 from tagtrail.server.api.models import SendIn, SendsStored
 from tagtrail.server.deps import Admin, State, utcnow
 from tagtrail.server.errors import error_body
-from tagtrail.service.sends import SEND_COLUMNS, SendSpec, record_sends, spec_from_row
+from tagtrail.service.sends import MAX_SENDS, SendSpec, parse_sends_csv, record_sends
 
-MAX_SENDS = 10_000
 router = APIRouter(prefix="/api/sends", tags=["sends"], route_class=LimitedRoute)
 _EXAMPLE = (
     "recipient,campaign,message,sent_at,channel\n"
@@ -65,7 +61,7 @@ async def import_sends(request: Request, state: State, who: Admin) -> Any:
     required), all or none. Any bad row refuses the whole import with 422, and `errors` lists
     every bad row by its line number (the header is line 1)."""
     text = await read_csv(request)
-    items, problems = _parse(text)
+    items, problems = parse_sends_csv(text)
     if problems:
         message = f"{len(problems)} bad row(s); nothing was stored"
         return JSONResponse(error_body(422, message, problems), status_code=422)
@@ -73,36 +69,6 @@ async def import_sends(request: Request, state: State, who: Admin) -> Any:
         record_sends, state.engine, who.workspace_id, items, secret=state.secret, now=utcnow()
     )
     return {"stored": stored}
-
-
-def _parse(text: str) -> tuple[list[SendSpec], list[str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    try:
-        reader.fieldnames = [h.strip().lower() for h in reader.fieldnames or ()]
-    except csv.Error as exc:
-        return [], [f"line 1: {exc}"]
-    header = set(reader.fieldnames)
-    if not {"recipient", "sent_at"} <= header:
-        return [], [
-            "line 1: the header needs recipient and sent_at (" + ",".join(SEND_COLUMNS) + ")"
-        ]
-    items: list[SendSpec] = []
-    problems: list[str] = []
-    try:
-        for row in reader:
-            where = f"line {reader.line_num}"
-            if len(items) + len(problems) >= MAX_SENDS:
-                return [], [f"{where}: more than {MAX_SENDS:,} rows; split the file"]
-            if None in row:
-                problems.append(f"{where}: more values than the header has columns")
-                continue
-            try:
-                items.append(spec_from_row(row, where=where))
-            except InvalidInput as exc:
-                problems.append(exc.message)
-    except csv.Error as exc:
-        problems.append(f"line {reader.line_num}: unreadable CSV: {exc}")
-    return items, problems
 
 
 def _naive_utc(item: SendIn) -> datetime:

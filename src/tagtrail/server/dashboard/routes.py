@@ -21,6 +21,7 @@ from tagtrail.links import DEFAULT_POLICY, FIELDS, BuildResult, build_link
 from tagtrail.server.api.limits import LimitedRoute
 from tagtrail.server.dashboard.session import COOKIE, LOGIN_COOKIE, Session, Sessions, same_token
 from tagtrail.server.deps import authenticate_admin, client_address, utcnow
+from tagtrail.server.errors import error_response
 from tagtrail.server.state import ServerState
 from tagtrail.service import snapshots, views
 from tagtrail.service.links import LinkSpec, create_link
@@ -288,15 +289,15 @@ async def new_link(request: Request) -> Response:
 async def _json_guard(request: Request) -> tuple[Session | None, dict[str, Any], Response | None]:
     session = await _session(request)
     if session is None:
-        return None, {}, JSONResponse({"ok": False, "error": "sign in first"}, status_code=401)
+        return None, {}, error_response(401, "sign in first")
     if not session.valid_csrf(request.headers.get("x-csrf-token")):
-        return None, {}, JSONResponse({"ok": False, "error": "bad CSRF token"}, status_code=403)
+        return None, {}, error_response(403, "bad CSRF token")
     try:
         body = await request.json()
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        return None, {}, JSONResponse({"ok": False, "error": "send a JSON object"}, 400)
+        return None, {}, error_response(400, "send a JSON object")
     return session, body, None
 
 
@@ -324,12 +325,12 @@ async def check_json(request: Request) -> Response:
         return refused
     url = str(body.get("url") or "").strip()
     if not url:
-        return JSONResponse({"ok": False, "error": "enter a URL to check"}, status_code=400)
+        return error_response(400, "enter a URL to check")
     guard = Guard(ports=None, private=True) if state.settings.unsafe_allow_private else Guard()
     try:
         report = await acheck_url(url, max_hops=5, timeout=5.0, guard=guard)
     except TagtrailError as exc:
-        return JSONResponse({"ok": False, "error": str(exc)}, status_code=400)
+        return error_response(400, exc.message, hint=exc.hint)
     return JSONResponse(report.to_json())
 
 

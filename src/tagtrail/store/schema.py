@@ -9,10 +9,12 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -266,3 +268,28 @@ rollup_marks = Table(
     Column("name", Text, primary_key=True),
     Column("mark", BigInteger, nullable=False),
 )
+
+# The indexes and composite unique constraints the migrations make, declared here too so that the
+# two descriptions of the store can be compared (tests/store/test_schema_drift.py).
+campaigns.append_constraint(UniqueConstraint("workspace_id", "name"))
+recipients.append_constraint(UniqueConstraint("workspace_id", "kind", "key"))
+goals.append_constraint(UniqueConstraint("workspace_id", "event"))
+Index("sends_recipient", sends.c.recipient_id, sends.c.sent_at)
+Index("clicks_link_time", clicks.c.link_id, clicks.c.clicked_at)
+Index(
+    "clicks_recipient",
+    clicks.c.recipient_id,
+    sqlite_where=clicks.c.recipient_id.is_not(None),
+    postgresql_where=clicks.c.recipient_id.is_not(None),
+)
+Index("events_message", events.c.workspace_id, events.c.message_id, unique=True)
+Index("events_user", events.c.workspace_id, events.c.user_id)
+Index("touchpoints_message", touchpoints.c.workspace_id, touchpoints.c.message_id, unique=True)
+Index(
+    "identity_facts_message",
+    identity_facts.c.workspace_id,
+    identity_facts.c.message_id,
+    identity_facts.c.kind,
+    unique=True,
+)
+Index("click_days_day", click_days.c.day, click_days.c.changed)

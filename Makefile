@@ -33,6 +33,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy src
+	$(BIN)/vulture
 	$(BIN)/python -m pytest -q tests/test_docs.py
 
 bench: $(VENV)/.installed-dev

@@ -191,15 +191,3 @@ def markov(table: PathTable, order: int = 1, *, tol: float = 1e-12) -> Credit:
 def _allocate(effects: Floats, total: float) -> Floats:
     s = float(effects.sum())
     return effects / s * total if s > 0 else np.zeros_like(effects)
-
-
-def markov_o1(table: PathTable) -> Credit:
-    return markov(table, 1)
-
-
-def markov_o2(table: PathTable) -> Credit:
-    return markov(table, 2)
-
-
-def markov_o3(table: PathTable) -> Credit:
-    return markov(table, 3)

@@ -91,10 +91,6 @@ class CheckReport:
                 return item
         raise KeyError(name)
 
-    @property
-    def total_ms(self) -> float:
-        return sum(hop.elapsed_ms for hop in self.hops)
-
     def to_json(self) -> dict[str, Any]:
         return {
             "url": self.url,

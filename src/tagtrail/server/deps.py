@@ -7,7 +7,6 @@ from typing import Annotated
 
 import anyio.to_thread
 from fastapi import Depends, Request
-from sqlalchemy import Engine
 
 from tagtrail.errors import AuthError
 from tagtrail.server.state import ServerState
@@ -20,13 +19,6 @@ def get_state(request: Request) -> ServerState:
 
 
 State = Annotated[ServerState, Depends(get_state)]
-
-
-def get_engine(state: State) -> Engine:
-    return state.engine
-
-
-Store = Annotated[Engine, Depends(get_engine)]
 
 
 def _bearer(request: Request) -> str | None:

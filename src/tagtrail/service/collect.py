@@ -27,7 +27,7 @@ from tagtrail.clicks import (
     visitor_hash,
 )
 from tagtrail.collect import NormalizedEvent, Touchpoint, touchpoint_for, verify_hint
-from tagtrail.store.schema import events, identity_facts, recipients, touchpoints
+from tagtrail.store.schema import recipients
 
 _HINT: Final = (HINT_PARAMETER,)
 
@@ -224,6 +224,3 @@ def write_rows(engine: Engine, table: Table, rows: list[dict[str, Any]]) -> None
     with engine.begin() as conn:
         for start in range(0, len(rows), 5000):
             conn.execute(statement, rows[start : start + 5000])
-
-
-COLLECT_TABLES = (events, touchpoints, identity_facts)

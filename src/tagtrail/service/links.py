@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from tagtrail.errors import Conflict, InvalidInput, InvalidLink, NotFound
 from tagtrail.links import FIELDS, BuildResult
@@ -404,12 +404,3 @@ def _json_map(text: str) -> dict[str, str]:
 
 def _random_code(length: int = 7) -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))
-
-
-def count_links(engine: Engine, workspace_id: int) -> int:
-    with engine.connect() as conn:
-        return int(
-            conn.execute(
-                select(func.count()).select_from(links).where(links.c.workspace_id == workspace_id)
-            ).scalar_one()
-        )

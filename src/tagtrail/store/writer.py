@@ -101,7 +101,6 @@ class WriteQueue(Writes):
         self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="tagtrail-writer", daemon=True)
         self.committed = 0
-        self.commits = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -149,7 +148,6 @@ class WriteQueue(Writes):
             error = exc
         else:
             self.committed += len(items)
-            self.commits += 1
         by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = defaultdict(list)
         for _parts, loop, future in items:
             by_loop[loop].append(future)

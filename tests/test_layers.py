@@ -2,7 +2,8 @@
 module under src/tagtrail (also those inside functions and under TYPE_CHECKING) points down the
 layers, or sideways inside the core, never up and never from one front end to another.
 
-    core      errors, types, links, channels, clicks, attribution, check, collect, charts
+    core      errors, types, links, channels, clicks, attribution, check, collect, charts,
+              lift, messages
     store     store, settings
     service   service, client, report, html
     front     cli | server | mcp   (each only itself and the layers below)
@@ -29,6 +30,8 @@ LAYER = {
     "check": 0,
     "collect": 0,
     "charts": 0,
+    "lift": 0,  # holdout assignment and lift statistics
+    "messages": 0,  # campaign messages
     "store": 1,
     "settings": 1,
     "service": 2,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tagtrail.cli import main
 from tests.live import stop_process, wait_for_port
 from tests.pg import postgres_database
 
@@ -30,10 +31,17 @@ def store(
     monkeypatch.chdir(tmp_path)  # nothing lands in the repository, no .env is read
     data_dir = tmp_path / "data"
     if request.param == "sqlite":
-        yield ["--data-dir", str(data_dir)]
+        yield _migrated(["--data-dir", str(data_dir)])
         return
     with postgres_database() as url:  # the signing secret still lives in --data-dir
-        yield ["--database-url", url, "--data-dir", str(data_dir)]
+        yield _migrated(["--database-url", url, "--data-dir", str(data_dir)])
+
+
+def _migrated(options: list[str]) -> list[str]:
+    """`options` once `tagtrail migrate` made their store's tables (its workspace is made by the
+    first command that writes)."""
+    assert main(["migrate", *options, "--json"]) == 0
+    return options
 
 
 def free_port() -> int:

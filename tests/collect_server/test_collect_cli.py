@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tagtrail.service.backends import migrate_store
+from tagtrail.settings import Settings
 from tests.conftest import CliResult
 from tests.pg import postgres_database
 
@@ -25,10 +27,14 @@ u2,2026-05-02T08:00:00Z,exposure,Email,mailchimp,email,may,
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def where(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[str]]:
+    """A store with its tables (`tagtrail migrate`); the first command that writes makes the
+    rest."""
     if request.param == "sqlite":
+        migrate_store(Settings(data_dir=tmp_path / "data"))
         yield ["--data-dir", str(tmp_path / "data")]
         return
     with postgres_database() as url:
+        migrate_store(Settings(database_url=url))
         yield ["--database-url", url]
 
 

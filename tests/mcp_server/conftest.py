@@ -22,6 +22,8 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult
 
+from tagtrail.service.backends import migrate_store
+from tagtrail.settings import Settings
 from tests.live import stop_process, wait_for_port
 
 TAGTRAIL = Path(sys.executable).parent / "tagtrail"
@@ -120,5 +122,6 @@ def session(
 ) -> Iterator[Session]:
     """`tagtrail mcp --data-dir ROOT/data` over each transport (`session.root`: ROOT)."""
     root = tmp_path_factory.mktemp(f"mcp-{request.param}")
+    migrate_store(Settings(data_dir=root / "data"))  # the tables; the first write makes the rest
     with ExitStack() as stack:
         yield open_session(stack, request.param, ["--data-dir", str(root / "data")], root)

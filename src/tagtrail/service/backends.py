@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from tagtrail.client import Client
 from tagtrail.collect import journey_csv
-from tagtrail.errors import InvalidInput, StoreNotReady
+from tagtrail.errors import InvalidInput
 from tagtrail.service import imports
 from tagtrail.service import links as service
 from tagtrail.service.goals import add_goal, goal_json, list_goals
@@ -43,6 +43,8 @@ from tagtrail.store.database import (
 _CHUNK_ROWS = 500
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
+#: The workspace id a read sees on a store with no workspace yet (none has it: 0 is never issued).
+NO_WORKSPACE = 0
 Announce = Callable[[str], None]  # told, once, what a person must see (a new admin key)
 
 
@@ -85,15 +87,11 @@ def open_local_store(
     try:
         require_migrated(engine, _where(settings))
         found = first_workspace(engine)
-        if found is None:
-            raise StoreNotReady(
-                f"{_where(settings)} has no workspace yet",
-                hint="run `tagtrail init` (with the same --data-dir or --database-url)",
-            )
     except BaseException:
         engine.dispose()
         raise
-    return engine, found
+    # A migrated store whose workspace is not made yet reads as empty: no row has this id.
+    return engine, NO_WORKSPACE if found is None else found
 
 
 def init_store(

@@ -275,6 +275,7 @@ campaigns.append_constraint(UniqueConstraint("workspace_id", "name"))
 recipients.append_constraint(UniqueConstraint("workspace_id", "kind", "key"))
 goals.append_constraint(UniqueConstraint("workspace_id", "event"))
 Index("sends_recipient", sends.c.recipient_id, sends.c.sent_at)
+Index("sends_campaign", sends.c.campaign_id, sends.c.recipient_id, sends.c.sent_at)
 Index("clicks_link_time", clicks.c.link_id, clicks.c.clicked_at)
 Index(
     "clicks_recipient",

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -266,15 +266,11 @@ def link_backend(
     return LocalBackend(target.settings, announce, create=create)
 
 
-@contextmanager
 def open_backend(
     target: Target, announce: Announce | None = None, *, create: bool = False
-) -> Iterator[Backend]:
-    backend = link_backend(target, announce, create=create)
-    try:
-        yield backend
-    finally:
-        backend.close()
+) -> closing[LocalBackend | RemoteBackend]:
+    """`link_backend`, closed at the end of the `with` block."""
+    return closing(link_backend(target, announce, create=create))
 
 
 class CollectBackend:
@@ -328,15 +324,11 @@ class CollectBackend:
         return journey_csv(self._collected().journey_rows())
 
 
-@contextmanager
 def open_collect(
     target: Target, announce: Announce | None = None, *, create: bool = False
-) -> Iterator[CollectBackend]:
-    backend = CollectBackend(target, announce, create=create)
-    try:
-        yield backend
-    finally:
-        backend.close()
+) -> closing[CollectBackend]:
+    """A `CollectBackend`, closed at the end of the `with` block."""
+    return closing(CollectBackend(target, announce, create=create))
 
 
 def _records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:

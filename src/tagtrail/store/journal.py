@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
     """`python -m tagtrail.store.journal --socket PATH …` with the store's URL in
     `TAGTRAIL_JOURNAL_STORE_URL` (started by `journal_process`)."""
     from tagtrail.settings import load_settings
-    from tagtrail.store.database import open_store
+    from tagtrail.store.database import prepare_store
 
     parser = argparse.ArgumentParser(description="tagtrail's writer process")
     parser.add_argument("--socket", required=True)
@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: journal: %(message)s")
     try:
         url = load_settings().journal_store_url
-        engine = open_store(
+        engine = prepare_store(  # `serve` migrated it already; the journal runs alone too
             "" if url is None else url.get_secret_value(),
             sqlite_synchronous=args.sqlite_synchronous,
         )

@@ -294,3 +294,4 @@ Index(
     unique=True,
 )
 Index("click_days_day", click_days.c.day, click_days.c.changed)
+Index("dashboard_sessions_created", dashboard_sessions.c.created_at)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from tagtrail.server.dashboard import views
+from tagtrail.service import views
 from tagtrail.service.reports import Window
 from tagtrail.store.database import open_store
 from tests.collect_server.conftest import Collector

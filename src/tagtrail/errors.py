@@ -3,6 +3,7 @@
     TagtrailError
     ├── InvalidLink          a URL or UTM value the link builder cannot accept
     ├── InvalidInput         a file, option or value a command cannot read
+    │   └── InvalidSettings  a flag, `TAGTRAIL_*` variable or `.env` line that is not valid
     ├── InvalidEvent         a tracking payload (Segment's HTTP API) that fails validation
     │   └── EventTooLarge    an event or batch over Segment's size limits (32 KB / 500 KB)
     ├── PolicyError          a naming-policy file that cannot be read or is malformed
@@ -47,6 +48,10 @@ class InvalidLink(TagtrailError):
 
 class InvalidInput(TagtrailError):
     """An input file, option or value that cannot be read."""
+
+
+class InvalidSettings(InvalidInput):
+    """A setting that is not valid: the CLI reports it as a usage error (exit 2)."""
 
 
 class InvalidEvent(TagtrailError):

@@ -1,15 +1,23 @@
-"""`tagtrail serve`: run the server under uvicorn (uvloop, httptools)."""
+"""`tagtrail serve`: run the server under Granian (default) or uvicorn (`--server uvicorn`).
+
+Either way the journal (the writer process) starts first and is started again if it dies, the
+app is `tagtrail.server.factory:app` built in each worker from `TAGTRAIL_*` settings, the
+address is bound before `serving on …` is printed, and SIGTERM drains the requests in flight
+(their clicks committed) before the journal commits what it was sent and exits.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import os
+import socket
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
-import uvicorn
 
 from tagtrail.cli.output import stdout_console
 from tagtrail.errors import InvalidInput
@@ -19,11 +27,12 @@ from tagtrail.store.database import open_store
 from tagtrail.store.journal import journal_process
 
 logger = logging.getLogger(__name__)
+APP = "tagtrail.server.factory:app"
 
 
 @click.command()
 @click.option("--host", envvar="TAGTRAIL_HOST", help="Address to listen on [127.0.0.1].")
-@click.option("--port", type=int, envvar="TAGTRAIL_PORT", help="Port to listen on [8080].")
+@click.option("--port", type=click.IntRange(1, 65535), envvar="TAGTRAIL_PORT", help="Port [8080].")
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -43,6 +52,17 @@ logger = logging.getLogger(__name__)
 @click.option(
     "--workers", type=click.IntRange(1, 64), envvar="TAGTRAIL_WORKERS", help="Server processes [1]."
 )
+@click.option(
+    "--server",
+    type=click.Choice(["granian", "uvicorn"]),
+    envvar="TAGTRAIL_SERVER",
+    help="HTTP server to run the app under [granian].",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    envvar="TAGTRAIL_FORWARDED_ALLOW_IPS",
+    help="Proxies whose X-Forwarded-For/-Proto are believed (IPs, CIDRs, `*`) [none].",
+)
 def serve(
     host: str | None,
     port: int | None,
@@ -50,6 +70,8 @@ def serve(
     database_url: str | None,
     base_url: str | None,
     workers: int | None,
+    server: str | None,
+    forwarded_allow_ips: str | None,
 ) -> None:
     """Run the tagtrail server: short links, click tracking and the API (docs at /docs).
 
@@ -62,6 +84,8 @@ def serve(
         database_url=database_url,
         base_url=base_url,
         workers=workers,
+        server=server,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     if (
         settings.workers > 1
@@ -75,6 +99,7 @@ def serve(
             hint="leave TAGTRAIL_WRITER at `process` (one writer for every worker), or run one "
             "worker",
         )
+    listener = bind(settings.host, settings.port)  # a busy port stops here, before any output
     engine = open_store(settings.store_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
         _, key = ensure_workspace(engine, now=datetime.now(UTC).replace(tzinfo=None))
@@ -86,16 +111,22 @@ def serve(
         console.print("[bold]Created a workspace.[/] Its admin API key (shown only this once):")
         console.print(f"  {key}", markup=False)
         console.print("Keep it: `--key` for the CLI, `Authorization: Bearer` for the API.")
-    console.print(f"tagtrail serving on {settings.public_origin}  (API docs: /docs)")
+
+    def serving() -> None:
+        console.print(f"tagtrail serving on {settings.public_origin}  (API docs: /docs)")
+
     env = {
         "TAGTRAIL_HOST": settings.host,
         "TAGTRAIL_PORT": str(settings.port),
         "TAGTRAIL_DATA_DIR": str(settings.data_dir.resolve()),
         "TAGTRAIL_BASE_URL": settings.public_origin,
+        "TAGTRAIL_SERVER": settings.server,
+        "TAGTRAIL_FORWARDED_ALLOW_IPS": settings.forwarded_allow_ips,
     }
     if settings.database_url:
         env["TAGTRAIL_DATABASE_URL"] = settings.database_url
     with contextlib.ExitStack() as stack:
+        stack.callback(listener.close)
         if settings.writer == "process":
             env["TAGTRAIL_JOURNAL_SOCKET"] = stack.enter_context(
                 journal_process(
@@ -106,12 +137,41 @@ def serve(
                 )
             ).socket
         os.environ.update(env)
-        _run(settings)
+        if settings.server == "uvicorn":
+            _run_uvicorn(settings, listener, serving)
+        else:
+            listener.close()  # Granian binds the address itself (SO_REUSEADDR, as this did)
+            _run_granian(settings, serving)
 
 
-def _run(settings: Settings) -> None:
-    uvicorn.run(
-        "tagtrail.server.factory:app",
+def bind(host: str, port: int) -> socket.socket:
+    """A socket bound to `host:port` (not yet listening), or InvalidInput saying why not."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise InvalidInput(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="another program may be using that port: stop it, or choose another with "
+            "--port (TAGTRAIL_PORT)"
+            if exc.errno == 98
+            else "check --host (TAGTRAIL_HOST): it must be an address of this machine",
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _run_uvicorn(settings: Settings, listener: socket.socket, serving: Callable[[], None]) -> None:
+    """uvicorn on the bound socket, as `uvicorn.run` does (one process, or a supervisor that
+    starts a dead worker again)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        APP,
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -121,5 +181,56 @@ def _run(settings: Settings) -> None:
         access_log=False,
         log_level=settings.log_level,
         server_header=False,
-        proxy_headers=False,
+        proxy_headers=False,  # the app wraps itself in the same middleware (server.factory)
     )
+    listener.listen(config.backlog)
+    serving()
+    if settings.workers > 1:
+        Multiprocess(config, sockets=[listener]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[listener])
+
+
+def _run_granian(settings: Settings, serving: Callable[[], None]) -> None:
+    """Granian's ASGI interface on uvloop, HTTP/1 only (as uvicorn with httptools), failed
+    workers started again; `serving` runs once Granian has bound the address."""
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    server = Server(
+        APP,
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        websockets=False,
+        log_level=LogLevels(settings.log_level),
+        log_access=False,
+        log_dictconfig=_granian_logging(),
+        respawn_failed_workers=True,
+    )
+    server.on_startup(serving)
+    try:
+        server.serve()
+    except RuntimeError as exc:  # Granian's bind error, with a Rust backtrace after it
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InvalidInput(
+            f"cannot listen on {settings.host}:{settings.port}: {first}",
+            hint="another program may be using that port: stop it, or choose another with "
+            "--port (TAGTRAIL_PORT)",
+        ) from None
+
+
+def _granian_logging() -> dict[str, Any]:
+    """Granian's own log lines go to stderr, as uvicorn's do: stdout keeps only tagtrail's."""
+    from granian.log import LOGGING_CONFIG
+
+    handlers = {
+        name: {**handler, "stream": "ext://sys.stderr"}
+        for name, handler in LOGGING_CONFIG["handlers"].items()  # type: ignore[attr-defined]
+    }
+    return {"handlers": handlers}

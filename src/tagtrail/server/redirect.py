@@ -48,6 +48,7 @@ _OWN = (f"{TOKEN_PARAMETER}=", f"{HINT_PARAMETER}=")
 _NO_STORE = (b"cache-control", b"private, no-store")
 _NO_BODY: Message = {"type": "http.response.body", "body": b""}
 _BURST_WINDOW = timedelta(seconds=2)
+Headers = tuple[tuple[bytes, bytes], ...]
 CLICK_COLUMNS = (
     "link_id",
     "clicked_at",
@@ -67,8 +68,9 @@ CLICK_COLUMNS = (
 class Redirector:
     """The ASGI handler for short links."""
 
-    def __init__(self, state: ServerState) -> None:
+    def __init__(self, state: ServerState, extra_headers: Headers = ()) -> None:
         self.state = state
+        self._extra = extra_headers  # put in every answer (`server_header` in `create_app`)
         self._classify = _memoised_classify(state.bot_rules)
         self._clock = ClickClock()
 
@@ -81,10 +83,10 @@ class Redirector:
             link = await state.cache.get(code)
         second, micro = self._clock.now()  # kept: other clicks move the clock on meanwhile
         if link is None:
-            await _page(send, 404, pages.NOT_FOUND, method)
+            await _page(send, 404, pages.NOT_FOUND, method, self._extra)
             return
         if link.disabled or (link.expires_at is not None and link.expires_at <= second.at(micro)):
-            await _page(send, 410, pages.GONE, method)
+            await _page(send, 410, pages.GONE, method, self._extra)
             return
         user_agent = referer = ""
         signals: tuple[tuple[str, str], ...] = ()  # the prefetch headers, rarely any
@@ -115,10 +117,10 @@ class Redirector:
             extra.append(f"{HINT_PARAMETER}={hint}")
         location = append_query(link.target, extra) if extra else link.target
         try:  # before the click is written: a click is stored only if its 302 can be sent
-            start = _redirect_start(location)
+            start = _redirect_start(location, self._extra)
         except ValueError:
             logger.error("link %s has a destination no Location header can carry", code)
-            await _page(send, 500, pages.BROKEN, method)
+            await _page(send, 500, pages.BROKEN, method, self._extra)
             return
         ip = scope["client"][0] if scope.get("client") else None
         visitor = visitor_hash(
@@ -165,7 +167,7 @@ class Redirector:
             await state.writer.write_row(clicks, CLICK_COLUMNS, row)
         except StoreError:
             logger.error("click on %s not stored; answering 503", code)
-            await _page(send, 503, pages.UNAVAILABLE, method)
+            await _page(send, 503, pages.UNAVAILABLE, method, self._extra)
             return
         if verdict.is_bot and "burst" in verdict.reasons:
             since = second.at(micro) - _BURST_WINDOW
@@ -284,7 +286,7 @@ def _forwarded(query: str, target: str) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def _redirect_start(location: str) -> Message:
+def _redirect_start(location: str, extra: Headers) -> Message:
     """The 302's start message, built once per location (the server only reads messages).
     Raises ValueError when `location` is not printable ASCII (a header cannot carry it)."""
     if not _LOCATION.fullmatch(location):
@@ -297,11 +299,12 @@ def _redirect_start(location: str) -> Message:
             _NO_STORE,
             (b"content-length", b"0"),
             (b"referrer-policy", b"no-referrer-when-downgrade"),
+            *extra,
         ],
     }
 
 
-async def _page(send: Send, status: int, body: bytes, method: str) -> None:
+async def _page(send: Send, status: int, body: bytes, method: str, extra: Headers) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -310,6 +313,7 @@ async def _page(send: Send, status: int, body: bytes, method: str) -> None:
                 (b"content-type", b"text/html; charset=utf-8"),
                 _NO_STORE,
                 (b"content-length", str(len(body)).encode()),
+                *extra,
             ],
         }
     )

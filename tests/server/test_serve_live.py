@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import re
 import signal
 import socket
@@ -97,7 +98,8 @@ def test_sigterm_under_load_commits_every_acknowledged_click(
         load.start()
         time.sleep(1.5)
         live.proc.send_signal(signal.SIGTERM)
-        assert live.proc.wait(30) == 0, live.output()
+        # uvicorn raises the signal again once it has drained, and dies of it, as it always did
+        assert live.proc.wait(30) in (0, -signal.SIGTERM), live.output()
         load.join(30)
         assert not load.is_alive()
         acknowledged = sum(a.status == 302 for a in answers)
@@ -112,9 +114,8 @@ def test_a_busy_port_fails_before_serving_on_is_printed(tmp_path: Path, server_n
         taken.listen()
         port = taken.getsockname()[1]
         argv = [str(TAGTRAIL), "serve", "--port", str(port), "--data-dir", str(tmp_path / "d")]
-        done = subprocess.run(
-            [*argv, "--server", server_name], capture_output=True, text=True, timeout=60
-        )
+        env = {**os.environ, "TAGTRAIL_SERVER": server_name}
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 1, done
     assert "serving on" not in done.stdout
     assert f"Error: cannot listen on 127.0.0.1:{port}" in done.stderr
@@ -128,7 +129,8 @@ def test_serving_on_is_printed_once_the_port_answers(tmp_path: Path, server_name
     argv = [str(TAGTRAIL), "serve", "--port", str(port), "--data-dir", str(tmp_path / "d")]
     out = tmp_path / "out.txt"
     with out.open("w") as handle:
-        proc = subprocess.Popen([*argv, "--server", server_name], stdout=handle)
+        env = {**os.environ, "TAGTRAIL_SERVER": server_name}
+        proc = subprocess.Popen(argv, stdout=handle, env=env)
     try:
         deadline = time.monotonic() + 30
         while "serving on" not in out.read_text() and time.monotonic() < deadline:

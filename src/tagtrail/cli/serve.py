@@ -12,6 +12,8 @@ import contextlib
 import logging
 import os
 import socket
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -213,7 +215,9 @@ def _run_granian(settings: Settings, serving: Callable[[], None]) -> None:
         log_dictconfig=_granian_logging(),
         respawn_failed_workers=True,
     )
-    server.on_startup(serving)
+    # Granian checks the address in this process, then each worker binds it (SO_REUSEPORT):
+    # the line is printed once a worker answers.
+    server.on_startup(lambda: _when_listening(settings.host, settings.port, serving))
     try:
         server.serve()
     except RuntimeError as exc:  # Granian's bind error, with a Rust backtrace after it
@@ -223,6 +227,24 @@ def _run_granian(settings: Settings, serving: Callable[[], None]) -> None:
             hint="another program may be using that port: stop it, or choose another with "
             "--port (TAGTRAIL_PORT)",
         ) from None
+
+
+def _when_listening(host: str, port: int, then: Callable[[], None]) -> None:
+    """Call `then` from a thread once `host:port` accepts a connection (for 60 s at most)."""
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((target, port), timeout=0.5).close()
+            except OSError:
+                time.sleep(0.02)
+                continue
+            then()
+            return
+
+    threading.Thread(target=watch, name="tagtrail-serving", daemon=True).start()
 
 
 def _granian_logging() -> dict[str, Any]:

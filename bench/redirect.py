@@ -214,7 +214,7 @@ def postgres_up() -> bool:
     return True
 
 
-SERVERS = ("granian", "uvicorn")  # `tagtrail serve --server`, the default first
+SERVERS = ("uvicorn", "granian")  # `tagtrail serve --server`, the default first
 BARE = ("uvicorn", "granian", "granian-rsgi")
 
 

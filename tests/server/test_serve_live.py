@@ -1,4 +1,4 @@
-"""`tagtrail serve` under each HTTP server (`--server granian|uvicorn`, issue 21): what it does
+"""`tagtrail serve` under each HTTP server (`--server uvicorn|granian`, issue 21): what it does
 does not depend on the server: no server name in answers, the client address and scheme taken
 from a trusted proxy only, a graceful stop that commits the clicks in flight, the startup
 lines printed once the address is bound (issue 16 item 17)."""
@@ -27,7 +27,7 @@ from tests.live import TAGTRAIL, Answer, LiveServer, fetch_many, free_port, quer
 
 DESTINATION = "https://shop.example/spring?ref=mail"
 CHROME = BROWSER_AGENTS["Chrome desktop"]
-SERVERS = ["granian", "uvicorn"]
+SERVERS = ["uvicorn", "granian"]
 
 
 @pytest.fixture(params=SERVERS)
@@ -76,11 +76,14 @@ def _signed_in_cookie(live: LiveServer, headers: dict[str, str]) -> str:
     return next(c for c in answer.headers.get_list("set-cookie") if c.startswith("tt_session="))
 
 
-def test_a_tls_terminating_proxy_makes_the_session_cookie_secure(tmp_path: Path) -> None:
+def test_a_tls_terminating_proxy_makes_the_session_cookie_secure(
+    tmp_path: Path, server_name: str
+) -> None:
     https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
-    with serve(tmp_path / "open", "granian") as live:
+    with serve(tmp_path / "open", server_name) as live:
         assert "secure" not in _signed_in_cookie(live, https).lower()
-    with serve(tmp_path / "proxied", "granian", TAGTRAIL_FORWARDED_ALLOW_IPS="127.0.0.1") as live:
+    trusted = {"TAGTRAIL_FORWARDED_ALLOW_IPS": "127.0.0.1"}
+    with serve(tmp_path / "proxied", server_name, **trusted) as live:
         assert "secure" in _signed_in_cookie(live, https).lower()
 
 

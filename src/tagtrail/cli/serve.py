@@ -1,4 +1,4 @@
-"""`tagtrail serve`: run the server under Granian (default) or uvicorn (`--server uvicorn`).
+"""`tagtrail serve`: run the server under uvicorn (default) or Granian (`--server granian`).
 
 Either way the journal (the writer process) starts first and is started again if it dies, the
 app is `tagtrail.server.factory:app` built in each worker from `TAGTRAIL_*` settings, the
@@ -56,9 +56,9 @@ APP = "tagtrail.server.factory:app"
 )
 @click.option(
     "--server",
-    type=click.Choice(["granian", "uvicorn"]),
+    type=click.Choice(["uvicorn", "granian"]),
     envvar="TAGTRAIL_SERVER",
-    help="HTTP server to run the app under [granian].",
+    help="HTTP server to run the app under [uvicorn].",
 )
 @click.option(
     "--forwarded-allow-ips",

@@ -148,19 +148,17 @@ def test_serving_on_is_printed_once_the_port_answers(tmp_path: Path, server_name
 
 
 @pytest.fixture
-def two_workers(tmp_path: Path) -> Iterator[LiveServer]:
-    with start_server(data_dir=tmp_path / "data", workers=2) as live:
+def two_workers(tmp_path: Path, server_name: str) -> Iterator[LiveServer]:
+    env = {"TAGTRAIL_SERVER": server_name}
+    with start_server(data_dir=tmp_path / "data", workers=2, env=env) as live:
         yield live
 
 
 def test_a_dead_worker_is_started_again(two_workers: LiveServer) -> None:
     live = two_workers
     live.create_link(DESTINATION, code="again")
-    found = subprocess.run(
-        ["pgrep", "-P", str(live.proc.pid)], capture_output=True, text=True
-    ).stdout.split()
-    workers = [pid for pid in found if "journal" not in _cmdline(pid)]
-    assert len(workers) == 2, found
+    workers = _worker_pids(live)
+    assert len(workers) == 2, workers
     subprocess.run(["kill", "-9", workers[0]], check=True)
     statuses = []
     for _ in range(200):
@@ -178,8 +176,14 @@ def _cmdline(pid: str) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
 
-def _workers(live: LiveServer) -> int:
+def _worker_pids(live: LiveServer) -> list[str]:
+    """`serve`'s children but the journal and multiprocessing's resource tracker."""
     found = subprocess.run(
         ["pgrep", "-P", str(live.proc.pid)], capture_output=True, text=True
     ).stdout.split()
-    return sum("journal" not in _cmdline(pid) for pid in found)
+    helpers = ("tagtrail.store.journal", "resource_tracker")
+    return [pid for pid in found if not any(h in _cmdline(pid) for h in helpers)]
+
+
+def _workers(live: LiveServer) -> int:
+    return len(_worker_pids(live))

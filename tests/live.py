@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import secrets
 import shutil
@@ -23,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -277,6 +279,18 @@ async def fetch_many(
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return got
+
+
+def endless_load(origin: str, path: str, answers: list[Answer]) -> threading.Thread:
+    """A started thread sending `path` over 32 connections until the server goes away,
+    appending each answer to `answers`."""
+    load = threading.Thread(
+        target=lambda: asyncio.run(
+            fetch_many(origin, itertools.repeat(path), concurrency=32, answers=answers)
+        )
+    )
+    load.start()
+    return load
 
 
 async def _read_answer(reader: asyncio.StreamReader, method: str) -> Answer | None:

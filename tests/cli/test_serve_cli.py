@@ -28,12 +28,19 @@ def _is_cli_form(result: Any) -> None:
     assert "serving on" not in result.out
 
 
+def _serve_with(run_cli: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> Any:
+    """`tagtrail serve` with `env` set, checked to be refused in the CLI's form."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = run_cli("serve", "--data-dir", str(tmp_path / "data"))
+    _is_cli_form(result)
+    return result
+
+
 def test_a_short_secret_key_is_a_usage_error(
     run_cli: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("TAGTRAIL_SECRET_KEY", "short")
-    result = run_cli("serve", "--data-dir", str(tmp_path / "data"))
-    _is_cli_form(result)
+    result = _serve_with(run_cli, monkeypatch, tmp_path, TAGTRAIL_SECRET_KEY="short")
     assert "TAGTRAIL_SECRET_KEY must be at least 32 random characters" in result.err
     assert "secrets.token_urlsafe" in result.err
     assert "short" not in result.err.replace("TAGTRAIL", "")  # the value itself is not echoed
@@ -43,8 +50,8 @@ def test_a_short_secret_key_is_a_usage_error(
 def test_a_placeholder_secret_key_is_refused_the_same_way(
     run_cli: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("TAGTRAIL_SECRET_KEY", "changeme")
-    _is_cli_form(run_cli("serve", "--data-dir", str(tmp_path / "data")))
+    result = _serve_with(run_cli, monkeypatch, tmp_path, TAGTRAIL_SECRET_KEY="changeme")
+    assert "TAGTRAIL_SECRET_KEY must be at least 32 random characters" in result.err
 
 
 @pytest.mark.parametrize("given", ["flag", "variable"])
@@ -64,9 +71,7 @@ def test_port_70000_is_a_usage_error(
 def test_a_setting_only_the_environment_gives_is_named_by_its_variable(
     run_cli: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("TAGTRAIL_COMMIT_BATCH", "0")
-    result = run_cli("serve", "--data-dir", str(tmp_path / "data"))
-    _is_cli_form(result)
+    result = _serve_with(run_cli, monkeypatch, tmp_path, TAGTRAIL_COMMIT_BATCH="0")
     assert "TAGTRAIL_COMMIT_BATCH" in result.err and "greater than or equal to 1" in result.err
     assert "docs/configuration.md" in result.err
 

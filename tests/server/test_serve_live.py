@@ -5,14 +5,11 @@ lines printed once the address is bound (issue 16 item 17)."""
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import os
 import re
 import signal
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +20,15 @@ from sqlalchemy import select
 
 from tagtrail.store.schema import clicks
 from tests.clicks.test_bots import BROWSER_AGENTS
-from tests.live import TAGTRAIL, Answer, LiveServer, fetch_many, free_port, query, start_server
+from tests.live import (
+    TAGTRAIL,
+    Answer,
+    LiveServer,
+    endless_load,
+    free_port,
+    query,
+    start_server,
+)
 
 DESTINATION = "https://shop.example/spring?ref=mail"
 CHROME = BROWSER_AGENTS["Chrome desktop"]
@@ -93,12 +98,7 @@ def test_sigterm_under_load_commits_every_acknowledged_click(
     with serve(tmp_path, server_name) as live:
         live.create_link(DESTINATION, code="drain")
         answers: list[Answer] = []
-        load = threading.Thread(
-            target=lambda: asyncio.run(
-                fetch_many(live.origin, itertools.repeat("/drain"), concurrency=32, answers=answers)
-            )
-        )
-        load.start()
+        load = endless_load(live.origin, "/drain", answers)
         time.sleep(1.5)
         live.proc.send_signal(signal.SIGTERM)
         # uvicorn raises the signal again once it has drained, and dies of it, as it always did

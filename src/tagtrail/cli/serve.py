@@ -200,20 +200,19 @@ def _run_granian(settings: Settings, serving: Callable[[], None]) -> None:
     from granian.log import LogLevels
     from granian.server import Server
 
+    fixed = {"interface": Interfaces.ASGI, "loop": Loops.uvloop, "http": HTTPModes.http1}
     server = Server(
         APP,
-        factory=True,
         address=settings.host,
         port=settings.port,
-        interface=Interfaces.ASGI,
         workers=settings.workers,
-        loop=Loops.uvloop,
-        http=HTTPModes.http1,
-        websockets=False,
         log_level=LogLevels(settings.log_level),
-        log_access=False,
         log_dictconfig=_granian_logging(),
+        factory=True,
+        websockets=False,
+        log_access=False,
         respawn_failed_workers=True,
+        **fixed,  # type: ignore[arg-type]
     )
     # Granian checks the address in this process, then each worker binds it (SO_REUSEPORT):
     # the line is printed once a worker answers.

@@ -170,6 +170,7 @@ def _run_uvicorn(settings: Settings, listener: socket.socket, serving: Callable[
     """uvicorn on the bound socket, as `uvicorn.run` does (one process, or a supervisor that
     starts a dead worker again)."""
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config(
@@ -189,8 +190,11 @@ def _run_uvicorn(settings: Settings, listener: socket.socket, serving: Callable[
     serving()
     if settings.workers > 1:
         Multiprocess(config, sockets=[listener]).run()
-    else:
-        uvicorn.Server(config).run(sockets=[listener])
+        return
+    server = uvicorn.Server(config)
+    server.run(sockets=[listener])
+    if not server.started:  # the app did not start (uvicorn said why): exit as uvicorn.run does
+        raise click.exceptions.Exit(STARTUP_FAILURE)
 
 
 def _run_granian(settings: Settings, serving: Callable[[], None]) -> None:

@@ -358,8 +358,9 @@ def report(rounds: list[Round], half: list[Run], extra: list[Run], elapsed: floa
     print(f"  {medians[f'tagtrail {SERVERS[1]}']['ratio']:.3f} x nginx")
     for server in BARE:
         name = next(n for n in names if n.startswith(f"{server} bare"))
-        share = medians[default]["rps"] / medians[name]["rps"]
-        print(f"  {name}: {medians[name]['ratio']:.3f} x nginx (tagtrail: {share:.2f} x it)")
+        own = f"tagtrail {server.removesuffix('-rsgi')}"  # tagtrail under the same server
+        share = medians[own]["rps"] / medians[name]["rps"]
+        print(f"  {name}: {medians[name]['ratio']:.3f} x nginx ({own}: {share:.2f} x it)")
     print(f"at half ({default_half.rps:,.0f} req/s): p99 {default_half.p99_ms:.2f} ms")
     for what, ok in verdicts.items():
         print(f"target: {what:<30} {'PASS' if ok else 'FAIL'}")

@@ -78,7 +78,7 @@ def test_email_links_and_skip_reasons() -> None:
 
 def test_rendering_changes_only_the_href_values() -> None:
     plan = plan_message(EMAIL, "email", short_host=SHORT, excluded=("app.shop.example",))
-    template = Template.of(EMAIL, plan)
+    template = Template.of(EMAIL, plan.tracked)
     urls = [f"https://{SHORT}/R{n:09d}" for n in range(len(plan.tracked))]
     rendered = template.render(urls)
     # Put the original values back where the new ones went: the bytes are the input's.
@@ -110,7 +110,7 @@ def test_rendering_changes_only_the_href_values() -> None:
 def test_no_links_and_hopeless_markup_are_not_errors() -> None:
     for body in ("", "plain text", "<a", "<a href", "<<<>>>&&&", "<!--", "<a href='x"):
         plan = plan_message(body, "email", short_host=SHORT)
-        assert Template.of(body, plan).render([""] * len(plan.tracked)) is not None
+        assert Template.of(body, plan.tracked).render([""] * len(plan.tracked)) is not None
 
 
 def test_sms_links_with_or_without_scheme() -> None:
@@ -124,7 +124,7 @@ def test_sms_links_with_or_without_scheme() -> None:
         ("https://acme.example/terms", None),
         ("https://www.acme.example/faq", None),
     ]
-    rendered = Template.of(text, plan).render(["A", "B", "C"])
+    rendered = Template.of(text, plan.tracked).render(["A", "B", "C"])
     assert rendered == (
         "ACME: 20% off at A. Details: B, (see C). Mail ann@acme.example, e.g. today. "
         "Reply STOP to opt out"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -112,9 +112,10 @@ class Template:
     positions: tuple[int, ...]
 
     @classmethod
-    def of(cls, body: str, plan: MessagePlan) -> Template:
+    def of(cls, body: str, tracked: Iterable[FoundLink]) -> Template:
+        """Cut `body` at the spans of the `tracked` links (in document order)."""
         pieces, positions, at = [], [], 0
-        for link in plan.tracked:
+        for link in tracked:
             pieces.append(body[at : link.start])
             positions.append(link.position)
             at = link.end

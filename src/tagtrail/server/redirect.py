@@ -98,8 +98,8 @@ class Redirector:
             elif name in _PREFETCH_HEADERS:
                 signals += ((name.decode(), value.decode("latin-1")),)
         query = scope["query_string"].decode("latin-1")
-        recipient = None
-        if query:
+        recipient = link.recipient  # a per-recipient code names its recipient itself
+        if query and recipient is None:
             token = _parameter(query, TOKEN_PARAMETER)
             if token:
                 public_id = state.tokens.recipient(token, code)
@@ -131,9 +131,12 @@ class Redirector:
         if recipient is not None:
             recipient_id = recipient.id
             now = second.at(micro)
-            sent = await anyio.to_thread.run_sync(
-                last_send_before, state.engine, recipient_id, link.campaign_id, now
-            )
+            if link.recipient is not None:  # the message's send came with the code
+                sent = link.sent_at if link.sent_at is not None and link.sent_at <= now else None
+            else:
+                sent = await anyio.to_thread.run_sync(
+                    last_send_before, state.engine, recipient_id, link.campaign_id, now
+                )
             if sent is not None:
                 since_send = (now - sent).total_seconds()
         who: object = recipient_id if recipient_id is not None else visitor

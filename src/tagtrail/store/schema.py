@@ -89,6 +89,7 @@ recipients = Table(
     Column("kind", Text, nullable=False),
     Column("key", Text, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("address", Text),  # AES-GCM sealed email or phone (migrations/0009_messages.sql)
 )
 
 sends = Table(
@@ -102,6 +103,40 @@ sends = Table(
     Column("channel", Text, nullable=False),
     Column("sent_at", DateTime, nullable=False),
     Column("held_out", Boolean, nullable=False, server_default="false"),
+)
+
+# Campaign messages (DESIGN §9, migrations/0009_messages.sql).
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("workspace_id", _ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("campaign_id", _ID, ForeignKey("campaigns.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("positions", Text, nullable=False),  # JSON: every link found, tracked or skipped
+    Column("holdout", Float),
+    Column("created_at", DateTime, nullable=False),
+)
+
+message_links = Table(
+    "message_links",
+    metadata,
+    Column("message_id", _ID, ForeignKey("messages.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("link_id", _ID, ForeignKey("links.id"), nullable=False),
+    Column("text", Text),
+)
+
+message_recipients = Table(
+    "message_recipients",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("message_id", _ID, ForeignKey("messages.id"), nullable=False),
+    Column("recipient_id", _ID, ForeignKey("recipients.id"), nullable=False),
+    Column("code", Text, nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
 )
 
 clicks = Table(

@@ -1,0 +1,288 @@
+"""Rendering a message for its recipients (DESIGN §9): per-recipient bodies or merge fields.
+
+The recipients come as CSV with a `recipient` column, read twice: a first pass checks every
+line (a missing column, an empty or malformed address, a duplicate recipient: each error names
+its line) before anything is written, and a second pass renders and records, in one
+transaction, chunk by chunk, so memory stays flat whatever the list's length. Each rendered
+recipient is recorded as a send at `sent_at` (held-out ones marked, with no body); each gets one
+`message_recipients` row whose 8-character part, followed by a link's 2-character position,
+makes their 10-character code of each link.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+
+from tagtrail.clicks.addresses import AddressBox, address_kind
+from tagtrail.errors import InvalidInput
+from tagtrail.lift.assignment import is_held_out
+from tagtrail.messages.codes import position_suffix, recipient_part
+from tagtrail.service.links import bump_version
+from tagtrail.service.messages import Message, load_message
+from tagtrail.service.recipients import recipient_key
+from tagtrail.store.schema import message_recipients, recipients, sends, workspaces
+
+_CHUNK = 1000
+_MAX_PROBLEMS = 5
+Lines = Callable[[], Iterable[str]]  # opens the recipients CSV afresh: it is read twice
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One recipient's result: their links (none when held out), in position order."""
+
+    recipient: str
+    held_out: bool
+    urls: tuple[str, ...]
+
+
+class Renderer:
+    """Turns `Rendered` values into the JSON lines or CSV rows of §9, fast: the body's fixed
+    pieces are JSON-escaped once, so a line is one join."""
+
+    def __init__(self, message: Message) -> None:
+        template = message.template
+        self.positions = template.positions
+        self._pieces = [json.dumps(p, ensure_ascii=False)[1:-1] for p in template.pieces]
+
+    def json_line(self, item: Rendered) -> str:
+        who = json.dumps(item.recipient, ensure_ascii=False)
+        if item.held_out:
+            return f'{{"recipient": {who}, "held_out": true}}\n'
+        parts = [f'{{"recipient": {who}, "held_out": false, "body": "', self._pieces[0]]
+        for url, piece in zip(item.urls, self._pieces[1:], strict=True):
+            parts.append(url)  # BASE/CODE: nothing in it needs escaping
+            parts.append(piece)
+        parts.append('"}\n')
+        return "".join(parts)
+
+    def csv_header(self) -> list[str]:
+        return ["recipient", "held_out", *(f"link_{p}" for p in self.positions)]
+
+    def csv_row(self, item: Rendered) -> list[str]:
+        links = list(item.urls) if not item.held_out else [""] * len(self.positions)
+        return [item.recipient, "true" if item.held_out else "false", *links]
+
+
+def check_recipients(lines: Iterable[str], *, secret: bytes) -> int:
+    """How many recipients the CSV holds; InvalidInput naming the lines when any is bad."""
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    count = 0
+    for line, value in _rows(lines):
+        count += 1
+        problem = _problem(value)
+        if problem is None:
+            kind, key = recipient_key(value, secret)
+            first = seen.setdefault(f"{kind}:{key}", line)
+            if first != line:
+                problem = f"{value!r} is a duplicate of line {first}"
+        if problem is not None:
+            problems.append(f"line {line}: {problem}")
+            if len(problems) >= _MAX_PROBLEMS:
+                break
+    if problems:
+        raise InvalidInput(
+            "bad recipients: " + "; ".join(problems),
+            hint="fix the CSV and render again (nothing was recorded)",
+        )
+    if count == 0:
+        raise InvalidInput("the recipients CSV has no recipient", hint="one recipient a line")
+    return count
+
+
+def render_message(
+    engine: Engine,
+    workspace_id: int,
+    message_id: int,
+    lines: Lines,
+    *,
+    secret: bytes,
+    origin: str,
+    sent_at: datetime,
+    now: datetime,
+) -> tuple[Renderer, Iterator[Rendered]]:
+    """Check every recipient, then render them lazily; the sends are committed when the
+    iterator is exhausted (nothing is recorded if it is dropped half-way or fails)."""
+    with engine.connect() as conn:
+        message = load_message(conn, workspace_id, message_id)
+    check_recipients(lines(), secret=secret)
+    return Renderer(message), _render(engine, message, lines, secret, origin, sent_at, now)
+
+
+def _render(
+    engine: Engine,
+    message: Message,
+    lines: Lines,
+    secret: bytes,
+    origin: str,
+    sent_at: datetime,
+    now: datetime,
+) -> Iterator[Rendered]:
+    box = AddressBox(secret)
+    positions = message.template.positions
+    suffixes = [position_suffix(p) for p in positions]
+    base = f"{origin}/"
+    rows = iter(_rows(lines()))
+    with engine.begin() as conn:
+        global_share = float(
+            conn.execute(
+                select(workspaces.c.global_holdout).where(workspaces.c.id == message.workspace_id)
+            ).scalar_one()
+            or 0.0
+        )
+        while chunk := list(islice(rows, _CHUNK)):
+            people = _ensure(conn, message, [v for _, v in chunk], box, secret, now)
+            held = [
+                is_held_out(
+                    secret,
+                    f"{kind}:{key}",
+                    campaign=message.campaign,
+                    share=message.share,
+                    global_share=global_share,
+                )
+                for _, kind, key in people
+            ]
+            codes = _codes(
+                conn, message.id, [p[0] for p, h in zip(people, held, strict=True) if not h], now
+            )
+            conn.execute(
+                insert(sends),
+                [
+                    {
+                        "workspace_id": message.workspace_id,
+                        "recipient_id": rid,
+                        "campaign_id": message.campaign_id,
+                        "message": str(message.id),
+                        "channel": message.channel,
+                        "sent_at": sent_at,
+                        "held_out": h,
+                    }
+                    for (rid, _, _), h in zip(people, held, strict=True)
+                ],
+            )
+            for (_, value), (rid, _, _), h in zip(chunk, people, held, strict=True):
+                if h:
+                    yield Rendered(value, True, ())
+                else:
+                    part = base + codes[rid]
+                    yield Rendered(value, False, tuple(part + s for s in suffixes))
+        bump_version(conn)  # a code looked up before it existed is cached as unknown
+
+
+def _ensure(
+    conn: Connection,
+    message: Message,
+    values: list[str],
+    box: AddressBox,
+    secret: bytes,
+    now: datetime,
+) -> list[tuple[int, str, str]]:
+    """(recipient id, kind, key) for each value, creating recipients and sealing addresses."""
+    keyed = [(v, *recipient_key(v, secret)) for v in values]
+    wanted = {key for _, _, key in keyed}
+    known = {
+        (r.kind, r.key): (int(r.id), r.address)
+        for r in conn.execute(
+            select(recipients.c.id, recipients.c.kind, recipients.c.key, recipients.c.address)
+            .where(recipients.c.workspace_id == message.workspace_id)
+            .where(recipients.c.key.in_(wanted))
+        )
+    }
+    new = [
+        {
+            "workspace_id": message.workspace_id,
+            "public_id": secrets.token_urlsafe(12),
+            "kind": kind,
+            "key": key,
+            "created_at": now,
+            "address": None if kind == "user" else box.seal(value.strip(), key),
+        }
+        for value, kind, key in keyed
+        if (kind, key) not in known
+    ]
+    if new:
+        conn.execute(insert(recipients), new)
+        for r in conn.execute(
+            select(recipients.c.id, recipients.c.kind, recipients.c.key).where(
+                recipients.c.workspace_id == message.workspace_id,
+                recipients.c.key.in_([n["key"] for n in new]),
+            )
+        ):
+            known[(r.kind, r.key)] = (int(r.id), "")
+    unsealed = [
+        {"rid": known[(kind, key)][0], "sealed": box.seal(value.strip(), key)}
+        for value, kind, key in keyed
+        if kind != "user" and known[(kind, key)][1] is None
+    ]
+    if unsealed:
+        conn.execute(
+            update(recipients)
+            .where(recipients.c.id == bindparam("rid"))
+            .values(address=bindparam("sealed")),
+            unsealed,
+        )
+    return [(known[(kind, key)][0], kind, key) for _, kind, key in keyed]
+
+
+def _codes(conn: Connection, message_id: int, ids: list[int], now: datetime) -> dict[int, str]:
+    """Each recipient's code part for this message: kept from an earlier render, else new."""
+    if not ids:
+        return {}
+    codes = {
+        int(r.recipient_id): r.code
+        for r in conn.execute(
+            select(message_recipients.c.recipient_id, message_recipients.c.code).where(
+                message_recipients.c.message_id == message_id,
+                message_recipients.c.recipient_id.in_(ids),
+            )
+        )
+    }
+    fresh = {rid: recipient_part() for rid in dict.fromkeys(ids) if rid not in codes}
+    if fresh:
+        conn.execute(
+            insert(message_recipients),
+            [
+                {"message_id": message_id, "recipient_id": rid, "code": code, "created_at": now}
+                for rid, code in fresh.items()
+            ],
+        )
+        codes.update(fresh)
+    return codes
+
+
+def _rows(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(line number, recipient) of each data row; InvalidInput without a `recipient` column."""
+    reader = csv.reader(iter(lines))
+    header = next(reader, None)
+    if header is None:
+        raise InvalidInput("the recipients CSV is empty", hint="its first line: recipient")
+    names = [h.strip().lstrip("\ufeff").lower() for h in header]
+    if "recipient" not in names:
+        raise InvalidInput(
+            f"line 1: the recipients CSV has no recipient column (it has {', '.join(header)})",
+            hint="name the column of emails, E.164 phones or user ids `recipient`",
+        )
+    column = names.index("recipient")
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        yield reader.line_num, (row[column] if column < len(row) else "").strip()
+
+
+def _problem(value: str) -> str | None:
+    if not value:
+        return "the recipient is empty"
+    if len(value) > 320:
+        return "the recipient is longer than 320 characters"
+    if address_kind(value) is None:
+        return f"{value!r} is neither an email address, an E.164 phone number nor a user id"
+    return None

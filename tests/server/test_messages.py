@@ -42,7 +42,7 @@ def _create(engine: Engine, body: str = EMAIL, channel: str = "email", **kw: str
 
 
 def _render(engine: Engine, server: Server, message: int, csv_text: str) -> list[dict]:
-    renderer, items = render_message(
+    renderer, _, items = render_message(
         engine,
         1,
         message,

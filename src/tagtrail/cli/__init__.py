@@ -32,6 +32,7 @@ COMMANDS = {
     "check": "tagtrail.cli.check:check",
     "keys": "tagtrail.cli.keys:keys",
     "links": "tagtrail.cli.links:links",
+    "messages": "tagtrail.cli.messages:messages",
     "lint": "tagtrail.cli.build:lint",
     "presets": "tagtrail.cli.build:presets",
     "serve": "tagtrail.cli.serve:serve",

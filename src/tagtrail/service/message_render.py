@@ -109,13 +109,14 @@ def render_message(
     origin: str,
     sent_at: datetime,
     now: datetime,
-) -> tuple[Renderer, Iterator[Rendered]]:
-    """Check every recipient, then render them lazily; the sends are committed when the
-    iterator is exhausted (nothing is recorded if it is dropped half-way or fails)."""
+) -> tuple[Renderer, int, Iterator[Rendered]]:
+    """Check every recipient, then render them lazily: (renderer, how many, the results). The
+    sends are committed when the iterator is exhausted (nothing is recorded if it is dropped
+    half-way or fails)."""
     with engine.connect() as conn:
         message = load_message(conn, workspace_id, message_id)
-    check_recipients(lines(), secret=secret)
-    return Renderer(message), _render(engine, message, lines, secret, origin, sent_at, now)
+    total = check_recipients(lines(), secret=secret)
+    return Renderer(message), total, _render(engine, message, lines, secret, origin, sent_at, now)
 
 
 def _render(

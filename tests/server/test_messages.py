@@ -180,3 +180,61 @@ def test_render_redirect_stats_and_sealed_addresses(engine: Engine, server: Serv
     for address in ADDRESSES[:2]:
         assert address.encode() not in blobs
         assert address.lower().encode() not in blobs
+
+
+def test_api_create_render_stream_and_stats(server: Server, engine: Engine) -> None:
+    made = server.post(
+        "/api/messages",
+        json={"campaign": "spring", "channel": "email", "body": EMAIL, "preset": "intercom"},
+    )
+    assert made.status_code == 201, made.text
+    doc = made.json()
+    assert [k for k in doc][:7] == [
+        "message",
+        "name",
+        "campaign",
+        "channel",
+        "holdout",
+        "links",
+        "skipped",
+    ]
+    message = doc["message"]
+    csv_body = "recipient\n" + "".join(f"r{n}@mail.example\n" for n in range(450))
+    with server.client.stream(
+        "POST",
+        f"/api/messages/{message}/render?sent_at=2026-01-01T00:00:00Z",
+        content=csv_body.encode(),
+        headers={**server.auth(), "content-type": "text/csv"},
+    ) as answer:
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("application/x-ndjson")
+        lines = [json.loads(line) for line in answer.iter_lines() if line]
+    assert [line["recipient"] for line in lines] == [f"r{n}@mail.example" for n in range(450)]
+    jsonl = '{"recipient": "+34600111222"}\n{"recipient": "user-1"}\n'
+    answer = server.post(f"/api/messages/{message}/render", content=jsonl.encode())
+    assert [json.loads(x)["recipient"] for x in answer.text.splitlines()] == [
+        "+34600111222",
+        "user-1",
+    ]
+    bad = server.post(
+        f"/api/messages/{message}/render", content=b'{"recipient": "a@b.example"}\n{"x": 1}\n'
+    )
+    assert bad.status_code == 422 and "line 2" in bad.json()["error"]
+    dup = server.post(f"/api/messages/{message}/render", content=b"recipient\nu1\nu1\n")
+    assert dup.status_code == 422 and "line 3" in dup.json()["error"]
+    assert server.post("/api/messages/77/render", content=b"recipient\nu\n").status_code == 404
+    stats = server.get(f"/api/messages/{message}/stats").json()
+    assert stats["sent"] == 452 and stats["recipients"] == []
+    assert server.get("/api/messages").json()["count"] == 1
+    assert server.get(f"/api/messages/{message}").json()["links"] == doc["links"]
+    assert server.client.get("/api/messages").status_code == 401
+    nothing = server.post(
+        "/api/messages", json={"campaign": "spring", "channel": "email", "body": "<p>hi</p>"}
+    )
+    assert nothing.status_code == 422 and "no trackable link" in nothing.json()["error"]
+    schema = server.client.get("/openapi.json").json()["paths"]
+    assert {
+        "/api/messages",
+        "/api/messages/{message_id}/render",
+        "/api/messages/{message_id}/stats",
+    } <= set(schema)

@@ -15,6 +15,7 @@ from tagtrail.server.api import (
     campaigns,
     collect,
     links,
+    messages,
     profiles,
     sends,
     tools,
@@ -53,6 +54,7 @@ def create_app(settings: Settings, *, server_header: bytes | None = None) -> ASG
     api.include_router(campaigns.router)
     api.include_router(workspace.router)
     api.include_router(sends.router)
+    api.include_router(messages.router)
     api.include_router(tools.router)
     api.include_router(collect.router)
     api.include_router(profiles.router)

@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
+from itertools import chain, islice
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
@@ -261,22 +261,50 @@ def _codes(conn: Connection, message_id: int, ids: list[int], now: datetime) -> 
 
 
 def _rows(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
-    """(line number, recipient) of each data row; InvalidInput without a `recipient` column."""
-    reader = csv.reader(iter(lines))
-    header = next(reader, None)
-    if header is None:
-        raise InvalidInput("the recipients CSV is empty", hint="its first line: recipient")
-    names = [h.strip().lstrip("\ufeff").lower() for h in header]
-    if "recipient" not in names:
-        raise InvalidInput(
-            f"line 1: the recipients CSV has no recipient column (it has {', '.join(header)})",
-            hint="name the column of emails, E.164 phones or user ids `recipient`",
-        )
-    column = names.index("recipient")
-    for row in reader:
-        if not any(cell.strip() for cell in row):
+    """(line number, recipient) of each data row of a CSV with a `recipient` column, or of
+    JSON lines of `{"recipient": …}` objects (told apart by the first character)."""
+    stream = iter(lines)
+    first = next(stream, None)
+    if first is None or not first.strip():
+        raise InvalidInput("the recipients list is empty", hint="a CSV's first line: recipient")
+    if first.lstrip("\ufeff").lstrip().startswith("{"):
+        yield from _json_rows(chain([first], stream))
+        return
+    reader = csv.reader(chain([first], stream))
+    try:
+        header = next(reader)
+        names = [h.strip().lstrip("\ufeff").lower() for h in header]
+        if "recipient" not in names:
+            raise InvalidInput(
+                "line 1: the recipients CSV has no recipient column "
+                f"(it has {', '.join(header) or 'nothing'})",
+                hint="name the column of emails, E.164 phones or user ids `recipient`",
+            )
+        column = names.index("recipient")
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            yield reader.line_num, (row[column] if column < len(row) else "").strip()
+    except csv.Error as exc:
+        raise InvalidInput(f"line {reader.line_num}: unreadable CSV: {exc}") from None
+
+
+def _json_rows(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
             continue
-        yield reader.line_num, (row[column] if column < len(row) else "").strip()
+        try:
+            value = json.loads(line)
+        except ValueError:
+            raise InvalidInput(
+                f"line {number}: not a JSON object", hint='one {"recipient": "…"} a line'
+            ) from None
+        recipient = value.get("recipient") if isinstance(value, dict) else None
+        if not isinstance(recipient, str):
+            raise InvalidInput(
+                f"line {number}: no recipient string", hint='one {"recipient": "…"} a line'
+            )
+        yield number, recipient.strip()
 
 
 def _problem(value: str) -> str | None:

@@ -182,7 +182,8 @@ def test_render_redirect_stats_and_sealed_addresses(engine: Engine, server: Serv
         assert address.lower().encode() not in blobs
 
 
-def test_api_create_render_stream_and_stats(server: Server, engine: Engine) -> None:
+@pytest.mark.usefixtures("engine")  # it makes the campaign
+def test_api_create_render_stream_and_stats(server: Server) -> None:
     made = server.post(
         "/api/messages",
         json={"campaign": "spring", "channel": "email", "body": EMAIL, "preset": "intercom"},

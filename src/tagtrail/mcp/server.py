@@ -19,7 +19,7 @@ from mcp.server.mcpserver import MCPServer
 from tagtrail import __version__
 from tagtrail.cli.backend import Target
 from tagtrail.links import NamingPolicy
-from tagtrail.mcp import attribution_tools, link_tools, store_tools
+from tagtrail.mcp import attribution_tools, link_tools, message_tools, store_tools
 from tagtrail.mcp.backends import Backends
 
 INSTRUCTIONS = """\
@@ -70,6 +70,7 @@ def create_server(
     )
     link_tools.register(server, policy)
     store_tools.register(server, backends)
+    message_tools.register(server, backends)
     attribution_tools.register(server)
 
     @server.resource(

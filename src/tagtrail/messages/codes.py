@@ -21,7 +21,12 @@ _INDEX = {c: i for i, c in enumerate(ALPHABET)}
 
 
 def recipient_part() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(RECIPIENT_LENGTH))
+    """8 characters drawn uniformly from the 62 (bytes of 248 and above are dropped, so the
+    modulo has no bias)."""
+    while True:
+        raw = [b for b in secrets.token_bytes(16) if b < 248]
+        if len(raw) >= RECIPIENT_LENGTH:
+            return "".join(ALPHABET[b % 62] for b in raw[:RECIPIENT_LENGTH])
 
 
 def position_suffix(position: int) -> str:

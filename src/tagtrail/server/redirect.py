@@ -73,6 +73,22 @@ class Redirector:
         self._extra = extra_headers  # put in every answer (`server_header` in `create_app`)
         self._classify = _memoised_classify(state.bot_rules)
         self._clock = ClickClock()
+        self._hints: dict[tuple[str, int], str] = {}
+        self._hint_second: ClickSecond | None = None
+
+    def _hint(self, public_id: str, workspace_id: int, second: ClickSecond, micro: int) -> str:
+        """The identity hint, signed once per recipient a second: it holds the time in whole
+        seconds, so every click of that second would sign the same bytes again."""
+        if second is not self._hint_second:
+            self._hint_second = second
+            self._hints = {}
+        key = (public_id, workspace_id)
+        hint = self._hints.get(key)
+        if hint is None:
+            hint = self.state.hints.hint(public_id, str(workspace_id), second.at(micro))
+            if len(self._hints) < 10_000:
+                self._hints[key] = hint
+        return hint
 
     async def __call__(self, scope: Scope, _receive: Receive, send: Send) -> None:
         state = self.state
@@ -113,7 +129,7 @@ class Redirector:
         identified = recipient is not None and link.identify and method == "GET"
         if identified:
             assert recipient is not None
-            hint = state.hints.hint(recipient.public_id, str(link.workspace_id), second.at(micro))
+            hint = self._hint(recipient.public_id, link.workspace_id, second, micro)
             extra.append(f"{HINT_PARAMETER}={hint}")
         location = append_query(link.target, extra) if extra else link.target
         try:  # before the click is written: a click is stored only if its 302 can be sent
@@ -141,7 +157,8 @@ class Redirector:
                 since_send = (now - sent).total_seconds()
         who: object = recipient_id if recipient_id is not None else visitor
         others = state.recent.record((who, link.campaign_id), link.id)
-        if since_send is None:
+        if since_send is None or since_send >= state.bot_rules.fast_click_seconds:
+            # a send long enough ago gives the verdict of no send: the memoised one
             verdict = self._classify(
                 method, user_agent, referer, signals, ip, link.honeypot, others
             )

@@ -3,6 +3,8 @@ path segment, so every page but the reserved three lives under `/ui/`)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import secrets
 import time
@@ -18,20 +20,25 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from tagtrail.check import Guard, acheck_url
 from tagtrail.errors import InvalidLink, NotFound, TagtrailError, TooManyAttempts
 from tagtrail.links import DEFAULT_POLICY, FIELDS, BuildResult, build_link
-from tagtrail.server.api.limits import LimitedRoute
-from tagtrail.server.dashboard import journeys, views
+from tagtrail.links.presets import PRESETS
+from tagtrail.server.api.limits import LimitedRoute, body_limit
+from tagtrail.server.dashboard import journeys, message_views, views
 from tagtrail.server.dashboard.data import campaign_names, parse_window
 from tagtrail.server.dashboard.journeys import WAIT
 from tagtrail.server.dashboard.render import render
 from tagtrail.server.dashboard.session import COOKIE, LOGIN_COOKIE, Session, Sessions, same_token
 from tagtrail.server.deps import authenticate_admin, client_address, utcnow
 from tagtrail.server.state import ServerState
+from tagtrail.service import message_render
+from tagtrail.service import messages as service_messages
 from tagtrail.service.links import LinkSpec, create_link
 
 logger = logging.getLogger(__name__)
 # LimitedRoute: every form and JSON body is capped (64 KiB) as it streams in, 413 beyond.
 router = APIRouter(include_in_schema=False, route_class=LimitedRoute)
 STATIC = Path(__file__).parent / "static"
+_MAX_MESSAGE_FORM = 4 * 1024 * 1024  # a 1 MB body, percent-encoded
+_MAX_RECIPIENTS = 16 * 1024 * 1024
 _FORM_FIELDS = ("url", "code", *FIELDS[:5])
 
 
@@ -333,6 +340,109 @@ async def check_json(request: Request) -> Response:
     except TagtrailError as exc:
         return JSONResponse({"ok": False, "error": str(exc)}, status_code=400)
     return JSONResponse(report.to_json())
+
+
+@router.get("/ui/messages")
+async def messages_page(request: Request) -> Response:
+    state = _state(request)
+
+    def build(s: Session) -> dict[str, Any]:
+        listed = service_messages.list_messages(state.engine, s.workspace_id)["data"]
+        names = campaign_names(state.engine, s.workspace_id)
+        return {"messages": listed, "campaign_names": names, "presets": sorted(PRESETS), "form": {}}
+
+    return await _page(request, "messages.html", build, "messages")
+
+
+@router.post("/ui/messages", openapi_extra=body_limit(_MAX_MESSAGE_FORM))
+async def create_message(request: Request) -> Response:
+    state = _state(request)
+    session = await _session(request)
+    if session is None:
+        return _to_login(request)
+    form = await _form(request)  # capped by the route (body_limit)
+    names = await anyio.to_thread.run_sync(campaign_names, state.engine, session.workspace_id)
+    base = {
+        "csrf": session.csrf,
+        "active": "messages",
+        "form": form,
+        "messages": [],
+        "campaign_names": names,
+        "presets": sorted(PRESETS),
+    }
+    if not session.valid_csrf(form.get("csrf")):
+        return _html("messages.html", 403, **base, error="The form expired. Reload and try again.")
+    spec = service_messages.MessageSpec(
+        campaign=form.get("campaign", ""),
+        channel=form.get("channel", "email"),
+        body=form.get("body", ""),
+        name=form.get("name") or None,
+        preset=form.get("preset") or None,
+        holdout=form.get("holdout") or None,
+    )
+    try:
+        made = await anyio.to_thread.run_sync(
+            lambda: service_messages.create_message(
+                state.engine, session.workspace_id, spec, origin=state.origin, now=utcnow()
+            )
+        )
+    except TagtrailError as exc:
+        return _html("messages.html", 400, **base, error=exc)
+    state.cache.invalidate()
+    return RedirectResponse(f"/ui/messages/{made['message']}", status_code=303)
+
+
+@router.get("/ui/messages/{message_id}")
+async def message_page(request: Request, message_id: int) -> Response:
+    state = _state(request)
+
+    def build(s: Session) -> dict[str, Any]:
+        return message_views.message_page(
+            state.engine, s.workspace_id, message_id, origin=state.origin, secret=state.secret
+        )
+
+    return await _page(request, "message.html", build, "messages")
+
+
+@router.post("/ui/messages/{message_id}/render", openapi_extra=body_limit(_MAX_RECIPIENTS))
+async def render_recipients(request: Request, message_id: int) -> Response:
+    """The uploaded recipients (the request body) rendered: JSON lines, or with `?format=csv`
+    the merge-field CSV; each recipient recorded as a send."""
+    state = _state(request)
+    session = await _session(request)
+    if session is None:
+        return JSONResponse({"ok": False, "error": "sign in first"}, status_code=401)
+    if not session.valid_csrf(request.headers.get("x-csrf-token")):
+        return JSONResponse({"ok": False, "error": "bad CSRF token"}, status_code=403)
+    raw = await request.body()  # capped by the route (body_limit)
+    text = raw.decode("utf-8-sig", "replace")
+    as_csv = request.query_params.get("format") == "csv"
+
+    def run() -> str:
+        renderer, _, items = message_render.render_message(
+            state.engine,
+            session.workspace_id,
+            message_id,
+            lambda: text.splitlines(keepends=True),
+            secret=state.secret,
+            origin=state.origin,
+            sent_at=utcnow(),
+            now=utcnow(),
+        )
+        if not as_csv:
+            return "".join(renderer.json_line(item) for item in items)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(renderer.csv_header())
+        writer.writerows(renderer.csv_row(item) for item in items)
+        return out.getvalue()
+
+    try:
+        body = await anyio.to_thread.run_sync(run)
+    except TagtrailError as exc:
+        return JSONResponse({"ok": False, "error": str(exc)}, status_code=422)
+    media = "text/csv" if as_csv else "application/x-ndjson"
+    return Response(body, media_type=media)
 
 
 @router.get("/ui/static/{name}")

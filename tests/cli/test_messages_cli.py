@@ -12,11 +12,23 @@ from sqlalchemy import select
 from tagtrail.store.database import open_store
 from tagtrail.store.schema import sends
 from tests.conftest import CliResult
+from tests.server.test_messages import CREATE_KEYS
 
 BODY = (
     '<p><a href="https://shop.example/a?x=1&amp;y=2">Shop now</a> '
     '<a HREF=https://shop.example/b>More</a> <a href="{{unsubscribe_url}}">Unsubscribe</a></p>'
 )
+
+
+def _create(
+    run_cli: Callable[..., CliResult], store: list[str], tmp_path: Path, *extra: str
+) -> CliResult:
+    """A campaign, then `messages create --json` of BODY with the intercom preset."""
+    body = _setup(run_cli, store, tmp_path)
+    return run_cli(
+        "messages", "create", "--campaign", "spring", "--channel", "email", "--body", str(body),
+        "--preset", "intercom", *extra, *store, "--json",
+    )  # fmt: skip
 
 
 def _setup(run_cli: Callable[..., CliResult], store: list[str], tmp_path: Path) -> Path:
@@ -43,32 +55,10 @@ def _setup(run_cli: Callable[..., CliResult], store: list[str], tmp_path: Path) 
 def test_create_render_export_stats(
     run_cli: Callable[..., CliResult], store: list[str], tmp_path: Path
 ) -> None:
-    body = _setup(run_cli, store, tmp_path)
-    created = run_cli(
-        "messages",
-        "create",
-        "--campaign",
-        "spring",
-        "--channel",
-        "email",
-        "--body",
-        str(body),
-        "--preset",
-        "intercom",
-        *store,
-        "--json",
-    )
+    created = _create(run_cli, store, tmp_path)
     assert created.code == 0, created.out + created.err
     doc = created.json()
-    assert [k for k in doc][:7] == [
-        "message",
-        "name",
-        "campaign",
-        "channel",
-        "holdout",
-        "links",
-        "skipped",
-    ]
+    assert [k for k in doc][: len(CREATE_KEYS)] == CREATE_KEYS
     assert [link["text"] for link in doc["links"]] == ["Shop now", "More"]
     assert doc["skipped"] == [
         {"position": 3, "url": "{{unsubscribe_url}}", "reason": "placeholder"}
@@ -129,23 +119,7 @@ def test_create_render_export_stats(
 def test_holdout_and_bad_input(
     run_cli: Callable[..., CliResult], store: list[str], tmp_path: Path
 ) -> None:
-    body = _setup(run_cli, store, tmp_path)
-    doc = run_cli(
-        "messages",
-        "create",
-        "--campaign",
-        "spring",
-        "--channel",
-        "email",
-        "--body",
-        str(body),
-        "--preset",
-        "intercom",
-        "--holdout",
-        "50%",
-        *store,
-        "--json",
-    ).json()
+    doc = _create(run_cli, store, tmp_path, "--holdout", "50%").json()
     assert doc["holdout"] == 0.5
     recipients = tmp_path / "r.csv"
     recipients.write_text("recipient\n" + "".join(f"u{n}@example.org\n" for n in range(40)))

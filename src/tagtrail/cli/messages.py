@@ -106,13 +106,28 @@ def create(
     _print_message(doc)
 
 
+def _recipients_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """ID, --recipients and --sent-at, then the store options and --json."""
+    for option in (
+        json_option,
+        _local,
+        click.option("--sent-at", help="When the message is sent (ISO 8601; UTC if no zone)."),
+        click.option(
+            "--recipients",
+            "recipients_file",
+            required=True,
+            type=click.Path(path_type=Path),
+            help="A CSV with a `recipient` column (emails, E.164 phones or user ids).",
+        ),
+        click.argument("message_id", metavar="ID", type=int),
+    ):
+        command = option(command)
+    return command
+
+
 @messages.command()
-@click.argument("message_id", metavar="ID", type=int)
-@click.option("--recipients", "recipients_file", required=True, type=click.Path(path_type=Path))
-@click.option("--sent-at", help="When the message is sent (ISO 8601; UTC if no zone) [now].")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="JSON lines file.")
-@_local
-@json_option
+@_recipients_options
 def render(
     message_id: int,
     recipients_file: Path,
@@ -124,20 +139,12 @@ def render(
     """One JSON line per recipient with their body; each is recorded as a send."""
     if as_json and out is None:
         raise click.UsageError("with --json, give --out FILE.jsonl (stdout holds the summary)")
-    summary = _run(settings, message_id, recipients_file, sent_at, out, csv_mode=False)
-    if as_json:
-        emit_json(summary)
-    else:
-        _say_summary(summary, out)
+    _finish(_run(settings, message_id, recipients_file, sent_at, out, csv_mode=False), out, as_json)
 
 
 @messages.command()
-@click.argument("message_id", metavar="ID", type=int)
-@click.option("--recipients", "recipients_file", required=True, type=click.Path(path_type=Path))
-@click.option("--sent-at", help="When the message is sent (ISO 8601; UTC if no zone) [now].")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@_local
-@json_option
+@_recipients_options
 def export(
     message_id: int,
     recipients_file: Path,
@@ -147,11 +154,7 @@ def export(
     as_json: bool,
 ) -> None:
     """Merge fields: `recipient,held_out,link_1,…` per recipient; each is recorded as a send."""
-    summary = _run(settings, message_id, recipients_file, sent_at, out, csv_mode=True)
-    if as_json:
-        emit_json(summary)
-    else:
-        _say_summary(summary, out)
+    _finish(_run(settings, message_id, recipients_file, sent_at, out, csv_mode=True), out, as_json)
 
 
 @messages.command("list")
@@ -354,7 +357,10 @@ def _print_message(doc: dict[str, Any]) -> None:
         stderr_console().print(f"[yellow]Warning:[/] {warning}", markup=True)
 
 
-def _say_summary(summary: dict[str, Any], out: Path | None) -> None:
+def _finish(summary: dict[str, Any], out: Path | None, as_json: bool) -> None:
+    if as_json:
+        emit_json(summary)
+        return
     where = f" to {out}" if out else ""
     stderr_console().print(
         f"rendered {summary['rendered']} recipient(s){where}, {summary['held_out']} held out; "

@@ -68,6 +68,14 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in parsed.items()}
 
 
+async def _posted(request: Request) -> tuple[Session, dict[str, str]] | Response:
+    """A posted form's session and fields, or the way to the sign-in page."""
+    session = await _session(request)
+    if session is None:
+        return _to_login(request)
+    return session, await _form(request)
+
+
 def _to_login(request: Request) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
@@ -263,10 +271,10 @@ async def new_form(request: Request) -> Response:
 @router.post("/ui/new")
 async def new_link(request: Request) -> Response:
     state = _state(request)
-    session = await _session(request)
-    if session is None:
-        return _to_login(request)
-    form = await _form(request)
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    session, form = posted
     base = {"csrf": session.csrf, "active": "new", "form": form}
     if not session.valid_csrf(form.get("csrf")):
         return _html("new.html", 403, **base, error="The form expired. Reload and try again.")
@@ -294,12 +302,20 @@ async def new_link(request: Request) -> Response:
     return RedirectResponse(f"/ui/links/{quote(made.code)}", status_code=303)
 
 
-async def _json_guard(request: Request) -> tuple[Session | None, dict[str, Any], Response | None]:
+async def _header_session(request: Request) -> tuple[Session | None, Response | None]:
+    """The session of a script's request, its CSRF token in `X-CSRF-Token`; or the refusal."""
     session = await _session(request)
     if session is None:
-        return None, {}, JSONResponse({"ok": False, "error": "sign in first"}, status_code=401)
+        return None, JSONResponse({"ok": False, "error": "sign in first"}, status_code=401)
     if not session.valid_csrf(request.headers.get("x-csrf-token")):
-        return None, {}, JSONResponse({"ok": False, "error": "bad CSRF token"}, status_code=403)
+        return None, JSONResponse({"ok": False, "error": "bad CSRF token"}, status_code=403)
+    return session, None
+
+
+async def _json_guard(request: Request) -> tuple[Session | None, dict[str, Any], Response | None]:
+    session, refused = await _header_session(request)
+    if refused is not None:
+        return None, {}, refused
     try:
         body = await request.json()
     except ValueError:
@@ -357,10 +373,10 @@ async def messages_page(request: Request) -> Response:
 @router.post("/ui/messages", openapi_extra=body_limit(_MAX_MESSAGE_FORM))
 async def create_message(request: Request) -> Response:
     state = _state(request)
-    session = await _session(request)
-    if session is None:
-        return _to_login(request)
-    form = await _form(request)  # capped by the route (body_limit)
+    posted = await _posted(request)  # capped by the route (body_limit)
+    if isinstance(posted, Response):
+        return posted
+    session, form = posted
     names = await anyio.to_thread.run_sync(campaign_names, state.engine, session.workspace_id)
     base = {
         "csrf": session.csrf,
@@ -409,11 +425,9 @@ async def render_recipients(request: Request, message_id: int) -> Response:
     """The uploaded recipients (the request body) rendered: JSON lines, or with `?format=csv`
     the merge-field CSV; each recipient recorded as a send."""
     state = _state(request)
-    session = await _session(request)
+    session, refused = await _header_session(request)
     if session is None:
-        return JSONResponse({"ok": False, "error": "sign in first"}, status_code=401)
-    if not session.valid_csrf(request.headers.get("x-csrf-token")):
-        return JSONResponse({"ok": False, "error": "bad CSRF token"}, status_code=403)
+        return refused or JSONResponse({"ok": False}, status_code=401)
     raw = await request.body()  # capped by the route (body_limit)
     text = raw.decode("utf-8-sig", "replace")
     as_csv = request.query_params.get("format") == "csv"

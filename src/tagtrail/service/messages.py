@@ -22,7 +22,7 @@ from tagtrail.lift.assignment import holdout_share
 from tagtrail.links.presets import PRESETS
 from tagtrail.messages import CHANNELS, Channel, FoundLink, Template, count_segments, plan_message
 from tagtrail.messages.codes import CODE_LENGTH, MAX_POSITION
-from tagtrail.service.links import LinkSpec, insert_link
+from tagtrail.service.links import LinkSpec, get_link, insert_link
 from tagtrail.service.recipients import label
 from tagtrail.service.workspace import get_workspace
 from tagtrail.store.schema import (
@@ -154,8 +154,6 @@ def show_message(
             .where(message_links.c.message_id == message_id)
             .order_by(message_links.c.position)
         ).all()
-    from tagtrail.service.links import get_link
-
     codes = {int(r.position): r.code for r in rows}
     tracked = [f for f in message.found if f.reason is None]
     documents = []

@@ -1,10 +1,10 @@
 """Recipient addresses: which kind a value is, and how it is kept at rest (DESIGN §6, §9).
 
-An email or an E.164 phone number is never stored in clear. It is found through a keyed hash
-(`email_key`, `phone_key` in `privacy`) and, when a message is rendered for it, kept sealed with AES-GCM
-(`cryptography`) under a key derived from the workspace secret with HKDF-SHA256, so an admin's
-"who clicked" list can show it. The keyed hash is the sealed value's associated data: a sealed
-address copied onto another recipient's row does not open.
+An email or an E.164 phone number is never stored in clear. It is found through a keyed
+hash (`email_key`, `phone_key` in `privacy`) and, when a message is rendered for it, kept sealed
+with AES-GCM (`cryptography`) under a key derived from the workspace secret with HKDF-SHA256,
+so an admin's "who clicked" list can show it. The keyed hash is the sealed value's associated
+data: a sealed address copied onto another recipient's row does not open.
 """
 
 from __future__ import annotations

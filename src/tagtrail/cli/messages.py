@@ -19,11 +19,16 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tagtrail.cli.backend import open_local_store, store_options, utcnow
-from tagtrail.cli.output import emit_json, json_option, stderr_console, stdout_console
+from tagtrail.cli.output import (
+    emit_json,
+    json_option,
+    progress_bar,
+    stderr_console,
+    stdout_console,
+)
 from tagtrail.errors import InvalidInput
 from tagtrail.service import message_render
 from tagtrail.service import messages as service
@@ -259,15 +264,7 @@ def _run(
             sent_at=when,
             now=utcnow(),
         )
-        progress = Progress(
-            TextColumn("rendering"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=not err.is_terminal,
-        )
+        progress = progress_bar("rendering", err)
         task = progress.add_task("rendering", total=total)
         counts = {"rendered": 0, "held_out": 0}
 

@@ -44,7 +44,7 @@ from sqlalchemy import Table
 
 from tagtrail.errors import StoreError, TagtrailError
 from tagtrail.store.schema import metadata
-from tagtrail.store.writer import GroupWriter, Values, Writes, settle
+from tagtrail.store.writer import Call, GroupWriter, Values, Writes, settle
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +108,7 @@ class JournalClient(Writes):
         self._rows: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
         self._futures: list[asyncio.Future[None]] = []
         self._waiting: dict[int, list[asyncio.Future[None]]] = {}
+        self._calls: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count()
 
     async def connect(self) -> None:
@@ -128,6 +129,20 @@ class JournalClient(Writes):
             else:
                 self._mappings.append((str(table.name), None, list(rows)))
         await self._sent()
+
+    async def submit(self, call: Call) -> Any:
+        """A call goes in a frame of its own, at once; the journal runs it after the rows it
+        received with it are committed, and answers with its result or its error."""
+        if self._protocol is None:
+            await self.connect()
+        protocol = self._protocol
+        if protocol is None or protocol.transport is None or protocol.transport.is_closing():
+            raise StoreError("the writer process is gone", hint="try again in a moment")
+        batch = next(self._ids)
+        future = self._loop.create_future()
+        self._calls[batch] = future
+        protocol.transport.write(_encode((batch, call)))
+        return await future
 
     def write_row(
         self, table: Table, columns: tuple[str, ...], row: tuple[Any, ...]
@@ -178,7 +193,16 @@ class JournalClient(Writes):
         plain: _Plain = [(name, columns, values) for (name, columns), values in rows.items()]
         protocol.transport.write(_encode((batch, plain + mappings)))
 
-    def answered(self, batch: int, error: str | None) -> None:
+    def answered(self, batch: int, error: str | None, *outcome: Any) -> None:
+        if outcome:  # a call's: (result, error)
+            future = self._calls.pop(batch, None)
+            if future is not None and not future.done():
+                result, failure = outcome
+                if failure is None:
+                    future.set_result(result)
+                else:
+                    future.set_exception(failure)
+            return
         futures = self._waiting.pop(batch, [])
         settle(futures, None if error is None else StoreError(error))
 
@@ -189,6 +213,12 @@ class JournalClient(Writes):
         waiting, self._waiting = self._waiting, {}
         for futures in waiting.values():
             settle(futures, StoreError("the writer process went away before the commit"))
+        calls, self._calls = self._calls, {}
+        gone = StoreError(
+            "the writer process went away during the change",
+            hint="it may or may not have been made: look, then try again",
+        )
+        settle(list(calls.values()), gone)
 
 
 def _parts(plain: _Plain) -> Iterator[Any]:
@@ -223,6 +253,17 @@ class _Batches(_Frames):
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(_encode((batch, error)))
 
+    def answer_call(self, batch: int, result: Any, failure: Exception | None) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        try:
+            frame = _encode((batch, None, result, failure))
+        except Exception as exc:  # an unpicklable result or error is a bug of the call
+            logger.error("cannot send back the outcome of a call: %s", exc)
+            lost = StoreError("the writer could not send back the outcome of the change")
+            frame = _encode((batch, None, None, lost))
+        self.transport.write(frame)
+
 
 class _Journal:
     """Group commit on the journal's one thread: the frames that arrived during one pass of its
@@ -234,25 +275,40 @@ class _Journal:
         self._group = group
         self._batch = batch
         self._frames: list[tuple[_Batches, int, list[Any]]] = []
+        self._calls: list[tuple[_Batches, int, Call]] = []
 
-    def add(self, connection: _Batches, batch: int, parts: list[Any]) -> None:
-        if not self._frames:
+    def add(self, connection: _Batches, batch: int, parts: list[Any] | Call) -> None:
+        if not self._frames and not self._calls:
             asyncio.get_running_loop().call_soon(self.commit)
-        self._frames.append((connection, batch, parts))
+        if type(parts) is Call:
+            self._calls.append((connection, batch, parts))
+        else:
+            self._frames.append((connection, batch, parts))  # type: ignore[arg-type]
 
     def commit(self) -> None:
         frames, self._frames = self._frames[: self._batch], self._frames[self._batch :]
+        calls, self._calls = self._calls, []
         if self._frames:
             asyncio.get_running_loop().call_soon(self.commit)
-        if not frames:
-            return
-        error = None
-        try:
-            self._group.commit(part for _, _, plain in frames for part in _parts(plain))
-        except StoreError as exc:
-            error = str(exc)
-        for connection, batch, _ in frames:
-            connection.answer(batch, error)
+        if frames:
+            error = None
+            try:
+                self._group.commit(part for _, _, plain in frames for part in _parts(plain))
+            except StoreError as exc:
+                error = str(exc)
+            for connection, batch, _ in frames:
+                connection.answer(batch, error)
+        for connection, batch, call in calls:  # each in a transaction of its own
+            result: Any = None
+            failure: Exception | None = None
+            try:
+                result = self._group.run(call)
+            except TagtrailError as exc:
+                failure = exc
+            except Exception as exc:  # a bug of the call: logged here, a 500 there
+                logger.exception("a call on the writer failed")
+                failure = exc
+            connection.answer_call(batch, result, failure)
 
 
 async def serve_journal(path: str, group: GroupWriter, *, batch: int = 512) -> None:

@@ -272,10 +272,8 @@ async def new_link(request: Request) -> Response:
         utm=utm,
     )
     try:
-        made = await anyio.to_thread.run_sync(
-            lambda: create_link(
-                state.engine, session.workspace_id, spec, origin=state.origin, now=utcnow()
-            )
+        made = await state.writer.call(
+            create_link, session.workspace_id, spec, origin=state.origin, now=utcnow()
         )
     except InvalidLink as exc:
         built = exc.issues

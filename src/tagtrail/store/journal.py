@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copyreg
+import io
 import itertools
 import logging
 import os
@@ -37,6 +39,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, cast
 
 import uvloop
@@ -44,7 +47,7 @@ from sqlalchemy import Table
 
 from tagtrail.errors import StoreError, TagtrailError
 from tagtrail.store.schema import metadata
-from tagtrail.store.writer import Call, GroupWriter, Values, Writes, settle
+from tagtrail.store.writer import Call, GroupWriter, Values, Writes, read_only, settle
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +69,24 @@ FRAME_WRITES = 12
 
 def _encode(frame: object) -> bytes:
     payload = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+    return _LENGTH.pack(len(payload)) + payload
+
+
+# Calls and their outcomes carry the service's frozen values, some of which hold read-only
+# mappings (`BuildResult.utm`), which pickle cannot take as they are.
+_CALL_TABLE = {
+    **copyreg.dispatch_table,
+    MappingProxyType: lambda proxy: (read_only, (dict(proxy),)),
+}
+
+
+def _encode_call(frame: object) -> bytes:
+    """A call, or its outcome, as a frame."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _CALL_TABLE
+    pickler.dump(frame)
+    payload = buffer.getvalue()
     return _LENGTH.pack(len(payload)) + payload
 
 
@@ -141,7 +162,7 @@ class JournalClient(Writes):
         batch = next(self._ids)
         future = self._loop.create_future()
         self._calls[batch] = future
-        protocol.transport.write(_encode((batch, call)))
+        protocol.transport.write(_encode_call((batch, call)))
         return await future
 
     def write_row(
@@ -257,7 +278,7 @@ class _Batches(_Frames):
         if self.transport is None or self.transport.is_closing():
             return
         try:
-            frame = _encode((batch, None, result, failure))
+            frame = _encode_call((batch, None, result, failure))
         except Exception as exc:  # an unpicklable result or error is a bug of the call
             logger.error("cannot send back the outcome of a call: %s", exc)
             lost = StoreError("the writer could not send back the outcome of the change")

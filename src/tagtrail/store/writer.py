@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
+from types import MappingProxyType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import DateTime, Engine, Table
@@ -454,6 +455,12 @@ def _with_times(row: Sequence[Any], times: tuple[int, ...]) -> list[Any]:
                 value = value.astimezone(UTC).replace(tzinfo=None)
             values[i] = value.isoformat(" ", "microseconds")
     return values
+
+
+def read_only(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    """`mapping` behind a read-only view (how the writer process unpickles one: here, not in
+    `tagtrail.store.journal`, which runs as `__main__` there)."""
+    return MappingProxyType(mapping)
 
 
 def _answer(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:

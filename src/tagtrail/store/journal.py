@@ -10,7 +10,10 @@ after that commit. So a 302 still goes out only for a stored click, and:
 - the SQL runs on a core of its own: in the server process the writer thread held the GIL for
   every statement's parameters and every result it settled, and each time it took the GIL back
   it waited for the busy event loop to let go of it;
-- several server processes share the embedded SQLite store through its one writer.
+- several server processes share the embedded SQLite store through its one writer;
+- the service layer's writes (`Writes.call`: a link, a campaign, a goal) run here too, each in
+  a transaction of its own after the frames it arrived with, so they never wait on SQLite's
+  lock; the answer to a call is its result or its domain error.
 
 Frames are a 4-byte length and a pickle. The socket lives in a private folder (mode 0700) made
 by the process that started the journal, so only that user can reach it; the store's URL, which

@@ -40,7 +40,9 @@ import tempfile
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, cast
@@ -300,6 +302,14 @@ class _Journal:
         self._batch = batch
         self._frames: list[tuple[_Batches, int, list[Any]]] = []
         self._calls: list[tuple[_Batches, int, Call]] = []
+        # PostgreSQL locks rows, not the database: calls run on threads beside the loop, so
+        # clicks do not wait for them. On SQLite they run on the loop, between two commits.
+        self._beside = (
+            ThreadPoolExecutor(max_workers=4, thread_name_prefix="tagtrail-call")
+            if group.concurrent_calls
+            else None
+        )
+        self._running: set[asyncio.Future[tuple[Any, Exception | None]]] = set()
 
     def add(self, connection: _Batches, batch: int, parts: list[Any] | Call) -> None:
         if not self._frames and not self._calls:
@@ -323,16 +333,37 @@ class _Journal:
             for connection, batch, _ in frames:
                 connection.answer(batch, error)
         for connection, batch, call in calls:  # each in a transaction of its own
-            result: Any = None
-            failure: Exception | None = None
-            try:
-                result = self._group.run(call)
-            except TagtrailError as exc:
-                failure = exc
-            except Exception as exc:  # a bug of the call: logged here, a 500 there
-                logger.exception("a call on the writer failed")
-                failure = exc
-            connection.answer_call(batch, result, failure)
+            if self._beside is None:
+                connection.answer_call(batch, *self._outcome(call))
+                continue
+            running = asyncio.get_running_loop().run_in_executor(self._beside, self._outcome, call)
+            self._running.add(running)
+            running.add_done_callback(partial(self._answer, connection, batch))
+
+    def _outcome(self, call: Call) -> tuple[Any, Exception | None]:
+        try:
+            return self._group.run(call), None
+        except TagtrailError as exc:
+            return None, exc
+        except Exception as exc:  # a bug of the call: logged here, a 500 there
+            logger.exception("a call on the writer failed")
+            return None, exc
+
+    def _answer(
+        self,
+        connection: _Batches,
+        batch: int,
+        running: asyncio.Future[tuple[Any, Exception | None]],
+    ) -> None:
+        self._running.discard(running)
+        connection.answer_call(batch, *running.result())
+
+    async def drain(self) -> None:
+        """Wait for the calls still running beside the loop (they are answered)."""
+        if self._running:
+            await asyncio.wait(set(self._running))
+        if self._beside is not None:
+            self._beside.shutdown()
 
 
 async def serve_journal(path: str, group: GroupWriter, *, batch: int = 512) -> None:
@@ -355,6 +386,7 @@ async def serve_journal(path: str, group: GroupWriter, *, batch: int = 512) -> N
     await stop.wait()
     server.close()
     journal.commit()  # what arrived last is committed and answered
+    await journal.drain()
 
 
 def main(argv: list[str] | None = None) -> None:

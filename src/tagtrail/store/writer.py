@@ -281,9 +281,15 @@ class GroupWriter:
             self._drop_connection()
             raise StoreError(f"could not store the click: {exc}") from None
 
+    @property
+    def concurrent_calls(self) -> bool:
+        """Whether calls may run beside the commits, on other threads (PostgreSQL: it locks rows;
+        SQLite has one writer, so its calls run between two commits on the writer's thread)."""
+        return not self._sqlite
+
     def run(self, call: Call) -> Any:
-        """Run `call` on this thread (between two `commit`s): its result, or its error; a
-        driver error becomes a StoreError."""
+        """Run `call` (between two `commit`s; on another thread too if `concurrent_calls`): its
+        result, or its error; a driver error becomes a StoreError."""
         try:
             return call.fn(self._calls, *call.args, **call.kwargs)
         except TagtrailError:

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from tagtrail.store.schema import campaigns, clicks, events, goals, links, workspaces
 from tests.conftest import CliResult
-from tests.live import LiveServer, fetch_many, query, start_server, store_for
+from tests.live import LiveServer, fetch_many, query, start_server, store_for, write_key
 
 LOAD_SECONDS = 8.0
 WRITERS = 2
@@ -79,17 +79,6 @@ class Writer:
             done.append(tag)
         else:
             self.failures.append(f"{method} {path}: {response.status_code} {response.text[:200]}")
-
-
-def _write_key(run_cli: Callable[..., CliResult], server: LiveServer) -> str:
-    where = (
-        ["--database-url", server.database_url]
-        if server.database_url
-        else ["--data-dir", str(server.data_dir)]
-    )
-    made = run_cli("keys", "create", "--kind", "write", "--name", "load", "--json", *where)
-    assert made.code == 0, made.err
-    return str(made.json()["key"])
 
 
 async def _batches(origin: str, key: str, deadline: float, sent: list[int]) -> None:
@@ -152,7 +141,7 @@ async def _load(server: LiveServer, key: str, code: str) -> tuple[int, int]:
 def test_admin_writes_under_click_and_event_load_all_commit(
     server: LiveServer, run_cli: Callable[..., CliResult]
 ) -> None:
-    key = _write_key(run_cli, server)
+    key = write_key(run_cli, server)
     server.create_link("https://shop.example/hot", code="hot")
     stop = threading.Event()
     writers = [Writer(f"a{n}") for n in range(WRITERS)]

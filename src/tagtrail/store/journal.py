@@ -52,7 +52,15 @@ from sqlalchemy import Table
 
 from tagtrail.errors import StoreError, TagtrailError
 from tagtrail.store.schema import metadata
-from tagtrail.store.writer import Call, GroupWriter, Values, Writes, read_only, settle
+from tagtrail.store.writer import (
+    Call,
+    GroupWriter,
+    Values,
+    Writes,
+    answer,
+    read_only,
+    settle,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -222,12 +230,8 @@ class JournalClient(Writes):
     def answered(self, batch: int, error: str | None, *outcome: Any) -> None:
         if outcome:  # a call's: (result, error)
             future = self._calls.pop(batch, None)
-            if future is not None and not future.done():
-                result, failure = outcome
-                if failure is None:
-                    future.set_result(result)
-                else:
-                    future.set_exception(failure)
+            if future is not None:
+                answer(future, *outcome)
             return
         futures = self._waiting.pop(batch, [])
         settle(futures, None if error is None else StoreError(error))

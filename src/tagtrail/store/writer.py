@@ -225,7 +225,7 @@ class WriteQueue(Writes):
         except Exception as exc:  # handed to the request that waits for it
             error = exc
         try:
-            loop.call_soon_threadsafe(_answer, future, result, error)
+            loop.call_soon_threadsafe(answer, future, result, error)
         except RuntimeError:  # the loop closed while we ran it
             pass
 
@@ -469,7 +469,8 @@ def read_only(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
     return MappingProxyType(mapping)
 
 
-def _answer(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+def answer(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    """Wake the request waiting on `future` with `result`, or fail it with `error`."""
     if future.done():
         return
     if error is None:
@@ -481,9 +482,4 @@ def _answer(future: asyncio.Future[Any], result: Any, error: BaseException | Non
 def settle(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
     """Wake the requests waiting on `futures`: committed, or failed with `error`."""
     for future in futures:
-        if future.done():
-            continue
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
+        answer(future, None, error)

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,6 +227,20 @@ def _admin_key(server: LiveServer) -> str:
         if "tt_admin_" in line:
             return line.strip()
     raise RuntimeError(f"no admin key on tagtrail serve's stdout:\n{server.output()}")
+
+
+def write_key(run_cli: Callable[..., Any], server: LiveServer) -> str:
+    """A new `write` key of the server's store, made by the CLI (`run_cli` fixture)."""
+    where = (
+        ["--database-url", server.database_url]
+        if server.database_url
+        else ["--data-dir", str(server.data_dir)]
+    )
+    made = run_cli("keys", "create", "--kind", "write", "--name", "site", "--json", *where)
+    assert made.code == 0, made.err
+    key = made.json()["key"]
+    assert key.startswith("tt_write_")
+    return str(key)
 
 
 @dataclass(frozen=True, slots=True)

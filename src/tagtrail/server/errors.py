@@ -1,5 +1,6 @@
 """Domain errors → HTTP answers, in one table. Every error body has datasette's shape:
-`{"ok": false, "error": "...", "errors": [...], "status": N}` (plus `issues` for a refused link)."""
+`{"ok": false, "error": "...", "errors": [...], "status": N}` (plus `issues` for a refused link).
+A 503 (a StoreError: the store could not commit, nothing was written) carries `Retry-After`."""
 
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ STATUS: list[tuple[type[TagtrailError], int]] = [
 ]
 
 
+# Seconds a client waits before it repeats a request the store could not serve (503).
+RETRY_AFTER = "1"
+
+
 def error_body(status: int, message: str, errors: list[str], **extra: Any) -> dict[str, Any]:
     return {"ok": False, "error": message, "errors": errors, "status": status, **extra}
 
@@ -48,9 +53,13 @@ def domain_error(exc: TagtrailError) -> JSONResponse:
     if isinstance(exc, InvalidLink) and exc.issues is not None:
         extra["issues"] = [i.to_json() for i in exc.issues.issues]
     errors = [exc.message] + ([exc.hint] if exc.hint else [])
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if isinstance(exc, TooManyAttempts):
+    headers = None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, TooManyAttempts):
         headers = {"Retry-After": str(exc.retry_after)}
+    elif status == 503:  # the store refused or lost the write: nothing was written
+        headers = {"Retry-After": RETRY_AFTER}
     return JSONResponse(
         error_body(status, exc.message, errors, **extra), status_code=status, headers=headers
     )

@@ -191,14 +191,12 @@ class Redirector:
             return
         if verdict.is_bot and "burst" in verdict.reasons:
             since = second.at(micro) - _BURST_WINDOW
-            await anyio.to_thread.run_sync(
-                lambda: flag_burst(
-                    state.engine,
-                    campaign_id=link.campaign_id,
-                    recipient_id=recipient_id,
-                    visitor=visitor,
-                    since=since,
-                )
+            await state.writer.call(
+                flag_burst,
+                campaign_id=link.campaign_id,
+                recipient_id=recipient_id,
+                visitor=visitor,
+                since=since,
             )
         await send(start)
         await send(_NO_BODY)

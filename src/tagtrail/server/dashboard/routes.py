@@ -26,11 +26,19 @@ from tagtrail.server.dashboard import journeys, message_views, views
 from tagtrail.server.dashboard.data import campaign_names, parse_window
 from tagtrail.server.dashboard.journeys import WAIT
 from tagtrail.server.dashboard.render import render
-from tagtrail.server.dashboard.session import COOKIE, LOGIN_COOKIE, Session, Sessions, same_token
+from tagtrail.server.dashboard.session import (
+    COOKIE,
+    LOGIN_COOKIE,
+    MAX_AGE,
+    Session,
+    Sessions,
+    same_token,
+)
 from tagtrail.server.deps import authenticate_admin, client_address, utcnow
 from tagtrail.server.state import ServerState
 from tagtrail.service import message_render
 from tagtrail.service import messages as service_messages
+from tagtrail.service.dashboard_sessions import end_session, open_session
 from tagtrail.service.links import LinkSpec, create_link
 
 logger = logging.getLogger(__name__)
@@ -189,9 +197,8 @@ async def login(request: Request) -> Response:
     except TagtrailError as exc:
         return refused(f"Sign-in refused: {exc.args[0] if exc.args else exc}.", 401)
     sessions = _sessions(request)
-    cookie = await anyio.to_thread.run_sync(
-        lambda: sessions.issue(state.engine, who.key_id, who.workspace_id, now=utcnow())
-    )
+    opened = await state.writer.call(open_session, who.key_id, now=utcnow(), max_age=MAX_AGE)
+    cookie = sessions.cookie(who.key_id, who.workspace_id, opened)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
@@ -212,8 +219,7 @@ async def logout(request: Request) -> Response:
     if session is not None and not session.valid_csrf(form.get("csrf")):
         return _html("error.html", 403, error="The form expired. Reload the page and try again.")
     if session is not None:  # the cookie is refused from now on, wherever a copy of it is
-        engine = _state(request).engine
-        await anyio.to_thread.run_sync(lambda: Sessions.end(engine, session))
+        await _state(request).writer.call(end_session, session.session_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response
@@ -287,10 +293,8 @@ async def new_link(request: Request) -> Response:
         utm=utm,
     )
     try:
-        made = await anyio.to_thread.run_sync(
-            lambda: create_link(
-                state.engine, session.workspace_id, spec, origin=state.origin, now=utcnow()
-            )
+        made = await state.writer.call(
+            create_link, session.workspace_id, spec, origin=state.origin, now=utcnow()
         )
     except InvalidLink as exc:
         built = exc.issues

@@ -1,7 +1,9 @@
-"""The redirect benchmark's second anchor: the least an ASGI app can do under the same uvicorn
-(uvloop, httptools, one worker) — answer every request with the same 302 and store nothing.
-The gap between nginx and this is the Python server's; the gap between this and tagtrail is
-tagtrail's own work (classify, hash, commit the click)."""
+"""The redirect benchmark's second anchor: the least an ASGI app can do under the same server
+as `tagtrail serve` (uvicorn with uvloop and httptools, or Granian's ASGI interface on uvloop,
+one worker) — answer every request with the same 302 and store nothing. The gap between nginx
+and this is the Python server's; the gap between this and tagtrail is tagtrail's own work
+(classify, hash, commit the click). `BARE_BLANK_SERVER=1` sends an empty `server` header, as
+tagtrail does under Granian (which otherwise names itself)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ _HEADERS = [
     (b"content-length", b"0"),
     (b"referrer-policy", b"no-referrer-when-downgrade"),
 ]
+if os.environ.get("BARE_BLANK_SERVER") == "1":
+    _HEADERS.append((b"server", b""))
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:

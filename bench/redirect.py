@@ -1,30 +1,36 @@
-"""The redirect with every click durably stored, beside nginx `return 302` (issue 4).
+"""The redirect with every click durably stored, beside nginx `return 302` (issues 4, 21).
 
-    python bench/redirect.py [--seconds 8] [--connections 32] [--no-postgres]
+    python bench/redirect.py [--runs 5] [--seconds 5] [--connections 32] [--no-extra]
+                             [--no-postgres]
 
-Installs wrk and nginx when missing (scripts/system-packages.sh), then in this one run, on the
-same machine, each measured with the same `wrk -t1 -cN -dS --latency` on loopback:
+Installs wrk and nginx when missing (scripts/system-packages.sh). Then `--runs` rounds, each one
+same-run comparison on this machine, every set-up measured with the same
+`wrk -t1 -cN -dS --latency` on loopback and a browser's User-Agent on every request (a person's
+click: the click row is its touchpoint too):
 - anchor: nginx `return 302` (one worker, access log off) with the same Location and headers;
-- second anchor: a bare ASGI app answering the same 302 under the same uvicorn set-up
-  (`bench/bare_asgi.py`: one worker, uvloop, httptools, nothing stored), the ceiling for any
-  Python handler here;
-- tagtrail: `tagtrail serve` on one short link, every request with a browser's User-Agent (a
-  person's click: the click row is its touchpoint too), committed by the writer process: on the
-  embedded SQLite store with 1 worker (`FULL` and `NORMAL` durability) and 2 workers, and with 1
-  and 2 workers on the local PostgreSQL server (when it answers);
-- each tagtrail set-up again at half of its own maximum rate, paced by a wrk Lua `delay()` (wrk2,
-  which paces open-loop, is not packaged in Debian): a closed loop of `c` connections each
-  waiting 2 ms between an answer and its next request, `c` calibrated to give half the rate
-  (about as many connections as the full-rate run; with 10 ms pauses it took 3-4 times as many,
-  and since one group commit wakes them all and they all pause alike, they arrived in bursts of
-  a hundred — a load no steady half rate makes). A closed loop measures every answer's
-  latency, but a stall delays the requests behind it instead of timing them, so its p99 is a
-  lower bound under stalls (coordinated omission); the max column shows the worst answer.
-After each run the human click rows are counted in the database and compared with the 302s wrk got
-(its request count minus "Non-2xx or 3xx responses"; clicks of requests in flight when wrk stops
-are stored but not counted by wrk, so stored may exceed answered by up to the connections).
-Targets: >= 0.2 x nginx with every click stored; p99 <= 5 ms at half that rate.
-Prints a table and writes bench/out/redirect.json.
+- the ceiling of each server: a bare app answering the same 302 and storing nothing, under
+  uvicorn (`bench/bare_asgi.py`: uvloop, httptools) and under Granian (the same app on its ASGI
+  interface, and `bench/bare_rsgi.py` on its RSGI interface; uvloop, HTTP/1), one worker each;
+- tagtrail: `tagtrail serve` with its default settings on a fresh data dir (SQLite, `FULL`, one
+  worker, the writer process), on one short link, under each server (`--server`).
+Each round prints its runs and the load average it began at; the summary gives each set-up's
+median rate and the median of its per-round ratio to that round's nginx, with every round's
+ratio. After the rounds, each server's tagtrail again at half its median rate, paced by a wrk
+Lua `delay()` (wrk2, which paces open-loop, is not packaged in Debian): a closed loop of `c`
+connections each waiting 2 ms between an answer and its next request, `c` calibrated to give
+half the rate (with 10 ms pauses it took 3-4 times as many, and since one group commit wakes
+them all and they all pause alike, they arrived in bursts of a hundred — a load no steady half
+rate makes). A closed loop measures every answer's latency, but a stall delays the requests
+behind it instead of timing them, so its p99 is a lower bound under stalls (coordinated
+omission); the max column shows the worst answer. Unless `--no-extra`: the default server with
+`NORMAL` durability, with 2 workers, and with 1 and 2 workers on the local PostgreSQL server
+(when it answers), each at full and half rate.
+After each tagtrail run the human click rows are counted in the database and compared with the
+302s wrk got (its request count minus "Non-2xx or 3xx responses"; clicks of requests in flight
+when wrk stops are stored but not counted by wrk, so stored may exceed answered by up to the
+connections).
+Targets: the default server >= 0.3 x nginx (median of the runs) with every click stored and no
+error; p99 <= 5 ms at half that rate. Prints the tables and writes bench/out/redirect.json.
 """
 
 from __future__ import annotations
@@ -33,11 +39,13 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -139,27 +147,30 @@ def stored(server: LiveServer) -> int:
     return int(query(server.store_url, counted)[0][0])
 
 
-def measure_tagtrail(name: str, server: LiveServer, args: argparse.Namespace) -> list[Run]:
-    """The maximum rate (after a 1 s warm-up), then half of it, paced; clicks counted."""
+def measure_top(name: str, server: LiveServer, args: argparse.Namespace) -> Run:
+    """The maximum rate (after a 1 s warm-up), its clicks counted."""
     link = server.api("POST", "/api/links", json={"url": DESTINATION, "code": "bench", **UTM})
     assert link["tracked_url"] == TRACKED, link
     url = f"{server.origin}/bench"
     wrk("warm-up", url, seconds=1, connections=args.connections)
-    top = counted(
+    return counted(
         server, lambda: wrk(name, url, seconds=args.seconds, connections=args.connections)
     )
-    # Half the maximum, paced: calibrate the connections on a 2 s run, then measure.
+
+
+def measure_half(name: str, server: LiveServer, args: argparse.Namespace, top: Run) -> Run:
+    """Half of `top`'s rate, paced: the connections calibrated on a 2 s run, then measured."""
+    url = f"{server.origin}/bench"
     target = top.rps / 2
     connections = max(1, round(target * (PACE_MS + top.p50_ms) / 1000))
     trial = wrk("pace", url, seconds=2, connections=connections, pace_ms=PACE_MS)
     connections = max(1, round(connections * target / trial.rps))
-    half = counted(
+    return counted(
         server,
         lambda: wrk(
             f"{name} @ half", url, seconds=args.seconds, connections=connections, pace_ms=PACE_MS
         ),
     )
-    return [top, half]
 
 
 def counted(server: LiveServer, measure: Callable[[], Run]) -> Run:
@@ -172,17 +183,27 @@ def counted(server: LiveServer, measure: Callable[[], Run]) -> Run:
     return run
 
 
-def bare_uvicorn(args: argparse.Namespace) -> Run:
-    """The same wrk run against `bench/bare_asgi.py` under uvicorn as `tagtrail serve` runs."""
+def bare(server: str, args: argparse.Namespace) -> Run:
+    """The same wrk run against the bare 302 (`bench/bare_asgi.py`, `bench/bare_rsgi.py`) under
+    `server` set up as `tagtrail serve` runs it: uvicorn (uvloop, httptools, no server header)
+    or Granian (uvloop, HTTP/1, an empty server header)."""
     port = free_port()
-    argv = [sys.executable, "-m", "uvicorn", "bare_asgi:app", "--port", str(port)]
-    argv += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
-    argv += ["--no-server-header"]  # as `tagtrail serve` runs it
     env = {**os.environ, "BARE_LOCATION": TRACKED}
+    if server == "uvicorn":
+        argv = [sys.executable, "-m", "uvicorn", "bare_asgi:app", "--port", str(port)]
+        argv += ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
+        argv += ["--log-level", "warning", "--no-server-header"]
+    else:
+        interface = "rsgi" if server == "granian-rsgi" else "asgi"
+        argv = [sys.executable, "-m", "granian", f"bare_{interface}:app", "--port", str(port)]
+        argv += ["--interface", interface, "--loop", "uvloop", "--http", "1", "--no-ws"]
+        argv += ["--log-level", "warning"]
+        env["BARE_BLANK_SERVER"] = "1"
     with listening(argv, port, cwd=ROOT / "bench", env=env):
         url = f"http://127.0.0.1:{port}/bench"
         wrk("warm-up", url, seconds=1, connections=args.connections)
-        return wrk("uvicorn bare ASGI 302", url, seconds=args.seconds, connections=args.connections)
+        name = f"{server} bare {'RSGI' if server.endswith('rsgi') else 'ASGI'} 302"
+        return wrk(name, url, seconds=args.seconds, connections=args.connections)
 
 
 def postgres_up() -> bool:
@@ -193,91 +214,169 @@ def postgres_up() -> bool:
     return True
 
 
+SERVERS = ("uvicorn", "granian")  # `tagtrail serve --server`, the default first
+BARE = ("uvicorn", "granian", "granian-rsgi")
+
+
+@contextmanager
+def tagtrail(setup: dict[str, Any]) -> Iterator[LiveServer]:
+    """A fresh `tagtrail serve` (new data dir or database) with `setup`'s options."""
+    setup = dict(setup)
+    with tempfile.TemporaryDirectory(prefix="tagtrail-bench-") as tmp:
+        if setup.pop("postgres", False):
+            with postgres_database() as db, start_server(database_url=db, **setup) as server:
+                yield server
+        else:
+            with start_server(data_dir=Path(tmp) / "data", **setup) as server:
+                yield server
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=8, help="length of each wrk run")
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--runs", type=int, default=5, help="rounds of the same-run comparison")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--no-extra", action="store_true", help="skip NORMAL, 2 workers and PostgreSQL"
+    )
     args = parser.parse_args()
     subprocess.run(
         ["bash", str(ROOT / "scripts" / "system-packages.sh"), "wrk", "nginx"], check=True
     )
     started = time.monotonic()
     print(f"wrk -t1 -c{args.connections} -d{args.seconds}s --latency, loopback", flush=True)
-    with nginx(LOCATIONS.format(location=TRACKED)) as port:
-        url = f"http://127.0.0.1:{port}/bench"
-        wrk("warm-up", url, seconds=1, connections=args.connections)
-        anchor = wrk("nginx return 302", url, seconds=args.seconds, connections=args.connections)
-    runs = [anchor, bare_uvicorn(args)]
-    setups: list[tuple[str, dict[str, Any]]] = [
-        ("tagtrail sqlite 1 worker", {"workers": 1}),
-        (
-            "tagtrail sqlite sync=NORMAL",
-            {"workers": 1, "env": {"TAGTRAIL_SQLITE_SYNCHRONOUS": "NORMAL"}},
-        ),
-        (
-            "tagtrail sqlite sync=NORMAL 2 workers",
-            {"workers": 2, "env": {"TAGTRAIL_SQLITE_SYNCHRONOUS": "NORMAL"}},
-        ),
-    ]
-    if not args.no_postgres and postgres_up():
-        setups.append(("tagtrail postgresql 1 worker", {"workers": 1, "postgres": True}))
-        setups.append(("tagtrail postgresql 2 workers", {"workers": 2, "postgres": True}))
-    for name, setup in setups:
-        with tempfile.TemporaryDirectory(prefix="tagtrail-bench-") as tmp:
-            if setup.pop("postgres", False):
-                with postgres_database() as db, start_server(database_url=db, **setup) as server:
-                    runs += measure_tagtrail(name, server, args)
-            else:
-                with start_server(data_dir=Path(tmp) / "data", **setup) as server:
-                    runs += measure_tagtrail(name, server, args)
-    report(runs, anchor, time.monotonic() - started)
+    rounds: list[Round] = []
+    for number in range(1, args.runs + 1):
+        load = os.getloadavg()
+        with nginx(LOCATIONS.format(location=TRACKED)) as port:
+            url = f"http://127.0.0.1:{port}/bench"
+            wrk("warm-up", url, seconds=1, connections=args.connections)
+            anchor = wrk(
+                "nginx return 302", url, seconds=args.seconds, connections=args.connections
+            )
+        runs = [anchor] + [bare(server, args) for server in BARE]
+        for server in SERVERS:
+            with tagtrail({"env": {"TAGTRAIL_SERVER": server}}) as live:
+                runs.append(measure_top(f"tagtrail {server}", live, args))
+        rounds.append(Round(number, load, runs))
+        print_round(rounds[-1])
+    half: list[Run] = []
+    for server in SERVERS:
+        name = f"tagtrail {server}"
+        top = statistics.median(r.rps for rnd in rounds for r in rnd.runs if r.name == name)
+        with tagtrail({"env": {"TAGTRAIL_SERVER": server}}) as live:
+            measure_top("warm-up", live, args)
+            half.append(measure_half(name, live, args, _at(top)))
+    extra: list[Run] = []
+    if not args.no_extra:
+        normal = {"TAGTRAIL_SQLITE_SYNCHRONOUS": "NORMAL"}
+        setups: list[tuple[str, dict[str, Any]]] = [
+            ("tagtrail sync=NORMAL", {"env": normal}),
+            ("tagtrail sync=NORMAL 2 workers", {"workers": 2, "env": normal}),
+        ]
+        if not args.no_postgres and postgres_up():
+            setups.append(("tagtrail postgresql 1 worker", {"postgres": True}))
+            setups.append(("tagtrail postgresql 2 workers", {"workers": 2, "postgres": True}))
+        for name, setup in setups:
+            with tagtrail(setup) as live:
+                top = measure_top(name, live, args)
+                extra += [top, measure_half(name, live, args, top)]
+    report(rounds, half, extra, time.monotonic() - started)
 
 
-def report(runs: list[Run], anchor: Run, elapsed: float) -> None:
-    print(
-        f"{'':36} {'conns':>5} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
-        f" {'ratio':>6} {'302s':>8} {'stored':>8}"
+@dataclass
+class Round:
+    """One same-run comparison: nginx, the bare apps and tagtrail on each server."""
+
+    number: int
+    load: tuple[float, float, float]  # the machine's load average when the round began
+    runs: list[Run]
+
+    def ratio(self, name: str) -> float:
+        return self.get(name).rps / self.runs[0].rps
+
+    def get(self, name: str) -> Run:
+        return next(r for r in self.runs if r.name == name)
+
+
+HEADER = (
+    f"{'':30} {'conns':>5} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+    f" {'ratio':>6} {'302s':>8} {'stored':>8}"
+)
+
+
+def _line(run: Run, anchor_rps: float) -> str:
+    clicks_ = "" if run.stored is None else f"{run.answered_302:>8,} {run.stored:>8,}"
+    return (
+        f"{run.name:30} {run.connections:>5} {run.rps:>9,.0f} {run.p50_ms:>7.2f}"
+        f" {run.p99_ms:>7.2f} {run.max_ms:>7.1f} {run.rps / anchor_rps:>6.3f} {clicks_}"
     )
-    for run in runs:
-        ratio = run.rps / anchor.rps
-        clicks_ = "" if run.stored is None else f"{run.answered_302:>8,} {run.stored:>8,}"
-        print(
-            f"{run.name:36} {run.connections:>5} {run.rps:>9,.0f} {run.p50_ms:>7.2f}"
-            f" {run.p99_ms:>7.2f} {run.max_ms:>7.1f} {ratio:>6.3f} {clicks_}"
-        )
-    best = max((r for r in runs if r.stored is not None and "half" not in r.name), key=_rps)
-    half = next(r for r in runs if r.name == f"{best.name} @ half")
-    ratio = best.rps / anchor.rps
-    all_stored = all(r.stored >= r.answered_302 for r in runs if r.stored is not None)  # type: ignore[operator]
+
+
+def print_round(rnd: Round) -> None:
+    load = ", ".join(f"{x:.2f}" for x in rnd.load)
+    print(f"run {rnd.number} (load average {load})\n{HEADER}")
+    for run in rnd.runs:
+        print(_line(run, rnd.runs[0].rps))
+    print(flush=True)
+
+
+def _at(rps: float) -> Run:
+    """A stand-in for the median run: its rate and a p50 for the pacing's first guess."""
+    return Run("median", 0, 0, 0, rps, 1.0, 0, 0, 0)
+
+
+def report(rounds: list[Round], half: list[Run], extra: list[Run], elapsed: float) -> None:
+    anchor = statistics.median(rnd.runs[0].rps for rnd in rounds)
+    names = [r.name for r in rounds[0].runs]
+    print(f"median of {len(rounds)} runs (ratio: the median of each run's own ratio)")
+    print(f"{'':30} {'req/s':>9} {'ratio':>6}   each run's ratio")
+    medians: dict[str, dict[str, Any]] = {}
+    for name in names:
+        rps = statistics.median(rnd.get(name).rps for rnd in rounds)
+        ratios = [rnd.ratio(name) for rnd in rounds]
+        medians[name] = {"rps": rps, "ratio": statistics.median(ratios), "ratios": ratios}
+        each = " ".join(f"{x:.3f}" for x in ratios)
+        print(f"{name:30} {rps:>9,.0f} {statistics.median(ratios):>6.3f}   {each}")
+    print(f"\nhalf rate and other set-ups (ratio against the median nginx, {anchor:,.0f})")
+    print(HEADER)
+    for run in half + extra:
+        print(_line(run, anchor))
+    default = f"tagtrail {SERVERS[0]}"
+    ratio = medians[default]["ratio"]
+    tagtrail_runs = [r for rnd in rounds for r in rnd.runs if r.stored is not None]
+    tagtrail_runs += half + extra
+    default_half = next(r for r in half if r.name == f"{default} @ half")
     verdicts = {
-        "rate >= 0.2 x nginx": ratio >= 0.2,
-        "every 302 stored": all_stored,
-        "p99 <= 5 ms at half rate": half.p99_ms <= 5.0,
+        "rate >= 0.3 x nginx (median)": ratio >= 0.3,
+        "every 302 stored": all(r.stored >= r.answered_302 for r in tagtrail_runs),  # type: ignore[operator]
+        "0 errors": all(r.bad == 0 for r in tagtrail_runs),
+        "p99 <= 5 ms at half rate": default_half.p99_ms <= 5.0,
     }
-    print(f"best: {best.name}, {best.rps:,.0f} req/s = {ratio:.3f} x nginx ({anchor.rps:,.0f})")
-    bare = next(r for r in runs if r.name.startswith("uvicorn bare"))
-    print(
-        f"  = {best.rps / bare.rps:.2f} x the bare ASGI app ({bare.rps:,.0f} req/s), which is"
-        f" {bare.rps / anchor.rps:.3f} x nginx"
-    )
-    print(f"at half ({half.rps:,.0f} req/s): p50 {half.p50_ms:.2f} ms, p99 {half.p99_ms:.2f} ms")
+    print(f"\ndefault ({default}): {ratio:.3f} x nginx; beside it {SERVERS[1]}:")
+    print(f"  {medians[f'tagtrail {SERVERS[1]}']['ratio']:.3f} x nginx")
+    for server in BARE:
+        name = next(n for n in names if n.startswith(f"{server} bare"))
+        own = f"tagtrail {server.removesuffix('-rsgi')}"  # tagtrail under the same server
+        share = medians[own]["rps"] / medians[name]["rps"]
+        print(f"  {name}: {medians[name]['ratio']:.3f} x nginx ({own}: {share:.2f} x it)")
+    print(f"at half ({default_half.rps:,.0f} req/s): p99 {default_half.p99_ms:.2f} ms")
     for what, ok in verdicts.items():
-        print(f"target: {what:<26} {'PASS' if ok else 'FAIL'}")
+        print(f"target: {what:<30} {'PASS' if ok else 'FAIL'}")
     print(f"({elapsed:.0f} s)")
     OUT.mkdir(exist_ok=True)
     result = {
-        "runs": [asdict(r) for r in runs],
-        "best": best.name,
+        "rounds": [{"load": rnd.load, "runs": [asdict(r) for r in rnd.runs]} for rnd in rounds],
+        "medians": medians,
+        "half": [asdict(r) for r in half],
+        "extra": [asdict(r) for r in extra],
+        "default": default,
         "ratio": ratio,
         "targets": verdicts,
         "seconds": elapsed,
     }
     (OUT / "redirect.json").write_text(json.dumps(result, indent=2) + "\n")
-
-
-def _rps(run: Run) -> float:
-    return run.rps
 
 
 if __name__ == "__main__":

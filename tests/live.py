@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import secrets
 import shutil
@@ -23,8 +24,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,6 +229,20 @@ def _admin_key(server: LiveServer) -> str:
     raise RuntimeError(f"no admin key on tagtrail serve's stdout:\n{server.output()}")
 
 
+def write_key(run_cli: Callable[..., Any], server: LiveServer) -> str:
+    """A new `write` key of the server's store, made by the CLI (`run_cli` fixture)."""
+    where = (
+        ["--database-url", server.database_url]
+        if server.database_url
+        else ["--data-dir", str(server.data_dir)]
+    )
+    made = run_cli("keys", "create", "--kind", "write", "--name", "site", "--json", *where)
+    assert made.code == 0, made.err
+    key = made.json()["key"]
+    assert key.startswith("tt_write_")
+    return str(key)
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """One response, read whole (status line, headers, `content-length` bytes of body)."""
@@ -277,6 +293,18 @@ async def fetch_many(
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return got
+
+
+def endless_load(origin: str, path: str, answers: list[Answer]) -> threading.Thread:
+    """A started thread sending `path` over 32 connections until the server goes away,
+    appending each answer to `answers`."""
+    load = threading.Thread(
+        target=lambda: asyncio.run(
+            fetch_many(origin, itertools.repeat(path), concurrency=32, answers=answers)
+        )
+    )
+    load.start()
+    return load
 
 
 async def _read_answer(reader: asyncio.StreamReader, method: str) -> Answer | None:

@@ -20,6 +20,7 @@ PACKAGES = [
     "tagtrail.check",
     "tagtrail.clicks",
     "tagtrail.server",
+    "tagtrail.messages",
 ]
 
 

@@ -102,6 +102,12 @@ class Client:
     def attribution(self, params: dict[str, str]) -> dict[str, Any]:
         return self._json("GET", "/api/attribution", params=params)
 
+    def create_message(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._json("POST", "/api/messages", json=body)
+
+    def message_stats(self, message_id: int) -> dict[str, Any]:
+        return self._json("GET", f"/api/messages/{int(message_id)}/stats")
+
     def campaign_stats(self, name: str) -> dict[str, Any]:
         return self._json("GET", f"/api/campaigns/{quote(name, safe='')}/stats")
 

@@ -3,7 +3,8 @@
     TagtrailError
     ├── InvalidLink          a URL or UTM value the link builder cannot accept
     ├── InvalidInput         a file, option or value a command cannot read
-    │   └── InvalidOptions   options that do not go together, or a value of the wrong form
+    │   ├── InvalidOptions   options that do not go together, or a value of the wrong form
+    │   └── InvalidSettings  a flag, `TAGTRAIL_*` variable or `.env` line that is not valid
     ├── InvalidEvent         a tracking payload (Segment's HTTP API) that fails validation
     │   └── EventTooLarge    an event or batch over Segment's size limits (32 KB / 500 KB)
     ├── PolicyError          a naming-policy file that cannot be read or is malformed
@@ -65,6 +66,10 @@ class InvalidOptions(InvalidInput):
         if self.option is None:
             return self.message
         return f"Invalid value for {self.option!r}: {self.message}"
+
+
+class InvalidSettings(InvalidInput):
+    """A setting that is not valid: the CLI reports it as a usage error (exit 2)."""
 
 
 class InvalidEvent(TagtrailError):

@@ -12,10 +12,10 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tagtrail.errors import InvalidInput
+from tagtrail.errors import InvalidSettings
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,14 @@ class Settings(BaseSettings):
         None, description="Signs recipient tokens and hashes; default: data_dir/secret.key."
     )
     workers: int = Field(1, ge=1, le=64, description="Server processes for `tagtrail serve`.")
+    server: Literal["uvicorn", "granian"] = Field(
+        "uvicorn", description="The HTTP server `tagtrail serve` runs the app under."
+    )
+    forwarded_allow_ips: str = Field(
+        "",
+        description="Proxies (IPs or CIDRs, comma-separated; `*` any) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; none by default.",
+    )
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
         "FULL", description="SQLite durability: FULL survives power loss, NORMAL a crash."
     )
@@ -109,7 +117,7 @@ class Settings(BaseSettings):
         if value is not None:
             raw = value.get_secret_value()
             if raw.lower() in _PLACEHOLDERS or len(raw) < 32:
-                raise ValueError("secret_key must be at least 32 random characters")
+                raise ValueError("must be at least 32 random characters, not a placeholder")
         return value
 
     @property
@@ -147,9 +155,43 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings with CLI flags (`overrides`, None meaning not given) over the environment."""
+    """Settings with CLI flags (`overrides`, None meaning not given) over the environment.
+    A value that is not valid raises `InvalidSettings` naming the flag or variable."""
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         return Settings(**given)  # type: ignore[arg-type]
-    except ValueError as exc:
-        raise InvalidInput(f"invalid settings: {exc}") from None
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        names = [str(error["loc"][0]) if error["loc"] else "" for error in errors]
+        problems = [
+            f"{_source(name, given, overrides)}{_shown(name, error.get('input'))} "
+            f"{error['msg'].removeprefix('Value error, ')}"
+            for name, error in zip(names, errors, strict=True)
+        ]
+        raise InvalidSettings(
+            "invalid setting: " + "; ".join(problems),
+            hint=_HINTS.get(names[0], "docs/configuration.md lists every setting and its values"),
+        ) from None
+
+
+_HINTS = {
+    "secret_key": "make one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
+    "or unset TAGTRAIL_SECRET_KEY to keep a generated one in DATA_DIR/secret.key",
+}
+
+
+def _source(name: str, given: dict[str, object], flags: dict[str, object]) -> str:
+    """Where a setting came from, as the user wrote it: the flag or the variable (and the flag
+    the command has for it, if any)."""
+    variable, flag = f"TAGTRAIL_{name.upper()}", f"--{name.replace('_', '-')}"
+    if name in given:
+        return f"{flag} (or {variable})"
+    return f"{variable} (or {flag})" if name in flags else variable
+
+
+def _shown(name: str, value: object) -> str:
+    """The value refused, for the numeric settings only (others may be secrets or URLs)."""
+    field = Settings.model_fields.get(name)
+    if field is None or field.annotation not in (int, float) or value is None:
+        return ""
+    return f" = {value}:"

@@ -58,11 +58,11 @@ def test_the_same_batch_three_times_is_stored_once(collector: Collector) -> None
     for _ in range(3):
         assert collector.send("/v1/batch", _batch(50)).status_code == 200
     assert collector.count() == 50
-    # without messageIds the same payload gets the same derived id
+    # without messageIds each call is an event of its own (only a client's ids deduplicate)
     body = {"userId": "u9", "event": "Clicked", "timestamp": "2026-05-01T12:00:00Z"}
     for _ in range(3):
         assert collector.send("/v1/track", body).status_code == 200
-    assert collector.count() == 51
+    assert collector.count() == 53
 
 
 def test_write_key_as_basic_user_bearer_or_body(lite_collector: Collector) -> None:
@@ -236,9 +236,34 @@ def test_cookieless_ids_are_derived_stable_within_a_day_and_per_agent(
         answer = c.client.post("/v1/batch", json=body, headers={"User-Agent": agent})
         assert answer.status_code == 200, answer.text
     ids = [r.anonymous_id for r in c.rows()]
-    assert len(ids) == 2  # the first two are the same payload from the same visitor: one event
+    assert len(ids) == 3  # no messageId: each call is an event, also the same payload twice
     assert all(i.startswith("ck-") and len(i) == 35 for i in ids)
-    assert ids[0] != ids[1]
+    assert ids[0] == ids[1] != ids[2]
     # without the flag an event with no id is refused, not given one
     assert c.send("/v1/batch", {"batch": [page]}).status_code == 400
-    assert len(c.rows(events)) == 2
+    assert len(c.rows(events)) == 3
+
+
+def test_calls_without_a_message_id_are_each_stored(collector: Collector) -> None:
+    c = collector
+    track = {"userId": "ntX", "event": "Add To Cart"}
+    batch = {"batch": [{"type": "track", **track}, {"type": "track", **track}]}
+    pixel = {"k": c.write_key, "t": "track", "e": "Add To Cart", "aid": "a9", "url": PAGE}
+    for _ in range(2):
+        assert c.send("/v1/track", track).json() == {"success": True}
+        assert c.send("/v1/batch", batch).json() == {"success": True}
+        assert c.client.get("/t.gif", params=pixel).status_code == 200
+    rows = c.rows()
+    assert len(rows) == 2 + 4 + 2  # one row per event of every call
+    assert len({r.message_id for r in rows}) == len(rows)
+    assert all(r.message_id.startswith("tt-") and len(r.message_id) == 35 for r in rows)
+
+
+def test_the_same_client_message_id_is_stored_once(collector: Collector) -> None:
+    c = collector
+    track = {"userId": "ntX", "event": "Add To Cart", "messageId": "client-1"}
+    batch = {"batch": [{"type": "track", **track, "messageId": "client-2"}]}
+    for _ in range(3):
+        assert c.send("/v1/track", track).json() == {"success": True}
+        assert c.send("/v1/batch", batch).json() == {"success": True}
+    assert sorted(r.message_id for r in c.rows()) == ["client-1", "client-2"]

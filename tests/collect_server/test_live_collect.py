@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tagtrail.store.database import prepare_store
 from tagtrail.store.schema import events
 from tests.conftest import CliResult
-from tests.live import LiveServer, start_server
+from tests.live import LiveServer, start_server, write_key
 from tests.pg import postgres_database
 
 
@@ -30,17 +30,7 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]
         yield server
 
 
-def _write_key(run_cli: Callable[..., CliResult], server: LiveServer) -> str:
-    where = (
-        ["--database-url", server.database_url]
-        if server.database_url
-        else ["--data-dir", str(server.data_dir)]
-    )
-    made = run_cli("keys", "create", "--kind", "write", "--name", "site", "--json", *where)
-    assert made.code == 0, made.err
-    key = made.json()["key"]
-    assert key.startswith("tt_write_")
-    return str(key)
+_write_key = write_key
 
 
 def _message_ids(server: LiveServer) -> set[str]:

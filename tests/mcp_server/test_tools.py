@@ -24,6 +24,8 @@ TOOLS = {
     "campaign_stats",
     "attribute",
     "profile",
+    "create_message",
+    "message_stats",
 }
 HEADER = "user_id,timestamp,type,channel,source,medium,campaign,value\n"
 ROWS = [
@@ -297,3 +299,26 @@ def test_resources_are_the_policy_and_the_models(session: Session, cli: Cli) -> 
     models = session.read("tagtrail://models")["models"]
     assert [m["name"] for m in models] == list(MODEL_NAMES)
     assert all(m["definition"] for m in models)
+
+
+def test_messages_are_the_cli_documents(session: Session, cli: Cli) -> None:
+    made = session.call(
+        "create_short_link",
+        {"url": "https://shop.example/", "campaign": "mcp-news", "source": "x", "medium": "email"},
+    )
+    assert not made.error, made.doc
+    body = '<a href="https://shop.example/a">A</a> <a href="#top">top</a>'
+    created = session.call(
+        "create_message",
+        {"campaign": "mcp-news", "channel": "email", "body": body, "preset": "intercom"},
+    )
+    assert not created.error, created.doc
+    _s, shown = cli("messages", "show", str(created.doc["message"]), *store(session))
+    assert created.doc == shown
+    assert created.doc["skipped"] == [{"position": 2, "url": "#top", "reason": "anchor"}]
+    stats = session.call("message_stats", {"message": created.doc["message"]})
+    _s, expected = cli("messages", "stats", str(created.doc["message"]), *store(session))
+    assert not stats.error and stats.doc == expected
+    missing = session.call("message_stats", {"message": 999})
+    status, expected = cli("messages", "stats", "999", *store(session))
+    assert status == 1 and missing.error and missing.doc == expected

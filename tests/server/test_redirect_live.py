@@ -4,11 +4,9 @@ even across kill -9, and the 404/410 pages. On SQLite and on the local PostgreSQ
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,15 @@ from sqlalchemy import func, select
 
 from tagtrail.store.schema import clicks, links
 from tests.clicks.test_bots import BROWSER_AGENTS
-from tests.live import Answer, LiveServer, fetch_many, query, start_server, store_for
+from tests.live import (
+    Answer,
+    LiveServer,
+    endless_load,
+    fetch_many,
+    query,
+    start_server,
+    store_for,
+)
 
 DESTINATION = "https://shop.example/spring?ref=mail"
 CHROME = BROWSER_AGENTS["Chrome desktop"]
@@ -57,12 +63,7 @@ def test_20000_requests_are_20000_stored_clicks(server: LiveServer) -> None:
 def test_kill_9_under_load_loses_no_acknowledged_click(server: LiveServer) -> None:
     link = server.create_link(DESTINATION, code="crash")
     answers: list[Answer] = []
-    load = threading.Thread(
-        target=lambda: asyncio.run(
-            fetch_many(server.origin, itertools.repeat("/crash"), concurrency=32, answers=answers)
-        )
-    )
-    load.start()
+    load = endless_load(server.origin, "/crash", answers)
     time.sleep(2.0)
     server.kill()
     load.join(30)

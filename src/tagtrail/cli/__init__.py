@@ -19,7 +19,7 @@ import click
 
 from tagtrail import __version__
 from tagtrail.cli.output import report_error, report_tagtrail_error
-from tagtrail.errors import InvalidOptions, TagtrailError
+from tagtrail.errors import InvalidOptions, InvalidSettings, TagtrailError
 from tagtrail.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ COMMANDS = {
     "check": "tagtrail.cli.check:check",
     "keys": "tagtrail.cli.keys:keys",
     "links": "tagtrail.cli.links:links",
+    "messages": "tagtrail.cli.messages:messages",
     "lint": "tagtrail.cli.build:lint",
     "presets": "tagtrail.cli.build:presets",
     "serve": "tagtrail.cli.serve:serve",
@@ -145,6 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         report_error(exc.format_message(), hint=None, as_json=as_json, status=exc.exit_code)
         return exc.exit_code
+    except InvalidSettings as exc:  # a setting is given like an option: a usage error
+        report_error(exc.message, hint=exc.hint, as_json=as_json, status=2)
+        return 2
     except TagtrailError as exc:
         report_tagtrail_error(exc, as_json=as_json)
         return 1

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from tagtrail.errors import TagtrailError, error_document
 
@@ -44,3 +45,16 @@ def report_error(message: str, *, hint: str | None, as_json: bool, status: int) 
 
 def report_tagtrail_error(exc: TagtrailError, *, as_json: bool) -> None:
     report_error(exc.message, hint=exc.hint, as_json=as_json, status=1)
+
+
+def progress_bar(label: str, console: Console, *, disable: bool = False) -> Progress:
+    """A transient bar on `console` (`label`, bar, done/total, time), shown on terminals only."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=disable or not console.is_terminal,
+    )

@@ -9,9 +9,11 @@ input is read as UTC).
   is an hour off still lands at the right moment; the result is never later than `receivedAt`.
   Without `sentAt`, a given `timestamp` is kept as is (a historical import); with no time at
   all, the event happened when it was received.
-- **messageId**: kept as sent (the de-duplication key). When missing, it is `tt-` and 32 hex
+- **messageId**: kept as sent (the de-duplication key). When missing, it is the id the caller
+  made when it accepted the event (`generated_id`: the server makes a new one for every event,
+  so two identical calls without a messageId are two events); without one, `tt-` and 32 hex
   digits of the SHA-256 of the canonical payload (the validated event as compact, key-sorted
-  JSON, without `writeKey` and `receivedAt`), so a retried event gets the same id.
+  JSON, without `writeKey` and `receivedAt`), so a file imported twice is stored once.
 - **Context**: the page URL and referrer from `context.page` (else a page call's `properties`),
   the user agent and IP from `context` (else the request's; the caller anonymises the IP).
 - **Campaign**: `context.campaign`, else the page URL's `utm_*` parameters.
@@ -141,10 +143,13 @@ def skew_corrected(client: datetime, sent_at: datetime, received_at: datetime) -
         return client if sent_at > client else received_at
 
 
-def message_id(event: Event) -> str:
-    """The event's `messageId`, or a deterministic one from the canonical payload."""
+def message_id(event: Event, generated_id: str | None = None) -> str:
+    """The event's `messageId`, else `generated_id`, else a deterministic one from the
+    canonical payload."""
     if event.message_id:
         return event.message_id
+    if generated_id:
+        return generated_id
     payload = event.model_dump(mode="json", by_alias=True, exclude_none=True)
     canonical = {k: v for k, v in payload.items() if k not in _HASHED_OUT}
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -296,14 +301,16 @@ def normalize(
     user_agent: str | None = None,
     site_hosts: Iterable[str] = (),
     ruleset: str = DEFAULT_RULESET,
+    generated_id: str | None = None,
 ) -> NormalizedEvent:
-    """The stored form of `event`, received at `received_at` from `ip` with `user_agent`."""
+    """The stored form of `event`, received at `received_at` from `ip` with `user_agent`;
+    `generated_id` is its id if it has no `messageId`."""
     context = event.context
     properties: dict[str, Any] = dict(getattr(event, "properties", {}))
     facts = page_facts(event, site_hosts=tuple(site_hosts), ruleset=ruleset)
     traits = event.traits if isinstance(event, IdentifyEvent | GroupEvent) else {}
     return NormalizedEvent(
-        message_id=message_id(event),
+        message_id=message_id(event, generated_id),
         type=event.type,
         timestamp=corrected_timestamp(event, received_at),
         received_at=as_utc(received_at),

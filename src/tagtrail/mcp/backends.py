@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from dataclasses import asdict
 from typing import Any
 
 from tagtrail.service.backends import (
@@ -19,7 +20,9 @@ from tagtrail.service.backends import (
     RemoteBackend,
     Target,
     link_backend,
+    utcnow,
 )
+from tagtrail.service.messages import MessageSpec, create_message, message_stats
 from tagtrail.service.stats import campaign_stats
 
 
@@ -60,6 +63,26 @@ class Backends:
         if isinstance(backend, RemoteBackend):
             return backend.client.campaign_stats(name)
         return campaign_stats(backend.engine, backend.workspace_id, name)
+
+    def create_message(self, spec: MessageSpec) -> dict[str, Any]:
+        """What POST /api/messages answers (`tagtrail messages create --json`)."""
+        backend = self.links()
+        if isinstance(backend, RemoteBackend):
+            body = {k: v for k, v in asdict(spec).items() if v is not None}
+            return backend.client.create_message(body)
+        return create_message(
+            backend.engine, backend.workspace_id, spec, origin=backend.origin, now=utcnow()
+        )
+
+    def message_stats(self, message_id: int) -> dict[str, Any]:
+        """What GET /api/messages/{id}/stats answers (`tagtrail messages stats --json`)."""
+        backend = self.links()
+        if isinstance(backend, RemoteBackend):
+            return backend.client.message_stats(message_id)
+        secret = backend.settings.secret()
+        return message_stats(
+            backend.engine, backend.workspace_id, message_id, secret=secret, admin=True
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -18,7 +18,7 @@ from mcp.server.mcpserver import MCPServer
 
 from tagtrail import __version__
 from tagtrail.links import NamingPolicy
-from tagtrail.mcp import attribution_tools, link_tools, store_tools
+from tagtrail.mcp import attribution_tools, link_tools, message_tools, store_tools
 from tagtrail.mcp.backends import Backends
 from tagtrail.service.backends import Target
 
@@ -70,6 +70,7 @@ def create_server(
     )
     link_tools.register(server, policy)
     store_tools.register(server, backends)
+    message_tools.register(server, backends)
     attribution_tools.register(server)
 
     @server.resource(

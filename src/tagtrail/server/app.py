@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tagtrail import __version__
 from tagtrail.server import errors, snippet
@@ -15,6 +15,7 @@ from tagtrail.server.api import (
     campaigns,
     collect,
     links,
+    messages,
     profiles,
     sends,
     tools,
@@ -22,15 +23,16 @@ from tagtrail.server.api import (
 )
 from tagtrail.server.batch import BatchEndpoint
 from tagtrail.server.dashboard import routes as dashboard_routes
-from tagtrail.server.redirect import Redirector, is_link_path
+from tagtrail.server.redirect import Headers, Redirector, is_link_path
 from tagtrail.server.slashes import relative_slash_redirects
 from tagtrail.server.state import ServerState
 from tagtrail.service.links import RESERVED_CODES
 from tagtrail.settings import Settings
 
 
-def create_app(settings: Settings) -> ASGIApp:
-    """The whole server as one ASGI app (its lifespan opens the store and the writer)."""
+def create_app(settings: Settings, *, server_header: bytes | None = None) -> ASGIApp:
+    """The whole server as one ASGI app (its lifespan opens the store and the writer).
+    `server_header`: a `server` header put in every answer (none by default)."""
     state = ServerState(settings)
 
     @asynccontextmanager
@@ -52,6 +54,7 @@ def create_app(settings: Settings) -> ASGIApp:
     api.include_router(campaigns.router)
     api.include_router(workspace.router)
     api.include_router(sends.router)
+    api.include_router(messages.router)
     api.include_router(tools.router)
     api.include_router(collect.router)
     api.include_router(profiles.router)
@@ -63,9 +66,13 @@ def create_app(settings: Settings) -> ASGIApp:
     def health() -> dict[str, object]:
         return {"ok": True, "version": __version__}
 
-    redirect = Redirector(state)
-    collector = snippet.with_cors(api)
-    batch = snippet.with_cors(BatchEndpoint(state, api))  # the rest of /v1 goes to FastAPI
+    extra: Headers = () if server_header is None else ((b"server", server_header),)
+    redirect = Redirector(state, extra)
+    collector = with_headers(snippet.with_cors(api), extra)
+    batch = with_headers(
+        snippet.with_cors(BatchEndpoint(state, api)), extra
+    )  # the rest of /v1: FastAPI
+    rest = with_headers(api, extra)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
@@ -79,7 +86,27 @@ def create_app(settings: Settings) -> ASGIApp:
             else:
                 await collector(scope, receive, send)
             return
-        await api(scope, receive, send)
+        await rest(scope, receive, send)
 
     app.state = state  # type: ignore[attr-defined]
     return app
+
+
+def with_headers(app: ASGIApp, extra: Headers) -> ASGIApp:
+    """`app` with `extra` headers added to each answer's start (`app` itself when none)."""
+    if not extra:
+        return app
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_with(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        await app(scope, receive, send_with)
+
+    return wrapped

@@ -1,5 +1,6 @@
 """Domain errors → HTTP answers, in one table. Every error body is `tagtrail.errors.error_document`:
-`{"ok": false, "error": "...", "errors": [...], "status": N}` (plus `issues` for a refused link)."""
+`{"ok": false, "error": "...", "errors": [...], "status": N}` (plus `issues` for a refused link).
+A 503 (a StoreError: the store could not commit, nothing was written) carries `Retry-After`."""
 
 from __future__ import annotations
 
@@ -39,6 +40,10 @@ STATUS: list[tuple[type[TagtrailError], int]] = [
 ]
 
 
+# Seconds a client waits before it repeats a request the store could not serve (503).
+RETRY_AFTER = "1"
+
+
 def error_body(status: int, message: str, errors: list[str], **extra: Any) -> dict[str, Any]:
     """`error_document` with the HTTP status and the given `errors`."""
     return error_document(message, status=status, errors=errors, **extra)
@@ -52,9 +57,13 @@ def error_response(status: int, message: str, *, hint: str | None = None) -> JSO
 def domain_error(exc: TagtrailError) -> JSONResponse:
     """The answer to a domain error (its status from `STATUS`)."""
     status = next(code for kind, code in STATUS if isinstance(exc, kind))
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if isinstance(exc, TooManyAttempts):
+    headers = None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, TooManyAttempts):
         headers = {"Retry-After": str(exc.retry_after)}
+    elif status == 503:  # the store refused or lost the write: nothing was written
+        headers = {"Retry-After": RETRY_AFTER}
     return JSONResponse(document_of(exc, status=status), status_code=status, headers=headers)
 
 

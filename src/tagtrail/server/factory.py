@@ -1,6 +1,7 @@
-"""`uvicorn tagtrail.server.factory:app --factory`: the app of one of `tagtrail serve --workers N`'s
-worker processes, built from the settings `serve` read and checked (handed over, whole, in the
-workers' environment while they start), or from `TAGTRAIL_*` when started by hand."""
+"""`tagtrail.server.factory:app` (`--factory` under uvicorn or Granian): the app of each of
+`tagtrail serve`'s worker processes, built from the settings `serve` read and checked (handed
+over, whole, in the workers' environment while they start), or from `TAGTRAIL_*` when started
+by hand."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 from pydantic import SecretStr
 from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from tagtrail.server.app import create_app
 from tagtrail.settings import Settings
@@ -38,4 +41,11 @@ def settings_environment(settings: Settings) -> Iterator[None]:
 def app() -> ASGIApp:
     handed = os.environ.get(_HANDOVER)
     settings = Settings() if handed is None else Settings.model_validate_json(handed)
-    return create_app(settings)
+    # Granian names itself in a `server` header unless the response has one: an empty one.
+    served = create_app(settings, server_header=b"" if settings.server == "granian" else None)
+    if not settings.forwarded_allow_ips:
+        return served
+    # The client address and scheme from a trusted proxy's X-Forwarded-For and
+    # X-Forwarded-Proto: uvicorn's middleware is plain ASGI, so it runs under either server.
+    proxied = ProxyHeadersMiddleware(served, trusted_hosts=settings.forwarded_allow_ips)  # type: ignore[arg-type]
+    return cast(ASGIApp, proxied)

@@ -48,6 +48,7 @@ _OWN = (f"{TOKEN_PARAMETER}=", f"{HINT_PARAMETER}=")
 _NO_STORE = (b"cache-control", b"private, no-store")
 _NO_BODY: Message = {"type": "http.response.body", "body": b""}
 _BURST_WINDOW = timedelta(seconds=2)
+Headers = tuple[tuple[bytes, bytes], ...]
 CLICK_COLUMNS = (
     "link_id",
     "clicked_at",
@@ -67,10 +68,27 @@ CLICK_COLUMNS = (
 class Redirector:
     """The ASGI handler for short links."""
 
-    def __init__(self, state: ServerState) -> None:
+    def __init__(self, state: ServerState, extra_headers: Headers = ()) -> None:
         self.state = state
+        self._extra = extra_headers  # put in every answer (`server_header` in `create_app`)
         self._classify = _memoised_classify(state.bot_rules)
         self._clock = ClickClock()
+        self._hints: dict[tuple[str, int], str] = {}
+        self._hint_second: ClickSecond | None = None
+
+    def _hint(self, public_id: str, workspace_id: int, second: ClickSecond, micro: int) -> str:
+        """The identity hint, signed once per recipient a second: it holds the time in whole
+        seconds, so every click of that second would sign the same bytes again."""
+        if second is not self._hint_second:
+            self._hint_second = second
+            self._hints = {}
+        key = (public_id, workspace_id)
+        hint = self._hints.get(key)
+        if hint is None:
+            hint = self.state.hints.hint(public_id, str(workspace_id), second.at(micro))
+            if len(self._hints) < 10_000:
+                self._hints[key] = hint
+        return hint
 
     async def __call__(self, scope: Scope, _receive: Receive, send: Send) -> None:
         state = self.state
@@ -81,10 +99,10 @@ class Redirector:
             link = await state.cache.get(code)
         second, micro = self._clock.now()  # kept: other clicks move the clock on meanwhile
         if link is None:
-            await _page(send, 404, pages.NOT_FOUND, method)
+            await _page(send, 404, pages.NOT_FOUND, method, self._extra)
             return
         if link.disabled or (link.expires_at is not None and link.expires_at <= second.at(micro)):
-            await _page(send, 410, pages.GONE, method)
+            await _page(send, 410, pages.GONE, method, self._extra)
             return
         user_agent = referer = ""
         signals: tuple[tuple[str, str], ...] = ()  # the prefetch headers, rarely any
@@ -96,8 +114,8 @@ class Redirector:
             elif name in _PREFETCH_HEADERS:
                 signals += ((name.decode(), value.decode("latin-1")),)
         query = scope["query_string"].decode("latin-1")
-        recipient = None
-        if query:
+        recipient = link.recipient  # a per-recipient code names its recipient itself
+        if query and recipient is None:
             token = _parameter(query, TOKEN_PARAMETER)
             if token:
                 public_id = state.tokens.recipient(token, code)
@@ -111,14 +129,14 @@ class Redirector:
         identified = recipient is not None and link.identify and method == "GET"
         if identified:
             assert recipient is not None
-            hint = state.hints.hint(recipient.public_id, str(link.workspace_id), second.at(micro))
+            hint = self._hint(recipient.public_id, link.workspace_id, second, micro)
             extra.append(f"{HINT_PARAMETER}={hint}")
         location = append_query(link.target, extra) if extra else link.target
         try:  # before the click is written: a click is stored only if its 302 can be sent
-            start = _redirect_start(location)
+            start = _redirect_start(location, self._extra)
         except ValueError:
             logger.error("link %s has a destination no Location header can carry", code)
-            await _page(send, 500, pages.BROKEN, method)
+            await _page(send, 500, pages.BROKEN, method, self._extra)
             return
         ip = scope["client"][0] if scope.get("client") else None
         visitor = visitor_hash(
@@ -129,14 +147,18 @@ class Redirector:
         if recipient is not None:
             recipient_id = recipient.id
             now = second.at(micro)
-            sent = await anyio.to_thread.run_sync(
-                last_send_before, state.engine, recipient_id, link.campaign_id, now
-            )
+            if link.recipient is not None:  # the message's send came with the code
+                sent = link.sent_at if link.sent_at is not None and link.sent_at <= now else None
+            else:
+                sent = await anyio.to_thread.run_sync(
+                    last_send_before, state.engine, recipient_id, link.campaign_id, now
+                )
             if sent is not None:
                 since_send = (now - sent).total_seconds()
         who: object = recipient_id if recipient_id is not None else visitor
         others = state.recent.record((who, link.campaign_id), link.id)
-        if since_send is None:
+        if since_send is None or since_send >= state.bot_rules.fast_click_seconds:
+            # a send long enough ago gives the verdict of no send: the memoised one
             verdict = self._classify(
                 method, user_agent, referer, signals, ip, link.honeypot, others
             )
@@ -165,18 +187,16 @@ class Redirector:
             await state.writer.write_row(clicks, CLICK_COLUMNS, row)
         except StoreError:
             logger.error("click on %s not stored; answering 503", code)
-            await _page(send, 503, pages.UNAVAILABLE, method)
+            await _page(send, 503, pages.UNAVAILABLE, method, self._extra)
             return
         if verdict.is_bot and "burst" in verdict.reasons:
             since = second.at(micro) - _BURST_WINDOW
-            await anyio.to_thread.run_sync(
-                lambda: flag_burst(
-                    state.engine,
-                    campaign_id=link.campaign_id,
-                    recipient_id=recipient_id,
-                    visitor=visitor,
-                    since=since,
-                )
+            await state.writer.call(
+                flag_burst,
+                campaign_id=link.campaign_id,
+                recipient_id=recipient_id,
+                visitor=visitor,
+                since=since,
             )
         await send(start)
         await send(_NO_BODY)
@@ -284,7 +304,7 @@ def _forwarded(query: str, target: str) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def _redirect_start(location: str) -> Message:
+def _redirect_start(location: str, extra: Headers) -> Message:
     """The 302's start message, built once per location (the server only reads messages).
     Raises ValueError when `location` is not printable ASCII (a header cannot carry it)."""
     if not _LOCATION.fullmatch(location):
@@ -297,11 +317,12 @@ def _redirect_start(location: str) -> Message:
             _NO_STORE,
             (b"content-length", b"0"),
             (b"referrer-policy", b"no-referrer-when-downgrade"),
+            *extra,
         ],
     }
 
 
-async def _page(send: Send, status: int, body: bytes, method: str) -> None:
+async def _page(send: Send, status: int, body: bytes, method: str, extra: Headers) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -310,6 +331,7 @@ async def _page(send: Send, status: int, body: bytes, method: str) -> None:
                 (b"content-type", b"text/html; charset=utf-8"),
                 _NO_STORE,
                 (b"content-length", str(len(body)).encode()),
+                *extra,
             ],
         }
     )

@@ -7,9 +7,9 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Engine
@@ -26,6 +26,8 @@ from tagtrail.store.writer import WriteQueue, Writes
 
 logger = logging.getLogger(__name__)
 _MAX_CACHED = 100_000
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class LinkCache:
@@ -144,6 +146,17 @@ class ServerState:
     def cache(self) -> LinkCache:
         assert self._cache is not None, "the app's lifespan has not started"
         return self._cache
+
+    def write(
+        self, fn: Callable[Concatenate[Engine, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """From a route's worker thread: run the service write `fn(engine, *args, **kwargs)` on
+        the writer (`Writes.call`, with clicks and events) and return its result."""
+
+        async def call() -> T:
+            return await self.writer.call(fn, *args, **kwargs)
+
+        return anyio.from_thread.run(call)
 
     async def recipient(self, public_id: str) -> Recipient | None:
         try:

@@ -6,7 +6,7 @@ and in the form the driver takes, with no model, `NormalizedEvent` or row dict p
 page, campaign and touchpoint columns are memoised on the context they come from
 (`raw_page_key`), times are corrected in naive UTC, and addresses are anonymised through a
 cache. It returns None for a batch that needs the full path (the API's `POST /v1/batch` route):
-an event without a `messageId` (its id is a hash of the whole payload) or with a `tt_hint`
+an event without a `messageId` (the route gives it a new one) or with a `tt_hint`
 (verified against the store and kept as an identity fact).
 """
 

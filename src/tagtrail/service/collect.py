@@ -5,7 +5,9 @@ so a batch of N events is N rows in one transaction. Facts that are not events â
 identity hint, an imported journey row â€” go to `identity_facts` and `touchpoints`; a short-link
 click's touchpoint is its click row (`clicks.url`, read by `tagtrail.service.journeys`). Every
 table is de-duplicated on (workspace, message id) by a unique index and written with `ON
-CONFLICT DO NOTHING`: a retried batch is acknowledged and stored once. Times are naive UTC; IPs
+CONFLICT DO NOTHING`: a retried batch is acknowledged and stored once. An event received
+without a `messageId` gets a new one (`new_message_id`), so only the ids a client sent are
+de-duplicated. Times are naive UTC; IPs
 are anonymised before they reach a row.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Final
+from uuid import uuid4
 
 from pydantic_core import to_json
 from sqlalchemy import Engine, Table, select
@@ -34,6 +37,7 @@ _HINT: Final = (HINT_PARAMETER,)
 __all__ = [
     "EVENT_COLUMNS",
     "cookieless_id",
+    "new_message_id",
     "event_row",
     "hint_fact_rows",
     "json_text",
@@ -42,6 +46,12 @@ __all__ = [
     "touchpoint_row",
     "write_rows",
 ]
+
+
+def new_message_id() -> str:
+    """The id of an event received without a `messageId`: `tt-` and 32 random hex digits, new
+    for every event, so that two identical calls without an id are two events."""
+    return "tt-" + uuid4().hex
 
 
 def naive(value: datetime) -> datetime:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
@@ -25,6 +26,8 @@ from tagtrail.service.workspace import excluded_domain, get_workspace, untracked
 MAX_ROWS = 10_000
 MAX_TAGS = 50
 COLUMNS = ("url", "code", "campaign", "tags", *(f for f in FIELDS if f != "campaign"))
+# `service.create_link` with its engine given: (workspace_id, spec, *, origin, now) -> LinkInfo
+CreateLink = Callable[..., service.LinkInfo]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +57,23 @@ def read_rows(text: str) -> tuple[list[Row], list[str]]:
 
 
 def import_links(
-    engine: Engine, workspace_id: int, rows: list[Row], *, origin: str, now: datetime
+    engine: Engine,
+    workspace_id: int,
+    rows: list[Row],
+    *,
+    origin: str,
+    now: datetime,
+    create: CreateLink | None = None,
 ) -> dict[str, Any]:
-    """Create a link per row (each in its own transaction); a bad row stops only itself."""
+    """Create a link per row (each in its own transaction, through `create`: the server's
+    writer, or `service.create_link` on `engine`); a bad row stops only itself."""
     domains = get_workspace(engine, workspace_id).excluded_domains
+    made = create or partial(service.create_link, engine)
     created: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for row in rows:
         try:
-            created.append(_create(engine, workspace_id, row, domains, origin=origin, now=now))
+            created.append(_create(engine, workspace_id, row, domains, made, origin, now))
         except TagtrailError as exc:
             issues: list[dict[str, Any]] = []
             if isinstance(exc, InvalidLink) and exc.issues is not None:
@@ -76,7 +87,7 @@ def _create(
     workspace_id: int,
     row: Row,
     domains: tuple[str, ...],
-    *,
+    create: CreateLink,
     origin: str,
     now: datetime,
 ) -> dict[str, Any]:
@@ -98,7 +109,7 @@ def _create(
     spec = service.LinkSpec(
         url=url, code=values.get("code") or None, campaign=campaign, utm=utm, tags=tags
     )
-    link = service.create_link(engine, workspace_id, spec, origin=origin, now=now)
+    link = create(workspace_id, spec, origin=origin, now=now)
     return {"tracked": True, **link.to_json()}
 
 

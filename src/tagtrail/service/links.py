@@ -11,13 +11,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from tagtrail.errors import Conflict, InvalidInput, InvalidLink, NotFound
 from tagtrail.links import FIELDS, BuildResult
 from tagtrail.links.compose import compose_destination
+from tagtrail.messages.codes import split_code
+from tagtrail.service.recipients import Recipient, label
 from tagtrail.store import rollups
-from tagtrail.store.schema import campaigns, clicks, links, settings_versions, workspaces
+from tagtrail.store.schema import (
+    campaigns,
+    clicks,
+    links,
+    message_links,
+    message_recipients,
+    recipients,
+    sends,
+    settings_versions,
+    workspaces,
+)
 
 _ALPHABET = string.ascii_letters + string.digits
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -107,6 +119,10 @@ class ResolvedLink:
     expires_at: datetime | None
     campaign_id: int | None
     identify: bool
+    #: For a per-recipient code (DESIGN §9): who it identifies, and the latest send of the
+    #: message to them (the bot timing rule's clock, read once with the code, not per click).
+    recipient: Recipient | None = None
+    sent_at: datetime | None = None
 
 
 def create_link(
@@ -121,34 +137,46 @@ def create_link(
         _check_code(code)
     with engine.begin() as conn:
         campaign_id = campaign_id_for(conn, workspace_id, spec.campaign, now=now)
-        built = _built(conn, workspace_id, spec.url, campaign_id, spec.utm)
-        for _ in range(8):
-            candidate = code or _random_code()
-            taken = conn.execute(select(links.c.id).where(links.c.code == candidate)).first()
-            if taken is None:
-                break
-            if code is not None:
-                raise Conflict(f"the code {code!r} is taken", hint="choose another --code")
-        else:  # pragma: no cover - eight collisions in a 62^7 space
-            raise Conflict("could not find a free code", hint="give one with --code")
-        conn.execute(
-            insert(links).values(
-                workspace_id=workspace_id,
-                code=candidate,
-                destination=spec.url.strip(),
-                campaign_id=campaign_id,
-                utm=json.dumps(dict(spec.utm), sort_keys=True),
-                tags=json.dumps(list(spec.tags or [])),
-                forward_query=bool(spec.forward_query),
-                honeypot=bool(spec.honeypot),
-                disabled=False,
-                expires_at=spec.expires_at,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        _bump(conn)
+        _, candidate, built = insert_link(conn, workspace_id, spec, campaign_id, now=now)
     return get_link(engine, candidate, origin=origin, issues=built)
+
+
+def insert_link(
+    conn: Connection, workspace_id: int, spec: LinkSpec, campaign_id: int | None, *, now: datetime
+) -> tuple[int, str, BuildResult]:
+    """Insert one link inside the caller's transaction: (id, code, the builder's result)."""
+    assert spec.url
+    code = spec.code
+    built = _built(conn, workspace_id, spec.url, campaign_id, spec.utm)
+    for _ in range(8):
+        candidate = code or _random_code()
+        taken = conn.execute(select(links.c.id).where(links.c.code == candidate)).first()
+        if taken is None:
+            break
+        if code is not None:
+            raise Conflict(f"the code {code!r} is taken", hint="choose another --code")
+    else:  # pragma: no cover - eight collisions in a 62^7 space
+        raise Conflict("could not find a free code", hint="give one with --code")
+    new_id = conn.execute(
+        insert(links)
+        .values(
+            workspace_id=workspace_id,
+            code=candidate,
+            destination=spec.url.strip(),
+            campaign_id=campaign_id,
+            utm=json.dumps(dict(spec.utm), sort_keys=True),
+            tags=json.dumps(list(spec.tags or [])),
+            forward_query=bool(spec.forward_query),
+            honeypot=bool(spec.honeypot),
+            disabled=False,
+            expires_at=spec.expires_at,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(links.c.id)
+    ).scalar_one()
+    _bump(conn)
+    return int(new_id), candidate, built
 
 
 def update_link(
@@ -241,11 +269,16 @@ def list_links(
 
 
 def resolve(engine: Engine, code: str) -> ResolvedLink | None:
-    """The redirect's view of `code`, or None when there is no such link."""
+    """The redirect's view of `code`, or None when there is no such link. A code that is no
+    link may be a per-recipient code of a message: (recipient part, position)."""
+    recipient = sent_at = None
     with engine.connect() as conn:
         row = conn.execute(select(links).where(links.c.code == code)).first()
         if row is None:
-            return None
+            found = _per_recipient(conn, code)
+            if found is None:
+                return None
+            row, recipient, sent_at = found
         built = _built(
             conn, row.workspace_id, row.destination, row.campaign_id, json.loads(row.utm)
         )
@@ -264,7 +297,48 @@ def resolve(engine: Engine, code: str) -> ResolvedLink | None:
         row.expires_at,
         row.campaign_id,
         bool(identify),
+        recipient,
+        sent_at,
     )
+
+
+def _per_recipient(conn: Connection, code: str) -> tuple[Any, Recipient, datetime | None] | None:
+    parts = split_code(code)
+    if parts is None:
+        return None
+    part, position = parts
+    owner = conn.execute(
+        select(
+            message_recipients.c.message_id,
+            recipients.c.id,
+            recipients.c.workspace_id,
+            recipients.c.public_id,
+            recipients.c.kind,
+            recipients.c.key,
+        )
+        .join(recipients, recipients.c.id == message_recipients.c.recipient_id)
+        .where(message_recipients.c.code == part)
+    ).first()
+    if owner is None:
+        return None
+    row = conn.execute(
+        select(links)
+        .join(message_links, message_links.c.link_id == links.c.id)
+        .where(message_links.c.message_id == owner.message_id, message_links.c.position == position)
+    ).first()
+    if row is None:
+        return None
+    sent_at = conn.execute(
+        select(func.max(sends.c.sent_at)).where(
+            sends.c.recipient_id == owner.id,
+            sends.c.message == str(owner.message_id),
+            sends.c.campaign_id == row.campaign_id,
+        )
+    ).scalar()
+    person = Recipient(
+        int(owner.id), int(owner.workspace_id), owner.public_id, label(owner.kind, owner.key)
+    )
+    return row, person, sent_at if isinstance(sent_at, datetime) else None
 
 
 def links_version(engine: Engine) -> int:

@@ -125,7 +125,11 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # The writer's calls (`Writes.call`) take the write lock at BEGIN, where SQLite waits
+        # for it (`busy_timeout`): a deferred transaction that reads, then writes after another
+        # connection committed, fails at once with `database is locked`, whatever the timeout.
+        immediate = connection.get_execution_options().get("tagtrail_write")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _migrations() -> Iterator[tuple[int, str, str]]:

@@ -10,7 +10,10 @@ after that commit. So a 302 still goes out only for a stored click, and:
 - the SQL runs on a core of its own: in the server process the writer thread held the GIL for
   every statement's parameters and every result it settled, and each time it took the GIL back
   it waited for the busy event loop to let go of it;
-- several server processes share the embedded SQLite store through its one writer.
+- several server processes share the embedded SQLite store through its one writer;
+- the service layer's writes (`Writes.call`: a link, a campaign, a goal) run here too, each in
+  a transaction of its own after the frames it arrived with, so they never wait on SQLite's
+  lock; the answer to a call is its result or its domain error.
 
 Frames are a 4-byte length and a pickle. The socket lives in a private folder (mode 0700) made
 by the process that started the journal, so only that user can reach it; the store's URL, which
@@ -22,6 +25,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copyreg
+import io
 import itertools
 import logging
 import os
@@ -35,8 +40,11 @@ import tempfile
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, cast
 
 import uvloop
@@ -44,7 +52,15 @@ from sqlalchemy import Table
 
 from tagtrail.errors import StoreError, TagtrailError
 from tagtrail.store.schema import metadata
-from tagtrail.store.writer import GroupWriter, Values, Writes, settle
+from tagtrail.store.writer import (
+    Call,
+    GroupWriter,
+    Values,
+    Writes,
+    answer,
+    read_only,
+    settle,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +82,24 @@ FRAME_WRITES = 12
 
 def _encode(frame: object) -> bytes:
     payload = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+    return _LENGTH.pack(len(payload)) + payload
+
+
+# Calls and their outcomes carry the service's frozen values, some of which hold read-only
+# mappings (`BuildResult.utm`), which pickle cannot take as they are.
+_CALL_TABLE = {
+    **copyreg.dispatch_table,
+    MappingProxyType: lambda proxy: (read_only, (dict(proxy),)),
+}
+
+
+def _encode_call(frame: object) -> bytes:
+    """A call, or its outcome, as a frame."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _CALL_TABLE
+    pickler.dump(frame)
+    payload = buffer.getvalue()
     return _LENGTH.pack(len(payload)) + payload
 
 
@@ -108,6 +142,7 @@ class JournalClient(Writes):
         self._rows: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
         self._futures: list[asyncio.Future[None]] = []
         self._waiting: dict[int, list[asyncio.Future[None]]] = {}
+        self._calls: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count()
 
     async def connect(self) -> None:
@@ -128,6 +163,20 @@ class JournalClient(Writes):
             else:
                 self._mappings.append((str(table.name), None, list(rows)))
         await self._sent()
+
+    async def submit(self, call: Call) -> Any:
+        """A call goes in a frame of its own, at once; the journal runs it after the rows it
+        received with it are committed, and answers with its result or its error."""
+        if self._protocol is None:
+            await self.connect()
+        protocol = self._protocol
+        if protocol is None or protocol.transport is None or protocol.transport.is_closing():
+            raise StoreError("the writer process is gone", hint="try again in a moment")
+        batch = next(self._ids)
+        future = self._loop.create_future()
+        self._calls[batch] = future
+        protocol.transport.write(_encode_call((batch, call)))
+        return await future
 
     def write_row(
         self, table: Table, columns: tuple[str, ...], row: tuple[Any, ...]
@@ -178,7 +227,12 @@ class JournalClient(Writes):
         plain: _Plain = [(name, columns, values) for (name, columns), values in rows.items()]
         protocol.transport.write(_encode((batch, plain + mappings)))
 
-    def answered(self, batch: int, error: str | None) -> None:
+    def answered(self, batch: int, error: str | None, *outcome: Any) -> None:
+        if outcome:  # a call's: (result, error)
+            future = self._calls.pop(batch, None)
+            if future is not None:
+                answer(future, *outcome)
+            return
         futures = self._waiting.pop(batch, [])
         settle(futures, None if error is None else StoreError(error))
 
@@ -189,6 +243,12 @@ class JournalClient(Writes):
         waiting, self._waiting = self._waiting, {}
         for futures in waiting.values():
             settle(futures, StoreError("the writer process went away before the commit"))
+        calls, self._calls = self._calls, {}
+        gone = StoreError(
+            "the writer process went away during the change",
+            hint="it may or may not have been made: look, then try again",
+        )
+        settle(list(calls.values()), gone)
 
 
 def _parts(plain: _Plain) -> Iterator[Any]:
@@ -223,6 +283,17 @@ class _Batches(_Frames):
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(_encode((batch, error)))
 
+    def answer_call(self, batch: int, result: Any, failure: Exception | None) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        try:
+            frame = _encode_call((batch, None, result, failure))
+        except Exception as exc:  # an unpicklable result or error is a bug of the call
+            logger.error("cannot send back the outcome of a call: %s", exc)
+            lost = StoreError("the writer could not send back the outcome of the change")
+            frame = _encode((batch, None, None, lost))
+        self.transport.write(frame)
+
 
 class _Journal:
     """Group commit on the journal's one thread: the frames that arrived during one pass of its
@@ -234,25 +305,69 @@ class _Journal:
         self._group = group
         self._batch = batch
         self._frames: list[tuple[_Batches, int, list[Any]]] = []
+        self._calls: list[tuple[_Batches, int, Call]] = []
+        # PostgreSQL locks rows, not the database: calls run on threads beside the loop, so
+        # clicks do not wait for them. On SQLite they run on the loop, between two commits.
+        self._beside = (
+            ThreadPoolExecutor(max_workers=4, thread_name_prefix="tagtrail-call")
+            if group.concurrent_calls
+            else None
+        )
+        self._running: set[asyncio.Future[tuple[Any, Exception | None]]] = set()
 
-    def add(self, connection: _Batches, batch: int, parts: list[Any]) -> None:
-        if not self._frames:
+    def add(self, connection: _Batches, batch: int, parts: list[Any] | Call) -> None:
+        if not self._frames and not self._calls:
             asyncio.get_running_loop().call_soon(self.commit)
-        self._frames.append((connection, batch, parts))
+        if type(parts) is Call:
+            self._calls.append((connection, batch, parts))
+        else:
+            self._frames.append((connection, batch, parts))  # type: ignore[arg-type]
 
     def commit(self) -> None:
         frames, self._frames = self._frames[: self._batch], self._frames[self._batch :]
+        calls, self._calls = self._calls, []
         if self._frames:
             asyncio.get_running_loop().call_soon(self.commit)
-        if not frames:
-            return
-        error = None
+        if frames:
+            error = None
+            try:
+                self._group.commit(part for _, _, plain in frames for part in _parts(plain))
+            except StoreError as exc:
+                error = str(exc)
+            for connection, batch, _ in frames:
+                connection.answer(batch, error)
+        for connection, batch, call in calls:  # each in a transaction of its own
+            if self._beside is None:
+                connection.answer_call(batch, *self._outcome(call))
+                continue
+            running = asyncio.get_running_loop().run_in_executor(self._beside, self._outcome, call)
+            self._running.add(running)
+            running.add_done_callback(partial(self._answer, connection, batch))
+
+    def _outcome(self, call: Call) -> tuple[Any, Exception | None]:
         try:
-            self._group.commit(part for _, _, plain in frames for part in _parts(plain))
-        except StoreError as exc:
-            error = str(exc)
-        for connection, batch, _ in frames:
-            connection.answer(batch, error)
+            return self._group.run(call), None
+        except TagtrailError as exc:
+            return None, exc
+        except Exception as exc:  # a bug of the call: logged here, a 500 there
+            logger.exception("a call on the writer failed")
+            return None, exc
+
+    def _answer(
+        self,
+        connection: _Batches,
+        batch: int,
+        running: asyncio.Future[tuple[Any, Exception | None]],
+    ) -> None:
+        self._running.discard(running)
+        connection.answer_call(batch, *running.result())
+
+    async def drain(self) -> None:
+        """Wait for the calls still running beside the loop (they are answered)."""
+        if self._running:
+            await asyncio.wait(set(self._running))
+        if self._beside is not None:
+            self._beside.shutdown()
 
 
 async def serve_journal(path: str, group: GroupWriter, *, batch: int = 512) -> None:
@@ -275,6 +390,7 @@ async def serve_journal(path: str, group: GroupWriter, *, batch: int = 512) -> N
     await stop.wait()
     server.close()
     journal.commit()  # what arrived last is committed and answered
+    await journal.drain()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -91,6 +91,7 @@ recipients = Table(
     Column("kind", Text, nullable=False),
     Column("key", Text, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    Column("address", Text),  # AES-GCM sealed email or phone (migrations/0009_messages.sql)
 )
 
 sends = Table(
@@ -104,6 +105,40 @@ sends = Table(
     Column("channel", Text, nullable=False),
     Column("sent_at", DateTime, nullable=False),
     Column("held_out", Boolean, nullable=False, server_default="false"),
+)
+
+# Campaign messages (DESIGN §9, migrations/0009_messages.sql).
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("workspace_id", _ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("campaign_id", _ID, ForeignKey("campaigns.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("positions", Text, nullable=False),  # JSON: every link found, tracked or skipped
+    Column("holdout", Float),
+    Column("created_at", DateTime, nullable=False),
+)
+
+message_links = Table(
+    "message_links",
+    metadata,
+    Column("message_id", _ID, ForeignKey("messages.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("link_id", _ID, ForeignKey("links.id"), nullable=False),
+    Column("text", Text),
+)
+
+message_recipients = Table(
+    "message_recipients",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("message_id", _ID, ForeignKey("messages.id"), nullable=False),
+    Column("recipient_id", _ID, ForeignKey("recipients.id"), nullable=False),
+    Column("code", Text, nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
 )
 
 clicks = Table(
@@ -274,6 +309,7 @@ rollup_marks = Table(
 campaigns.append_constraint(UniqueConstraint("workspace_id", "name"))
 recipients.append_constraint(UniqueConstraint("workspace_id", "kind", "key"))
 goals.append_constraint(UniqueConstraint("workspace_id", "event"))
+message_recipients.append_constraint(UniqueConstraint("message_id", "recipient_id"))
 Index("sends_recipient", sends.c.recipient_id, sends.c.sent_at)
 Index("sends_campaign", sends.c.campaign_id, sends.c.recipient_id, sends.c.sent_at)
 Index("clicks_link_time", clicks.c.link_id, clicks.c.clicked_at)

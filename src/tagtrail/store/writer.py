@@ -1,9 +1,15 @@
-"""All server writes of clicks go through one queue and one thread, committed in groups.
+"""All server writes go through one queue and one thread: clicks and events committed in
+groups, and the service layer's own writes (`Writes.call`) between two groups.
 
 A request hands its row to `WriteQueue.insert` and waits; the writer thread takes every row
 waiting (up to `batch`), inserts them in one transaction, commits, and only then wakes the
 requests up. So a 302 is sent only for a click that is on disk, and a thousand concurrent clicks
 cost a few commits, not a thousand (group commit, as databases do for their own logs).
+
+An admin write (a link, a campaign, a goal, the workspace) is a service function handed to
+`Writes.call`: the writer runs it in a transaction of its own after the group it was queued
+with. SQLite has one writer at a time, and this is it: an admin write never waits on the lock
+that the clicks' commits hold, so it cannot fail with `database is locked` while clicks arrive.
 """
 
 from __future__ import annotations
@@ -16,18 +22,20 @@ import threading
 import zlib
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import DateTime, Engine, Table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
 
-from tagtrail.errors import StoreError
+from tagtrail.errors import StoreError, TagtrailError
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +51,23 @@ class Values:
     rows: list[tuple[Any, ...]]
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A service function to run on the writer as `fn(engine, *args, **kwargs)`. It is
+    pickled to reach the writer process, so `fn` is a module-level function and its arguments
+    and result are plain values."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
 _Part = tuple[Table, Rows | Values]
-_Item = tuple[tuple[_Part, ...], asyncio.AbstractEventLoop, asyncio.Future[None]]
+_Item = tuple[tuple[_Part, ...] | Call, asyncio.AbstractEventLoop, asyncio.Future[Any]]
 _Groups = dict[tuple[Table, tuple[str, ...]], list[Any]]
 _STOP = object()
 # SQLite: how often the WAL is copied back. Four times a second, each copy is short enough not to
@@ -66,6 +89,20 @@ class Writes(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Commit what is queued and let go of the writer."""
+
+    @abstractmethod
+    async def submit(self, call: Call) -> Any:
+        """Run `call` on the writer and return its result (or raise its error)."""
+
+    async def call(
+        self, fn: Callable[Concatenate[Engine, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run the service write `fn(engine, *args, **kwargs)` on the writer, in a transaction of
+        its own between two group commits, and return its result; its domain errors (NotFound,
+        Conflict, InvalidLink, …) are raised here as they were there. A store failure is a
+        StoreError (the API answers 503 with `Retry-After`): nothing was written."""
+        result: T = await self.submit(Call(fn, args, kwargs))
+        return result
 
     async def insert(self, table: Table, row: Mapping[str, Any]) -> None:
         """Queue `row` for `table` and return once it is committed (StoreError if it failed)."""
@@ -122,6 +159,12 @@ class WriteQueue(Writes):
         self._queue.put((parts, loop, future))
         await future
 
+    async def submit(self, call: Call) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.put((call, loop, future))
+        return await future
+
     def _run(self) -> None:
         stopping = False
         while not stopping:
@@ -141,9 +184,22 @@ class WriteQueue(Writes):
             self._commit(items)
 
     def _commit(self, items: list[_Item]) -> None:
+        calls = [item for item in items if isinstance(item[0], Call)]
+        if calls:  # the rows queued with them first, then each call in its own transaction
+            self._commit_rows([item for item in items if not isinstance(item[0], Call)])
+            for call, loop, future in calls:
+                self._run_call(call, loop, future)  # type: ignore[arg-type]
+        else:
+            self._commit_rows(items)
+
+    def _commit_rows(self, items: list[_Item]) -> None:
+        if not items:
+            return
         error: Exception | None = None
         try:
-            self._group.commit(chain.from_iterable(parts for parts, _loop, _future in items))
+            self._group.commit(
+                chain.from_iterable(parts for parts, _loop, _future in items)  # type: ignore[misc]
+            )
         except StoreError as exc:
             error = exc
         else:
@@ -156,6 +212,20 @@ class WriteQueue(Writes):
                 loop.call_soon_threadsafe(settle, futures, error)
             except RuntimeError:  # the loop closed while we committed
                 pass
+
+    def _run_call(
+        self, call: Call, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]
+    ) -> None:
+        error: Exception | None = None
+        result: Any = None
+        try:
+            result = self._group.run(call)
+        except Exception as exc:  # handed to the request that waits for it
+            error = exc
+        try:
+            loop.call_soon_threadsafe(answer, future, result, error)
+        except RuntimeError:  # the loop closed while we ran it
+            pass
 
 
 class GroupWriter:
@@ -175,6 +245,10 @@ class GroupWriter:
         self._raw: PoolProxiedConnection | None = None
         self._parameters = 999  # SQLite's limit of bound parameters, read when connected
         self._stages: set[str] = set()  # PostgreSQL: this connection's COPY staging tables
+        # Calls begin their transactions with BEGIN IMMEDIATE on SQLite (`database.py`): should
+        # another process (the CLI) write too, they wait for its lock (`busy_timeout`) rather
+        # than fail at their first write after a read.
+        self._calls = engine.execution_options(tagtrail_write=True)
 
     def start(self) -> None:
         if self._sqlite:
@@ -204,6 +278,26 @@ class GroupWriter:
             logger.error("could not commit: %s", exc)
             self._drop_connection()
             raise StoreError(f"could not store the click: {exc}") from None
+
+    @property
+    def concurrent_calls(self) -> bool:
+        """Whether calls may run beside the commits, on other threads (PostgreSQL: it locks rows;
+        SQLite has one writer, so its calls run between two commits on the writer's thread)."""
+        return not self._sqlite
+
+    def run(self, call: Call) -> Any:
+        """Run `call` (between two `commit`s; on another thread too if `concurrent_calls`): its
+        result, or its error; a driver error becomes a StoreError."""
+        try:
+            return call.fn(self._calls, *call.args, **call.kwargs)
+        except TagtrailError:
+            raise
+        except DBAPIError as exc:
+            logger.error("could not commit %s: %s", getattr(call.fn, "__name__", call.fn), exc)
+            raise StoreError(
+                f"the store could not commit the change: {exc.orig}",
+                hint="nothing was changed; try again in a moment",
+            ) from exc
 
     def _checkpoints(self) -> None:
         """SQLite: this thread copies the WAL back into the database every
@@ -367,12 +461,23 @@ def _with_times(row: Sequence[Any], times: tuple[int, ...]) -> list[Any]:
     return values
 
 
+def read_only(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    """`mapping` behind a read-only view (how the writer process unpickles one: here, not in
+    `tagtrail.store.journal`, which runs as `__main__` there)."""
+    return MappingProxyType(mapping)
+
+
+def answer(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    """Wake the request waiting on `future` with `result`, or fail it with `error`."""
+    if future.done():
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
 def settle(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
     """Wake the requests waiting on `futures`: committed, or failed with `error`."""
     for future in futures:
-        if future.done():
-            continue
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
+        answer(future, None, error)

@@ -26,8 +26,8 @@ def create_campaign(body: CampaignCreate, state: State, who: Admin) -> dict[str,
     """A new campaign with default UTM values for its links (its name is their default
     `utm_campaign`). 409 when the name is taken; 422 when a default value has errors.
     Campaigns are also created on first use by a link's `campaign`."""
-    found = service.create_campaign(
-        state.engine,
+    found = state.write(
+        service.create_campaign,
         who.workspace_id,
         body.name,
         default_utm=body.default_utm.given(),
@@ -55,7 +55,7 @@ def update_campaign(name: str, body: CampaignUpdate, state: State, who: Admin) -
     redirects with the new defaults at once (links' own values and the destination's still
     win)."""
     defaults = None if body.default_utm is None else body.default_utm.given()
-    found = service.update_campaign(state.engine, who.workspace_id, name, default_utm=defaults)
+    found = state.write(service.update_campaign, who.workspace_id, name, default_utm=defaults)
     state.cache.invalidate()
     return found.to_json()
 

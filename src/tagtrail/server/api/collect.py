@@ -40,7 +40,7 @@ from tagtrail.collect import (
 from tagtrail.errors import AuthError, EventTooLarge, InvalidEvent, StoreError
 from tagtrail.server.errors import error_body
 from tagtrail.server.state import ServerState
-from tagtrail.service.collect import cookieless_id, event_row, hint_fact_rows
+from tagtrail.service.collect import cookieless_id, event_row, hint_fact_rows, new_message_id
 from tagtrail.service.keys import Principal, authenticate
 from tagtrail.store.schema import events, identity_facts
 
@@ -145,7 +145,14 @@ async def store_events(
     settings = state.settings
     hosts = settings.site_hosts
     normalized = [
-        normalize(e, received_at=received, ip=ip, user_agent=user_agent, site_hosts=hosts)
+        normalize(
+            e,
+            received_at=received,
+            ip=ip,
+            user_agent=user_agent,
+            site_hosts=hosts,
+            generated_id=None if e.message_id else new_message_id(),
+        )
         for e in parsed
     ]
     rows = [event_row(who.workspace_id, n, site_hosts=hosts) for n in normalized]

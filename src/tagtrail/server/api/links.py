@@ -68,8 +68,8 @@ def create_link(body: LinkCreate, state: State, who: Admin, response: Response) 
         honeypot=body.honeypot,
         expires_at=body.expires_at,
     )
-    link = service.create_link(
-        state.engine, who.workspace_id, spec, origin=state.origin, now=utcnow()
+    link = state.write(
+        service.create_link, who.workspace_id, spec, origin=state.origin, now=utcnow()
     )
     state.cache.invalidate()
     return link.to_json()
@@ -98,6 +98,7 @@ async def import_links(request: Request, state: State, who: Admin) -> dict[str, 
         rows,
         origin=state.origin,
         now=utcnow(),
+        create=lambda *args, **kwargs: state.write(service.create_link, *args, **kwargs),
     )
     state.cache.invalidate()
     return {**done, "ignored_columns": ignored}
@@ -153,8 +154,8 @@ def update_link(code: str, body: LinkUpdate, state: State, who: Admin) -> dict[s
         honeypot=body.honeypot,
         expires_at=body.expires_at,
     )
-    link = service.update_link(
-        state.engine, who.workspace_id, code, spec, origin=state.origin, now=utcnow()
+    link = state.write(
+        service.update_link, who.workspace_id, code, spec, origin=state.origin, now=utcnow()
     )
     state.cache.invalidate()
     return link.to_json()
@@ -163,7 +164,7 @@ def update_link(code: str, body: LinkUpdate, state: State, who: Admin) -> dict[s
 @router.post("/{code}/disable", status_code=204, summary="Disable a link")
 def disable_link(code: str, state: State, who: Admin) -> Response:
     """Turn a link off: it then answers 410."""
-    service.set_disabled(state.engine, who.workspace_id, code, True)
+    state.write(service.set_disabled, who.workspace_id, code, True)
     state.cache.invalidate()
     return Response(status_code=204)
 
@@ -171,7 +172,7 @@ def disable_link(code: str, state: State, who: Admin) -> Response:
 @router.post("/{code}/enable", status_code=204, summary="Enable a link")
 def enable_link(code: str, state: State, who: Admin) -> Response:
     """Turn a disabled link back on."""
-    service.set_disabled(state.engine, who.workspace_id, code, False)
+    state.write(service.set_disabled, who.workspace_id, code, False)
     state.cache.invalidate()
     return Response(status_code=204)
 
@@ -179,7 +180,7 @@ def enable_link(code: str, state: State, who: Admin) -> Response:
 @router.delete("/{code}", status_code=204, summary="Delete a link")
 def delete_link(code: str, state: State, who: Admin) -> Response:
     """Delete a link and its clicks: its code then answers 404."""
-    service.delete_link(state.engine, who.workspace_id, code)
+    state.write(service.delete_link, who.workspace_id, code)
     state.cache.invalidate()
     return Response(status_code=204)
 
@@ -197,8 +198,8 @@ def make_recipient_url(
     code: str, body: RecipientUrlRequest, state: State, who: Admin
 ) -> dict[str, str]:
     """The link for one recipient: `/{code}?r=<signed opaque token>`."""
-    url = recipient_url(
-        state.engine,
+    url = state.write(
+        recipient_url,
         who.workspace_id,
         code,
         body.recipient,

@@ -55,7 +55,7 @@ def show_goals(state: State, who: Admin) -> dict[str, Any]:
 def create_goal(body: GoalIn, state: State, who: Admin) -> dict[str, Any]:
     """Track events named `event` become conversions, valued by the `revenue` property when
     given. Adding a goal that exists changes its revenue property."""
-    goal = add_goal(state.engine, who.workspace_id, body.event, body.revenue, now=utcnow())
+    goal = state.write(add_goal, who.workspace_id, body.event, body.revenue, now=utcnow())
     return goal_json(goal)
 
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from tagtrail.server.api.limits import LimitedRoute, MiB, body_limit, read_csv
@@ -45,7 +44,7 @@ def store_sends(
         )
         for item in body
     ]
-    stored = record_sends(state.engine, who.workspace_id, items, secret=state.secret, now=utcnow())
+    stored = state.write(record_sends, who.workspace_id, items, secret=state.secret, now=utcnow())
     return {"stored": stored}
 
 
@@ -65,8 +64,8 @@ async def import_sends(request: Request, state: State, who: Admin) -> Any:
     if problems:
         message = f"{len(problems)} bad row(s); nothing was stored"
         return JSONResponse(error_body(422, message, problems), status_code=422)
-    stored = await run_in_threadpool(
-        record_sends, state.engine, who.workspace_id, items, secret=state.secret, now=utcnow()
+    stored = await state.writer.call(
+        record_sends, who.workspace_id, items, secret=state.secret, now=utcnow()
     )
     return {"stored": stored}
 

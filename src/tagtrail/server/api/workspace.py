@@ -32,8 +32,8 @@ def update_workspace(body: WorkspaceUpdate, state: State, who: Admin) -> dict[st
       universal-link domains; creating a link to one answers `"tracked": false`.
 
     Links redirect with the new settings at once."""
-    found = service.update_workspace(
-        state.engine,
+    found = state.write(
+        service.update_workspace,
         who.workspace_id,
         default_utm=None if body.default_utm is None else body.default_utm.given(),
         identify=body.identify,

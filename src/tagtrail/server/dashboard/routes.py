@@ -3,6 +3,8 @@ path segment, so every page but the reserved three lives under `/ui/`)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import secrets
 import time
@@ -18,12 +20,23 @@ from tagtrail.check import Guard, acheck_url
 from tagtrail.errors import InvalidLink, NotFound, TagtrailError, TooManyAttempts
 from tagtrail.html.render import STATIC, render
 from tagtrail.links import DEFAULT_POLICY, FIELDS, BuildResult, build_link
-from tagtrail.server.api.limits import LimitedRoute
-from tagtrail.server.dashboard.session import COOKIE, LOGIN_COOKIE, Session, Sessions, same_token
+from tagtrail.links.presets import PRESETS
+from tagtrail.server.api.limits import LimitedRoute, body_limit
+from tagtrail.server.dashboard import message_views
+from tagtrail.server.dashboard.session import (
+    COOKIE,
+    LOGIN_COOKIE,
+    MAX_AGE,
+    Session,
+    Sessions,
+    same_token,
+)
 from tagtrail.server.deps import authenticate_admin, client_address, utcnow
-from tagtrail.server.errors import error_response
+from tagtrail.server.errors import domain_error, error_response
 from tagtrail.server.state import ServerState
-from tagtrail.service import snapshots, views
+from tagtrail.service import message_render, snapshots, views
+from tagtrail.service import messages as service_messages
+from tagtrail.service.dashboard_sessions import end_session, open_session
 from tagtrail.service.links import LinkSpec, create_link
 from tagtrail.service.reports import campaign_names, parse_window
 from tagtrail.service.snapshots import WAIT
@@ -31,6 +44,8 @@ from tagtrail.service.snapshots import WAIT
 logger = logging.getLogger(__name__)
 # LimitedRoute: every form and JSON body is capped (64 KiB) as it streams in, 413 beyond.
 router = APIRouter(include_in_schema=False, route_class=LimitedRoute)
+_MAX_MESSAGE_FORM = 4 * 1024 * 1024  # a 1 MB body, percent-encoded
+_MAX_RECIPIENTS = 16 * 1024 * 1024
 _FORM_FIELDS = ("url", "code", *FIELDS[:5])
 
 
@@ -58,6 +73,14 @@ async def _form(request: Request) -> dict[str, str]:
     body = await request.body()  # capped by LimitedRoute
     parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
     return {k: v[0] for k, v in parsed.items()}
+
+
+async def _posted(request: Request) -> tuple[Session, dict[str, str]] | Response:
+    """A posted form's session and fields, or the way to the sign-in page."""
+    session = await _session(request)
+    if session is None:
+        return _to_login(request)
+    return session, await _form(request)
 
 
 def _to_login(request: Request) -> Response:
@@ -173,9 +196,8 @@ async def login(request: Request) -> Response:
     except TagtrailError as exc:
         return refused(f"Sign-in refused: {exc.args[0] if exc.args else exc}.", 401)
     sessions = _sessions(request)
-    cookie = await anyio.to_thread.run_sync(
-        lambda: sessions.issue(state.engine, who.key_id, who.workspace_id, now=utcnow())
-    )
+    opened = await state.writer.call(open_session, who.key_id, now=utcnow(), max_age=MAX_AGE)
+    cookie = sessions.cookie(who.key_id, who.workspace_id, opened)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
@@ -196,8 +218,7 @@ async def logout(request: Request) -> Response:
     if session is not None and not session.valid_csrf(form.get("csrf")):
         return _html("error.html", 403, error="The form expired. Reload the page and try again.")
     if session is not None:  # the cookie is refused from now on, wherever a copy of it is
-        engine = _state(request).engine
-        await anyio.to_thread.run_sync(lambda: Sessions.end(engine, session))
+        await _state(request).writer.call(end_session, session.session_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response
@@ -255,10 +276,10 @@ async def new_form(request: Request) -> Response:
 @router.post("/ui/new")
 async def new_link(request: Request) -> Response:
     state = _state(request)
-    session = await _session(request)
-    if session is None:
-        return _to_login(request)
-    form = await _form(request)
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    session, form = posted
     base = {"csrf": session.csrf, "active": "new", "form": form}
     if not session.valid_csrf(form.get("csrf")):
         return _html("new.html", 403, **base, error="The form expired. Reload and try again.")
@@ -271,10 +292,8 @@ async def new_link(request: Request) -> Response:
         utm=utm,
     )
     try:
-        made = await anyio.to_thread.run_sync(
-            lambda: create_link(
-                state.engine, session.workspace_id, spec, origin=state.origin, now=utcnow()
-            )
+        made = await state.writer.call(
+            create_link, session.workspace_id, spec, origin=state.origin, now=utcnow()
         )
     except InvalidLink as exc:
         built = exc.issues
@@ -286,12 +305,20 @@ async def new_link(request: Request) -> Response:
     return RedirectResponse(f"/ui/links/{quote(made.code)}", status_code=303)
 
 
-async def _json_guard(request: Request) -> tuple[Session | None, dict[str, Any], Response | None]:
+async def _header_session(request: Request) -> tuple[Session | None, Response | None]:
+    """The session of a script's request, its CSRF token in `X-CSRF-Token`; or the refusal."""
     session = await _session(request)
     if session is None:
-        return None, {}, error_response(401, "sign in first")
+        return None, error_response(401, "sign in first")
     if not session.valid_csrf(request.headers.get("x-csrf-token")):
-        return None, {}, error_response(403, "bad CSRF token")
+        return None, error_response(403, "bad CSRF token")
+    return session, None
+
+
+async def _json_guard(request: Request) -> tuple[Session | None, dict[str, Any], Response | None]:
+    session, refused = await _header_session(request)
+    if refused is not None:
+        return None, {}, refused
     try:
         body = await request.json()
     except ValueError:
@@ -332,6 +359,107 @@ async def check_json(request: Request) -> Response:
     except TagtrailError as exc:
         return error_response(400, exc.message, hint=exc.hint)
     return JSONResponse(report.to_json())
+
+
+@router.get("/ui/messages")
+async def messages_page(request: Request) -> Response:
+    state = _state(request)
+
+    def build(s: Session) -> dict[str, Any]:
+        listed = service_messages.list_messages(state.engine, s.workspace_id)["data"]
+        names = campaign_names(state.engine, s.workspace_id)
+        return {"messages": listed, "campaign_names": names, "presets": sorted(PRESETS), "form": {}}
+
+    return await _page(request, "messages.html", build, "messages")
+
+
+@router.post("/ui/messages", openapi_extra=body_limit(_MAX_MESSAGE_FORM))
+async def create_message(request: Request) -> Response:
+    state = _state(request)
+    posted = await _posted(request)  # capped by the route (body_limit)
+    if isinstance(posted, Response):
+        return posted
+    session, form = posted
+    names = await anyio.to_thread.run_sync(campaign_names, state.engine, session.workspace_id)
+    base = {
+        "csrf": session.csrf,
+        "active": "messages",
+        "form": form,
+        "messages": [],
+        "campaign_names": names,
+        "presets": sorted(PRESETS),
+    }
+    if not session.valid_csrf(form.get("csrf")):
+        return _html("messages.html", 403, **base, error="The form expired. Reload and try again.")
+    spec = service_messages.MessageSpec(
+        campaign=form.get("campaign", ""),
+        channel=form.get("channel", "email"),
+        body=form.get("body", ""),
+        name=form.get("name") or None,
+        preset=form.get("preset") or None,
+        holdout=form.get("holdout") or None,
+    )
+    try:
+        made = await anyio.to_thread.run_sync(
+            lambda: service_messages.create_message(
+                state.engine, session.workspace_id, spec, origin=state.origin, now=utcnow()
+            )
+        )
+    except TagtrailError as exc:
+        return _html("messages.html", 400, **base, error=exc)
+    state.cache.invalidate()
+    return RedirectResponse(f"/ui/messages/{made['message']}", status_code=303)
+
+
+@router.get("/ui/messages/{message_id}")
+async def message_page(request: Request, message_id: int) -> Response:
+    state = _state(request)
+
+    def build(s: Session) -> dict[str, Any]:
+        return message_views.message_page(
+            state.engine, s.workspace_id, message_id, origin=state.origin, secret=state.secret
+        )
+
+    return await _page(request, "message.html", build, "messages")
+
+
+@router.post("/ui/messages/{message_id}/render", openapi_extra=body_limit(_MAX_RECIPIENTS))
+async def render_recipients(request: Request, message_id: int) -> Response:
+    """The uploaded recipients (the request body) rendered: JSON lines, or with `?format=csv`
+    the merge-field CSV; each recipient recorded as a send."""
+    state = _state(request)
+    session, refused = await _header_session(request)
+    if session is None:
+        return refused or error_response(401, "sign in first")
+    raw = await request.body()  # capped by the route (body_limit)
+    text = raw.decode("utf-8-sig", "replace")
+    as_csv = request.query_params.get("format") == "csv"
+
+    def run() -> str:
+        renderer, _, items = message_render.render_message(
+            state.engine,
+            session.workspace_id,
+            message_id,
+            lambda: text.splitlines(keepends=True),
+            secret=state.secret,
+            origin=state.origin,
+            sent_at=utcnow(),
+            now=utcnow(),
+        )
+        if not as_csv:
+            return "".join(renderer.json_line(item) for item in items)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(renderer.csv_header())
+        writer.writerows(renderer.csv_row(item) for item in items)
+        return out.getvalue()
+
+    try:
+        body = await anyio.to_thread.run_sync(run)
+    except TagtrailError as exc:
+        return domain_error(exc)
+    media = "text/csv" if as_csv else "application/x-ndjson"
+    return Response(body, media_type=media)
 
 
 @router.get("/ui/static/{name}")

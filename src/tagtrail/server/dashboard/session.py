@@ -18,7 +18,7 @@ from datetime import datetime
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Engine
 
-from tagtrail.service.dashboard_sessions import end_session, open_session, session_alive
+from tagtrail.service.dashboard_sessions import session_alive
 
 COOKIE = "tt_session"
 LOGIN_COOKIE = "tt_login"
@@ -40,9 +40,8 @@ class Sessions:
     def __init__(self, secret: bytes) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="tagtrail-dashboard")
 
-    def issue(self, engine: Engine, key_id: int, workspace_id: int, *, now: datetime) -> str:
-        """The cookie of a new session (opened in the store)."""
-        session_id = open_session(engine, key_id, now=now, max_age=MAX_AGE)
+    def cookie(self, key_id: int, workspace_id: int, session_id: str) -> str:
+        """The signed cookie of the session `session_id` (opened with `open_session`)."""
         return self._serializer.dumps([key_id, workspace_id, secrets.token_urlsafe(24), session_id])
 
     def read(self, engine: Engine, cookie: str | None, *, now: datetime) -> Session | None:
@@ -63,10 +62,6 @@ class Sessions:
             max_age=MAX_AGE,
         )
         return session if alive else None
-
-    @staticmethod
-    def end(engine: Engine, session: Session) -> None:
-        end_session(engine, session.session_id)
 
 
 def same_token(expected: str | None, given: str | None) -> bool:

@@ -42,6 +42,7 @@ COMMANDS = {
     "import": "tagtrail.cli.transfer:import_",
     "mcp": "tagtrail.cli.mcp:mcp",
     "export": "tagtrail.cli.transfer:export",
+    "lift": "tagtrail.cli.lift:lift",
 }
 
 

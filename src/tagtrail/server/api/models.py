@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 Tag = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -128,6 +128,14 @@ class Stats(BaseModel):
     by_day: list[dict[str, Any]]
 
 
+#: A holdout share as `--holdout` takes it: `"10%"`, `"10"` or the number 10 (percent).
+Holdout = StrictStr | StrictInt | StrictFloat | None
+_HOLDOUT = (
+    "The percentage of the campaign's recipients held out (DESIGN §10), such as 10% or 10; "
+    "0 for none. Held-out recipients get a recorded send and no message."
+)
+
+
 class CampaignCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -137,17 +145,20 @@ class CampaignCreate(BaseModel):
     default_utm: UtmValues = Field(
         default_factory=UtmValues, description="UTM values every link of the campaign gets."
     )
+    holdout: Holdout = Field(None, description=_HOLDOUT)
 
 
 class CampaignUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     default_utm: UtmValues | None = Field(None, description="Replaces the defaults ({}: none).")
+    holdout: Holdout = Field(None, description=_HOLDOUT)
 
 
 class CampaignPublic(BaseModel):
     name: str
     default_utm: dict[str, str]
+    holdout: str = Field(description="The share of recipients held out, such as 10%.")
     links: int = Field(description="How many links the campaign has.")
     created_at: str
 
@@ -167,6 +178,11 @@ class WorkspaceUpdate(BaseModel):
     excluded_domains: list[Annotated[str, Field(max_length=253)]] | None = Field(
         None, max_length=500, description="Domains (and their subdomains) never short-linked."
     )
+    global_holdout: Holdout = Field(
+        None,
+        description="The global control group (DESIGN §10): a percentage of recipients held "
+        "out of every campaign, such as 5% or 5 (0: none).",
+    )
 
 
 class WorkspacePublic(BaseModel):
@@ -174,6 +190,7 @@ class WorkspacePublic(BaseModel):
     default_utm: dict[str, str]
     identify: bool
     excluded_domains: list[str]
+    global_holdout: str = Field(description="The share held out of every campaign, such as 5%.")
     created_at: str
 
 
@@ -187,6 +204,11 @@ class SendIn(BaseModel):
     campaign: str | None = Field(None, max_length=200)
     message: str = Field("", max_length=500, description="The message (email, SMS) id.")
     channel: str = Field("", max_length=100, description="email, sms, push, ...")
+    held_out: StrictBool = Field(
+        False,
+        description="Held out of the campaign (DESIGN §10): the recipient was not sent the "
+        "message; recorded as the time anchor of the lift's control group.",
+    )
 
 
 class SendsStored(BaseModel):

@@ -116,7 +116,11 @@ def test_held_out_must_be_a_boolean(collector: Collector) -> None:
     answer = server.post("/api/sends", json=bad)
     assert answer.status_code == 422
     assert any(e.startswith("0.held_out") for e in answer.json()["errors"]), answer.text
-    text = "recipient,campaign,sent_at,held_out\nu1,spring,2024-03-01T09:00:00Z,true\nu2,spring,2024-03-01T09:00:00Z,maybe\n"
+    text = (
+        "recipient,campaign,sent_at,held_out\n"
+        "u1,spring,2024-03-01T09:00:00Z,true\n"
+        "u2,spring,2024-03-01T09:00:00Z,maybe\n"
+    )
     answer = server.post("/api/sends/import", content=text, headers={"Content-Type": "text/csv"})
     assert answer.status_code == 422
     assert "line 3: held_out 'maybe' is not a boolean" in answer.json()["errors"], answer.text

@@ -68,7 +68,8 @@ def record_sends(
 
 def sends_from_csv(text: str) -> list[SendSpec]:
     """Parse a sends CSV (header `recipient,campaign,message,sent_at,channel,held_out`;
-    campaign, message, channel and held_out optional). Every bad row is reported with its line number."""
+    campaign, message, channel and held_out optional). Every bad row is reported with its line
+    number."""
     reader = csv.DictReader(io.StringIO(text))
     header = set(reader.fieldnames or ())
     if not {"recipient", "sent_at"} <= header:

@@ -62,8 +62,9 @@ def store_sends(
 async def import_sends(request: Request, state: State, who: Admin) -> Any:
     """Store the sends of a CSV body (`Content-Type: text/csv`, at most 2 MiB and 10,000 rows;
     header `recipient,campaign,message,sent_at,channel,held_out`, of which `recipient` and
-    `sent_at` are required; `held_out` is `true` or `false`), all or none. Any bad row refuses the whole import with 422, and `errors` lists
-    every bad row by its line number (the header is line 1)."""
+    `sent_at` are required; `held_out` is `true` or `false`), all or none. Any bad row refuses
+    the whole import with 422, and `errors` lists every bad row by its line number (the header
+    is line 1)."""
     text = await read_csv(request)
     items, problems = _parse(text)
     if problems:

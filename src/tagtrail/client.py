@@ -111,6 +111,10 @@ class Client:
     def campaign_stats(self, name: str) -> dict[str, Any]:
         return self._json("GET", f"/api/campaigns/{quote(name, safe='')}/stats")
 
+    def campaign_lift(self, name: str, params: dict[str, str]) -> dict[str, Any]:
+        path = f"/api/campaigns/{quote(name, safe='')}/lift"
+        return self._json("GET", path, params=params)
+
     def recipient_url(self, code: str, recipient: str) -> str:
         answer = self._json("POST", _link(code, "/recipient-url"), json={"recipient": recipient})
         return str(answer["url"])

@@ -10,9 +10,11 @@ import click
 from rich.table import Table
 
 from tagtrail.cli.attribute import parse_duration
+from tagtrail.cli.backend import Target, backend_options, open_local_store, utcnow
 from tagtrail.cli.output import emit_json, stderr_console, stdout_console
+from tagtrail.client import Client
 from tagtrail.lift.document import summary_line
-from tagtrail.service.lift import file_lift
+from tagtrail.service.lift import file_lift, store_lift
 
 
 def _percent(x: float | None) -> str:
@@ -60,6 +62,12 @@ def render(document: dict[str, Any]) -> None:
             f"sample ratio   {srm['observed_control_share']:.4f} held out "
             f"(expected {srm['expected_control_share']:.4f}, p = {srm['p_value']:.3g}) {verdict}"
         )
+    matching = document.get("matching")
+    if matching:
+        console.print(
+            f"matched        {matching['matched']:,} of {matching['recipients']:,} recipients "
+            "to collected users"
+        )
     console.print(summary_line(document))
     credit = Table(title="Conversions credited to the campaign by each model")
     credit.add_column("model")
@@ -74,6 +82,10 @@ def render(document: dict[str, Any]) -> None:
 
 @click.command("lift")
 @click.option("--campaign", required=True, help="The campaign (its name, as in the sends).")
+@click.option(
+    "--goal",
+    help="Without --sends: the goal whose conversions count (a goal of `tagtrail goals`).",
+)
 @click.option(
     "--sends",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -100,12 +112,15 @@ def render(document: dict[str, Any]) -> None:
 )
 @click.option(
     "--holdout",
-    help="With --sends: the share the assignment meant to hold out (10% or 10), for the "
-    "sample-ratio check.",
+    help="The share the assignment meant to hold out (10% or 10), for the sample-ratio "
+    "check (on the store: the campaign's and the workspace's holdout unless given).",
 )
+@backend_options
 @click.option("--json", "as_json", is_flag=True, help="Print the §10 JSON document on stdout.")
 def lift(
     campaign: str,
+    goal: str | None,
+    target: Target,
     sends: Path | None,
     events: Path | None,
     window: str,
@@ -121,12 +136,46 @@ def lift(
     to the campaign over the same recipients. docs/lift.md defines every figure.
     """
     seconds = parse_duration(window, "--window")
-    if sends is None or events is None:
-        raise click.UsageError("give --sends SENDS.csv and --events EVENTS.csv")
-    report = file_lift(
-        sends, events, campaign=campaign, window=seconds, level=level, holdout=holdout
-    )
+    if sends is None and events is None:
+        if not goal:
+            raise click.UsageError("give --goal GOAL (on the store) or --sends and --events")
+        document = _from_store(target, campaign, goal, seconds, level, holdout)
+    elif sends is None or events is None:
+        raise click.UsageError("give both --sends SENDS.csv and --events EVENTS.csv")
+    elif goal is not None:
+        raise click.UsageError("--goal selects the store's conversions: drop --sends/--events")
+    else:
+        document = file_lift(
+            sends, events, campaign=campaign, window=seconds, level=level, holdout=holdout
+        ).document
     if as_json:
-        emit_json(report.document)
+        emit_json(document)
         return
-    render(report.document)
+    render(document)
+
+
+def _from_store(
+    target: Target, campaign: str, goal: str, window: int, level: float, holdout: str | None
+) -> dict[str, Any]:
+    """The lift of a campaign of the local store, or of the --api server."""
+    if target.api is not None and target.key is not None:
+        params = {"goal": goal, "window_days": str(window / 86_400), "level": str(level)}
+        if holdout is not None:
+            params["holdout"] = holdout
+        with Client(target.api, target.key) as client:
+            return client.campaign_lift(campaign, params)
+    engine, workspace_id = open_local_store(target.settings)
+    try:
+        return store_lift(
+            engine,
+            workspace_id,
+            campaign=campaign,
+            goal=goal,
+            secret=target.settings.secret(),
+            now=utcnow(),
+            window=window,
+            level=level,
+            holdout=holdout,
+        ).document
+    finally:
+        engine.dispose()

@@ -109,6 +109,35 @@ def register(server: MCPServer, backends: Backends) -> None:
 
     @server.tool(annotations=_READ)
     @json_tool
+    def campaign_lift(
+        campaign: Annotated[str, Field(min_length=1, description="The campaign's name.")],
+        goal: Annotated[str, Field(min_length=1, description="The goal (a track event name).")],
+        window_days: Annotated[
+            float, Field(gt=0, le=366, description="A conversion counts within this many days.")
+        ] = 7,
+        level: Annotated[float, Field(ge=0.5, lt=1, description="Confidence level.")] = 0.95,
+        holdout: Annotated[
+            str | None,
+            Field(description="The share meant to be held out (10%), for the sample-ratio check."),
+        ] = None,
+    ) -> dict[str, Any]:
+        """Did the campaign cause the conversions? Its treated recipients against its held-out
+        ones (DESIGN §10): both groups, the absolute and relative lift with intervals, p-value,
+        probability of being better, incremental conversions and value, the sample-ratio
+        check, the minimum detectable effect, and the conversions each attribution model
+        credits to the campaign over the same recipients. Returns what `tagtrail lift --json`
+        prints and GET /api/campaigns/{name}/lift answers; docs/lift.md defines each figure."""
+        with cli_errors():
+            return backends.campaign_lift(
+                campaign,
+                goal=goal,
+                window=round(window_days * 86_400),
+                level=level,
+                holdout=holdout,
+            )
+
+    @server.tool(annotations=_READ)
+    @json_tool
     def profile(
         user: Annotated[str, Field(min_length=1, description="The user id.")],
     ) -> dict[str, Any]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
-from tagtrail.server.dashboard import views
+from tagtrail.server.dashboard import lift_view, views
 from tagtrail.server.dashboard.data import Window
 from tagtrail.server.dashboard.render import render, stylesheet
 from tagtrail.settings import Settings
@@ -23,6 +24,7 @@ def render_report(engine: Engine, workspace_id: int, settings: Settings, window:
     attribution = views.attribution(engine, workspace_id, settings, window)
     context["attribution_chart"] = attribution["chart"]
     context["document"] = attribution["document"]
+    context["lifts"] = _lifts(engine, workspace_id, settings, window)
     return render(
         "report.html",
         inline_css=stylesheet(),
@@ -30,6 +32,21 @@ def render_report(engine: Engine, workspace_id: int, settings: Settings, window:
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         **context,
     )
+
+
+def _lifts(
+    engine: Engine, workspace_id: int, settings: Settings, window: Window
+) -> list[dict[str, Any]]:
+    """The lift (first goal, 7-day window) of the campaigns with a holdout: the one of
+    `--campaign`, or every one (up to ten)."""
+    names = lift_view.held_out_campaigns(engine, workspace_id)
+    if window.campaign is not None:
+        names = [n for n in names if n == window.campaign]
+    pages = [
+        lift_view.lift_page(engine, workspace_id, settings, name, goal=None, window_days=7.0)
+        for name in names
+    ]
+    return [page for page in pages if "lift" in page]
 
 
 def write_report(

@@ -9,6 +9,7 @@ and window, and shape the §10 document with `lift.document`.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -55,11 +56,11 @@ def _check(window: int, level: float) -> None:
         raise InvalidInput(f"level {level} is out of range", hint="give a level such as 0.95")
 
 
-def _credited(path: Path, campaign: str) -> dict[str, float]:
+def _credited(path: Path, campaign: str, models: Sequence[str] = MODEL_NAMES) -> dict[str, float]:
     loaded = duckdb_engine.load(path, by="campaign")
     if not loaded.n_users:
-        return {name: 0.0 for name in MODEL_NAMES}
-    credits = run_models(loaded, MODEL_NAMES)
+        return {name: 0.0 for name in models}
+    credits = run_models(loaded, models)
     return {
         name: credit.as_dict()["conversions"].get(campaign, 0.0) for name, credit in credits.items()
     }
@@ -129,6 +130,7 @@ def _store_attributed(
     campaign: str,
     goal: str,
     window: int,
+    models: Sequence[str] = MODEL_NAMES,
 ) -> dict[str, float]:
     """The attribution engine by campaign over the matched recipients' collected journeys:
     their touches, their goal conversions within their window, and the campaign's treated
@@ -173,7 +175,7 @@ def _store_attributed(
     with tempfile.TemporaryDirectory(prefix="tagtrail-lift-") as folder:
         path = Path(folder) / "journeys.csv"
         path.write_text(text, encoding="utf-8")
-        return _credited(path, campaign)
+        return _credited(path, campaign, models)
 
 
 def _csv_field(text: str) -> str:
@@ -193,6 +195,7 @@ def store_lift(
     window: int = DEFAULT_WINDOW,
     level: float = 0.95,
     holdout: str | None = None,
+    models: Sequence[str] = MODEL_NAMES,
 ) -> LiftReport:
     """The §10 document for a campaign of the store: its sends (held-out ones included) and
     the goal conversions of the collected journeys matched to its recipients. `holdout`
@@ -224,8 +227,18 @@ def store_lift(
                 f"(now {share_text(space.global_holdout)}); sends from elsewhere carry "
                 "held_out: true",
             )
-        attributed = _store_attributed(
-            con, engine, workspace_id, campaign=found.name, goal=goal, window=window
+        attributed = (
+            _store_attributed(
+                con,
+                engine,
+                workspace_id,
+                campaign=found.name,
+                goal=goal,
+                window=window,
+                models=models,
+            )
+            if models
+            else {}
         )
     finally:
         con.close()

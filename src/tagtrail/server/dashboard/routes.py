@@ -23,6 +23,8 @@ from tagtrail.links import DEFAULT_POLICY, FIELDS, BuildResult, build_link
 from tagtrail.links.presets import PRESETS
 from tagtrail.server.api.limits import LimitedRoute, body_limit
 from tagtrail.server.dashboard import journeys, message_views, views
+from tagtrail.server.api.limits import LimitedRoute
+from tagtrail.server.dashboard import journeys, lift_view, views
 from tagtrail.server.dashboard.data import campaign_names, parse_window
 from tagtrail.server.dashboard.journeys import WAIT
 from tagtrail.server.dashboard.render import render
@@ -230,6 +232,24 @@ async def campaigns(request: Request) -> Response:
     return await _period_page(
         request, views.campaigns, "campaigns.html", "campaigns", names=True, links_href=True
     )
+
+
+@router.get("/ui/campaigns/{name}/lift")
+async def campaign_lift(request: Request, name: str) -> Response:
+    state = _state(request)
+    q = request.query_params
+    try:
+        days = float(q.get("window_days") or 7)
+    except ValueError:
+        days = 7.0
+    days = min(max(days, 1.0), 366.0)
+
+    def build(s: Session) -> dict[str, Any]:
+        return lift_view.lift_page(
+            state.engine, s.workspace_id, state.settings, name, goal=q.get("goal"), window_days=days
+        )
+
+    return await _page(request, "lift.html", build, "campaigns")
 
 
 @router.get("/ui/links/{code}")

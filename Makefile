@@ -44,6 +44,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/messages.py
+	$(BIN)/python bench/lift.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

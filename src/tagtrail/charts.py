@@ -52,6 +52,14 @@ def _legend(series: Sequence[tuple[str, str]]) -> str:
     return f'<ul class="legend">{items}</ul>'
 
 
+def _figure(
+    title: str, legend: Sequence[tuple[str, str]], svg: Sequence[str], table: str
+) -> Markup:
+    """A chart's `<figure>`: caption, legend, the SVG and its table."""
+    caption = f'<figure class="chart"><figcaption>{escape(title)}</figcaption>'
+    return Markup(caption + _legend(legend) + "".join(svg) + table + "</figure>")
+
+
 def stacked_bars(title: str, labels: Sequence[str], series: Sequence[Series]) -> Markup:
     """Vertical bars per label (a day), the series stacked (human below bot)."""
     if not labels:
@@ -96,13 +104,8 @@ def stacked_bars(title: str, labels: Sequence[str], series: Sequence[Series]) ->
             )
     parts.append("</svg>")
     rows = [[label, *(_num(s.values[i]) for s in series)] for i, label in enumerate(labels)]
-    return Markup(
-        f'<figure class="chart"><figcaption>{escape(title)}</figcaption>'
-        + _legend([(s.name, s.color) for s in series])
-        + "".join(parts)
-        + _table(title, ["day", *(s.name for s in series)], rows)
-        + "</figure>"
-    )
+    legend = [(s.name, s.color) for s in series]
+    return _figure(title, legend, parts, _table(title, ["day", *(s.name for s in series)], rows))
 
 
 def grouped_bars(
@@ -252,10 +255,5 @@ def rate_bands(title: str, labels: Sequence[str], bands: Sequence[Band]) -> Mark
         ]
         for i, label in enumerate(labels)
     ]
-    return Markup(
-        f'<figure class="chart"><figcaption>{escape(title)}</figcaption>'
-        + _legend([(b.name, b.color) for b in bands])
-        + "".join(parts)
-        + _table(title, ["day", *(b.name for b in bands)], rows)
-        + "</figure>"
-    )
+    legend = [(b.name, b.color) for b in bands]
+    return _figure(title, legend, parts, _table(title, ["day", *(b.name for b in bands)], rows))

@@ -14,7 +14,7 @@ from tagtrail.cli.backend import Target, backend_options, open_local_store, utcn
 from tagtrail.cli.output import emit_json, stderr_console, stdout_console
 from tagtrail.client import Client
 from tagtrail.lift.document import summary_line
-from tagtrail.service.lift import file_lift, store_lift
+from tagtrail.service.lift import LiftQuery, file_lift, lift_document
 
 
 def _percent(x: float | None) -> str:
@@ -80,41 +80,25 @@ def render(document: dict[str, Any]) -> None:
         warn.print(f"[yellow]Warning:[/] {message}", markup=True, highlight=False)
 
 
+_WINDOW = "A recipient converts within this time after their first send (7d, 48h…)."
+_LEVEL = "Confidence level of the intervals (and of the MDE's test)."
+_HOLDOUT = (
+    "The share the assignment meant to hold out (10% or 10), for the sample-ratio check (on "
+    "the store: the campaign's and the workspace's holdout unless given)."
+)
+_SENDS = "Sends CSV: recipient,campaign,message,sent_at,held_out (held_out true/false)."
+_EVENTS = "With --sends: the §7 events file (user_id = recipient; every conversion is the goal)."
+_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
 @click.command("lift")
 @click.option("--campaign", required=True, help="The campaign (its name, as in the sends).")
-@click.option(
-    "--goal",
-    help="Without --sends: the goal whose conversions count (a goal of `tagtrail goals`).",
-)
-@click.option(
-    "--sends",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Sends CSV: recipient,campaign,message,sent_at,held_out (held_out true/false).",
-)
-@click.option(
-    "--events",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="With --sends: the DESIGN §7 events file (user_id = recipient; every conversion "
-    "row is the goal).",
-)
-@click.option(
-    "--window",
-    default="7d",
-    show_default=True,
-    help="A recipient converts within this time after their first send (7d, 48h…).",
-)
-@click.option(
-    "--level",
-    type=click.FloatRange(0.5, 0.999),
-    default=0.95,
-    show_default=True,
-    help="Confidence level of the intervals (and of the MDE's test).",
-)
-@click.option(
-    "--holdout",
-    help="The share the assignment meant to hold out (10% or 10), for the sample-ratio "
-    "check (on the store: the campaign's and the workspace's holdout unless given).",
-)
+@click.option("--goal", help="Without --sends: the goal whose conversions count (`goals`).")
+@click.option("--sends", type=_FILE, help=_SENDS)
+@click.option("--events", type=_FILE, help=_EVENTS)
+@click.option("--window", default="7d", show_default=True, help=_WINDOW)
+@click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.95, help=_LEVEL)
+@click.option("--holdout", help=_HOLDOUT)
 @backend_options
 @click.option("--json", "as_json", is_flag=True, help="Print the §10 JSON document on stdout.")
 def lift(
@@ -139,7 +123,7 @@ def lift(
     if sends is None and events is None:
         if not goal:
             raise click.UsageError("give --goal GOAL (on the store) or --sends and --events")
-        document = _from_store(target, campaign, goal, seconds, level, holdout)
+        document = _from_store(target, LiftQuery(campaign, goal, seconds, level, holdout))
     elif sends is None or events is None:
         raise click.UsageError("give both --sends SENDS.csv and --events EVENTS.csv")
     elif goal is not None:
@@ -154,28 +138,13 @@ def lift(
     render(document)
 
 
-def _from_store(
-    target: Target, campaign: str, goal: str, window: int, level: float, holdout: str | None
-) -> dict[str, Any]:
+def _from_store(target: Target, query: LiftQuery) -> dict[str, Any]:
     """The lift of a campaign of the local store, or of the --api server."""
     if target.api is not None and target.key is not None:
-        params = {"goal": goal, "window_days": str(window / 86_400), "level": str(level)}
-        if holdout is not None:
-            params["holdout"] = holdout
         with Client(target.api, target.key) as client:
-            return client.campaign_lift(campaign, params)
+            return client.campaign_lift(query.campaign, query.params())
     engine, workspace_id = open_local_store(target.settings)
     try:
-        return store_lift(
-            engine,
-            workspace_id,
-            campaign=campaign,
-            goal=goal,
-            secret=target.settings.secret(),
-            now=utcnow(),
-            window=window,
-            level=level,
-            holdout=holdout,
-        ).document
+        return lift_document(engine, workspace_id, target.settings.secret(), query, now=utcnow())
     finally:
         engine.dispose()

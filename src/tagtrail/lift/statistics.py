@@ -58,12 +58,8 @@ class Group:
         return self.converters / self.recipients if self.recipients else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "recipients": self.recipients,
-            "converters": self.converters,
-            "rate": self.rate,
-            "value": self.value,
-        }
+        n, x = self.recipients, self.converters
+        return {"recipients": n, "converters": x, "rate": self.rate, "value": self.value}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,34 +140,25 @@ def _check(treatment: Group, control: Group, level: float) -> None:
         )
 
 
+def _interval(t: Group, c: Group, level: float, method: str, compare: str) -> tuple[float, float]:
+    low, high = confint_proportions_2indep(
+        t.converters, t.recipients, c.converters, c.recipients,
+        method=method, compare=compare, alpha=1 - level,
+    )  # fmt: skip
+    return float(low), float(high)
+
+
 def newcombe_interval(t: Group, c: Group, level: float) -> tuple[float, float]:
     """Newcombe's hybrid score interval for rate_t − rate_c."""
-    low, high = confint_proportions_2indep(
-        t.converters,
-        t.recipients,
-        c.converters,
-        c.recipients,
-        method="newcomb",
-        compare="diff",
-        alpha=1 - level,
-    )
-    return float(low), float(high)
+    return _interval(t, c, level, "newcomb", "diff")
 
 
 def katz_interval(t: Group, c: Group, level: float) -> tuple[float, float] | None:
     """The Katz log interval of rate_t / rate_c, minus 1 (None while a group has no converter)."""
     if t.converters == 0 or c.converters == 0:
         return None
-    low, high = confint_proportions_2indep(
-        t.converters,
-        t.recipients,
-        c.converters,
-        c.recipients,
-        method="log",
-        compare="ratio",
-        alpha=1 - level,
-    )
-    return float(low) - 1.0, float(high) - 1.0
+    low, high = _interval(t, c, level, "log", "ratio")
+    return low - 1.0, high - 1.0
 
 
 def pooled_z_p_value(t: Group, c: Group) -> float | None:

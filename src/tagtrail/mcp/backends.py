@@ -17,6 +17,7 @@ from tagtrail.cli.backend import LocalBackend, RemoteBackend, Target, utcnow
 from tagtrail.cli.profile import CollectBackend
 from tagtrail.service.messages import MessageSpec, create_message, message_stats
 from tagtrail.service.lift import store_lift
+from tagtrail.service.lift import LiftQuery, lift_document
 from tagtrail.service.stats import campaign_stats
 
 
@@ -76,24 +77,14 @@ class Backends:
     def campaign_lift(
         self, name: str, *, goal: str, window: int, level: float, holdout: str | None
     ) -> dict[str, Any]:
+
+    def campaign_lift(self, query: LiftQuery) -> dict[str, Any]:
         """What GET /api/campaigns/{name}/lift answers (DESIGN §10), from either backend."""
         backend = self.links()
         if isinstance(backend, RemoteBackend):
-            params = {"goal": goal, "window_days": str(window / 86_400), "level": str(level)}
-            if holdout is not None:
-                params["holdout"] = holdout
-            return backend.client.campaign_lift(name, params)
-        return store_lift(
-            backend.engine,
-            backend.workspace_id,
-            campaign=name,
-            goal=goal,
-            secret=backend.settings.secret(),
-            now=utcnow(),
-            window=window,
-            level=level,
-            holdout=holdout,
-        ).document
+            return backend.client.campaign_lift(query.campaign, query.params())
+        secret = backend.settings.secret()
+        return lift_document(backend.engine, backend.workspace_id, secret, query, now=utcnow())
 
     def close(self) -> None:
         with self._lock:

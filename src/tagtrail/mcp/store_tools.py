@@ -12,6 +12,7 @@ from pydantic import Field
 
 from tagtrail.mcp.backends import Backends
 from tagtrail.mcp.errors import cli_errors, json_tool
+from tagtrail.service.lift import LiftQuery
 from tagtrail.service.links import LinkSpec
 from tagtrail.service.sends import parse_time
 
@@ -128,13 +129,8 @@ def register(server: MCPServer, backends: Backends) -> None:
         credits to the campaign over the same recipients. Returns what `tagtrail lift --json`
         prints and GET /api/campaigns/{name}/lift answers; docs/lift.md defines each figure."""
         with cli_errors():
-            return backends.campaign_lift(
-                campaign,
-                goal=goal,
-                window=round(window_days * 86_400),
-                level=level,
-                holdout=holdout,
-            )
+            window = round(window_days * 86_400)
+            return backends.campaign_lift(LiftQuery(campaign, goal, window, level, holdout))
 
     @server.tool(annotations=_READ)
     @json_tool

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -47,6 +49,43 @@ def _connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
+@dataclass(frozen=True, slots=True)
+class LiftQuery:
+    """What a front end asks the store's lift for (the API's query parameters, `params`)."""
+
+    campaign: str
+    goal: str
+    window: int = DEFAULT_WINDOW
+    level: float = 0.95
+    holdout: str | None = None
+
+    def params(self) -> dict[str, str]:
+        window, level = str(self.window / 86_400), str(self.level)
+        found = {"goal": self.goal, "window_days": window, "level": level}
+        return found if self.holdout is None else {**found, "holdout": self.holdout}
+
+
+def lift_document(
+    engine: Engine, workspace_id: int, secret: bytes, query: LiftQuery, *, now: datetime
+) -> dict[str, Any]:
+    """`store_lift`'s document for a `LiftQuery`."""
+    q = query
+    return store_lift(
+        engine, workspace_id, campaign=q.campaign, goal=q.goal, secret=secret, now=now,
+        window=q.window, level=q.level, holdout=q.holdout,
+    ).document  # fmt: skip
+
+
+def _no_holdout(what: str, note: str) -> InvalidInput:
+    return InvalidInput(
+        f"lift needs a holdout: {what}",
+        hint="hold out a share of the recipients before sending: tagtrail messages "
+        '--holdout 10%, the campaign\'s holdout setting (PATCH /api/campaigns/NAME {"holdout": '
+        f'"10%"}}) or the workspace\'s global_holdout{note}; sends made elsewhere carry '
+        "held_out: true",
+    )
+
+
 def _check(window: int, level: float) -> None:
     if not 0 < window <= MAX_WINDOW:
         raise InvalidInput(
@@ -76,14 +115,9 @@ def attributed_to(con: duckdb.DuckDBPyConnection, campaign: str, window: int) ->
 
 
 def file_lift(
-    sends: Path,
-    events: Path,
-    *,
-    campaign: str,
-    window: int = DEFAULT_WINDOW,
-    level: float = 0.95,
-    holdout: str | None = None,
-) -> LiftReport:
+    sends: Path, events: Path, *, campaign: str, window: int = DEFAULT_WINDOW,
+    level: float = 0.95, holdout: str | None = None,
+) -> LiftReport:  # fmt: skip
     """The §10 document from files; `holdout` is the share the assignment meant (for SRM)."""
     _check(window, level)
     campaign = campaign.strip()
@@ -94,12 +128,7 @@ def file_lift(
         data_end = files.load_events(con, events)
         outcome = compute_outcome(con, window=window, data_end=data_end)
         if outcome.control.recipients == 0:
-            raise InvalidInput(
-                f"lift needs a holdout: no send of campaign {campaign!r} in {sends} is held out",
-                hint="hold out a share of the recipients when sending (tagtrail messages "
-                "--holdout 10%, the campaign's holdout setting or the workspace's "
-                "global_holdout) and mark their sends held_out=true",
-            )
+            raise _no_holdout(f"no send of campaign {campaign!r} in {sends} is held out", "")
         attributed = attributed_to(con, campaign, window)
     finally:
         con.close()
@@ -220,12 +249,9 @@ def store_lift(
         )
         outcome = compute_outcome(con, window=window, data_end=now.replace(tzinfo=None))
         if outcome.control.recipients == 0:
-            raise InvalidInput(
-                f"lift needs a holdout: no recipient of campaign {found.name!r} was held out",
-                hint='set one before sending: PATCH /api/campaigns/NAME {"holdout": "10%"}, '
-                "tagtrail messages --holdout 10%, or the workspace's global_holdout "
-                f"(now {share_text(space.global_holdout)}); sends from elsewhere carry "
-                "held_out: true",
+            raise _no_holdout(
+                f"no recipient of campaign {found.name!r} was held out",
+                f" (the workspace's global_holdout is {share_text(space.global_holdout)})",
             )
         attributed = (
             _store_attributed(

@@ -24,14 +24,20 @@ SELECT recipient, min(sent_at) AS first_send, arg_min(held_out, sent_at) AS held
 FROM lift_sends GROUP BY recipient
 """
 
+# Only the converters are grouped by recipient; everybody else is a row of `lift_first`.
+_CONVERTED = """
+CREATE OR REPLACE TEMP TABLE lift_converted AS
+SELECT f.recipient, count(*) AS conversions, sum(c.value) AS value, min(c.ts) AS first_ts
+FROM lift_conversions c JOIN lift_first f USING (recipient)
+WHERE c.ts >= f.first_send AND c.ts <= f.first_send + to_seconds(CAST($window AS BIGINT))
+GROUP BY f.recipient
+"""
+
 _OUTCOME = """
-CREATE OR REPLACE TEMP TABLE lift_outcome AS
-SELECT f.recipient, f.first_send, f.held_out, f.mixed,
-       count(c.ts) AS conversions, coalesce(sum(c.value), 0.0) AS value, min(c.ts) AS first_ts
-FROM lift_first f LEFT JOIN lift_conversions c
-  ON c.recipient = f.recipient AND c.ts >= f.first_send
- AND c.ts <= f.first_send + to_seconds(CAST($window AS BIGINT))
-GROUP BY ALL
+CREATE OR REPLACE TEMP VIEW lift_outcome AS
+SELECT f.recipient, f.first_send, f.held_out, f.mixed, coalesce(v.conversions, 0) AS conversions,
+       coalesce(v.value, 0.0) AS value, v.first_ts
+FROM lift_first f LEFT JOIN lift_converted v USING (recipient)
 """
 
 _GROUPS = """
@@ -73,7 +79,8 @@ def compute_outcome(con: duckdb.DuckDBPyConnection, *, window: int, data_end: da
     """Fold `lift_sends` and `lift_conversions` into the two groups (`window` in seconds);
     leaves `lift_outcome` (one row per recipient) for the caller's attribution run."""
     con.execute(_FIRST)
-    con.execute(_OUTCOME, {"window": window})
+    con.execute(_CONVERTED, {"window": window})
+    con.execute(_OUTCOME)
     rows = con.execute(_GROUPS, {"window": window, "data_end": data_end}).fetchall()
     groups = {bool(r[0]): r for r in rows}
     days = max(1, math.ceil(window / 86_400))

@@ -19,6 +19,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 import duckdb
@@ -31,6 +32,7 @@ from tagtrail.service.recipients import recipient_key
 from tagtrail.store.schema import events, recipients, sends
 
 _TRAITS = ("email", "phone")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,8 @@ def load_store_sends(con: duckdb.DuckDBPyConnection, engine: Engine, campaign_id
         case((sends.c.held_out, 1), else_=0),
     ).where(sends.c.campaign_id == campaign_id)
     rows = _driver_rows(engine, query)
-    table = np.array(rows, dtype=np.int64).reshape(-1, 3)
+    flat = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows))
+    table = flat.reshape(-1, 3)
     register(con, "lift_rows", {"recipient": table[:, 0], "t": table[:, 1], "h": table[:, 2]})
     con.execute(
         "CREATE OR REPLACE TEMP TABLE lift_sends AS SELECT recipient, "
@@ -136,14 +139,6 @@ def _goal(goals: list[Goal], name: str) -> Goal:
     )
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _naive(value: datetime) -> datetime:
-    return _utc(value).replace(tzinfo=None)
-
-
 def load_store_conversions(
     con: duckdb.DuckDBPyConnection,
     engine: Engine,
@@ -163,21 +158,23 @@ def load_store_conversions(
             .where(ws, events.c.type == "identify")
             .order_by(events.c.timestamp)
         ).all()
-        goal_rows = conn.execute(
-            select(
-                events.c.message_id,
-                events.c.timestamp,
-                events.c.anonymous_id,
-                events.c.user_id,
-                events.c.properties,
-            ).where(ws, events.c.type == "track", events.c.event == wanted.event)
-        ).all()
         users = [
             str(u)
             for (u,) in conn.execute(
                 select(events.c.user_id).distinct().where(ws, events.c.user_id.is_not(None))
             )
         ]
+    # The goal's events through the driver's cursor, times as whole seconds since the epoch.
+    goal_rows = _driver_rows(
+        engine,
+        select(
+            events.c.message_id,
+            _epoch(engine, events.c.timestamp),
+            events.c.anonymous_id,
+            events.c.user_id,
+            events.c.properties,
+        ).where(ws, events.c.type == "track", events.c.event == wanted.event),
+    )
     # An anonymous id belongs to the first user it was identified as.
     first_user: dict[str, str] = {}
     by_trait: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -201,23 +198,23 @@ def load_store_conversions(
                 continue
             if kind != "user":  # an address the recipients table keeps as a keyed hash
                 by_trait[(kind, key)].add(who)
-    conversions: list[tuple[str, str, datetime, float]] = []
-    for hit in goal_rows:
-        person = hit.user_id or first_user.get(hit.anonymous_id or "")
-        who = f"u:{person}" if person else f"a:{hit.anonymous_id}"
-        converted = conversion_for(
-            NormalizedEvent(
-                message_id=hit.message_id,
-                type="track",
-                timestamp=_utc(hit.timestamp),
-                received_at=_utc(hit.timestamp),
-                event=wanted.event,
-                properties=_properties(hit.properties),
-            ),
-            [wanted],
+    conversions: list[tuple[str, str, int, float]] = []
+    for message_id, epoch, anonymous_id, user_id, properties in goal_rows:
+        person = user_id or first_user.get(anonymous_id or "")
+        who = f"u:{person}" if person else f"a:{anonymous_id}"
+        # conversion_for gives the goal's value (its revenue property) exactly as the
+        # attribution journeys do; the time is not needed for that.
+        event = NormalizedEvent(
+            message_id=message_id,
+            type="track",
+            timestamp=_EPOCH,
+            received_at=_EPOCH,
+            event=wanted.event,
+            properties=_properties(properties),
         )
+        converted = conversion_for(event, [wanted])
         if converted is not None:
-            conversions.append((who, hit.message_id, _naive(hit.timestamp), float(converted.value)))
+            conversions.append((who, message_id, int(epoch), float(converted.value)))
     # Recipients are looked up by key, for the people the events know only: the cost
     # follows the collected users, not the campaign's size.
     tokens = [(rid, f"u:{key}") for rid, key in _recipient_ids(engine, workspace_id, "user", users)]
@@ -245,13 +242,14 @@ def load_store_conversions(
         {
             "who": np.array([c[0] for c in conversions], dtype=object),
             "message_id": np.array([c[1] for c in conversions], dtype=object),
-            "ts": np.array([c[2] for c in conversions], dtype="datetime64[us]"),
+            "t": np.array([c[2] for c in conversions], dtype=np.int64),
             "value": np.array([c[3] for c in conversions], dtype=np.float64),
         },
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE lift_conversions AS SELECT DISTINCT t.recipient, "
-        "g.message_id, g.ts, g.value FROM lift_tokens t JOIN lift_goal g USING (who)"
+        "g.message_id, make_timestamp(g.t * 1000000) AS ts, g.value "
+        "FROM lift_tokens t JOIN lift_goal g USING (who)"
     )
     found = con.execute(
         "SELECT (SELECT count(DISTINCT recipient) FROM lift_sends), "

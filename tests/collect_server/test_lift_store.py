@@ -137,3 +137,25 @@ def test_campaign_holdout_and_workspace_global_holdout_settings(collector: Colle
     space = server.patch("/api/workspace", json={"global_holdout": 5})
     assert space.status_code == 200 and space.json()["global_holdout"] == "5%"
     assert server.patch("/api/workspace", json={"global_holdout": "100%"}).status_code == 422
+
+
+def test_a_phone_recipient_is_matched_by_the_keyed_hash_of_the_phone_trait(
+    collector: Collector,
+) -> None:
+    server = collector.server
+    assert server.post("/api/goals", json={"event": "Signed Up"}).status_code == 201
+    sends = [
+        {"recipient": "+34600111222", "campaign": "sms", "sent_at": _at(0)},
+        {"recipient": "u7", "campaign": "sms", "sent_at": _at(0), "held_out": True},
+    ]
+    assert server.post("/api/sends", json=sends).json() == {"stored": 2}
+    batch = [
+        {"type": "identify", "userId": "p1", "timestamp": _at(0.1),
+         "traits": {"phone": "+34600111222"}},
+        {"type": "track", "userId": "p1", "event": "Signed Up", "timestamp": _at(1)},
+    ]  # fmt: skip
+    assert collector.send("/v1/batch", {"batch": batch}).status_code == 200
+    doc = server.get("/api/campaigns/sms/lift", params={"goal": "Signed Up"}).json()
+    assert doc["treatment"]["converters"] == 1 and doc["control"]["converters"] == 0
+    by = ["user_id", "email trait", "phone trait"]
+    assert doc["matching"] == {"recipients": 2, "matched": 1, "unmatched": 1, "by": by}

@@ -15,9 +15,8 @@ from typing import Any
 
 from tagtrail.cli.backend import LocalBackend, RemoteBackend, Target, utcnow
 from tagtrail.cli.profile import CollectBackend
-from tagtrail.service.messages import MessageSpec, create_message, message_stats
-from tagtrail.service.lift import store_lift
 from tagtrail.service.lift import LiftQuery, lift_document
+from tagtrail.service.messages import MessageSpec, create_message, message_stats
 from tagtrail.service.stats import campaign_stats
 
 
@@ -73,10 +72,6 @@ class Backends:
         return message_stats(
             backend.engine, backend.workspace_id, message_id, secret=secret, admin=True
         )
-
-    def campaign_lift(
-        self, name: str, *, goal: str, window: int, level: float, holdout: str | None
-    ) -> dict[str, Any]:
 
     def campaign_lift(self, query: LiftQuery) -> dict[str, Any]:
         """What GET /api/campaigns/{name}/lift answers (DESIGN §10), from either backend."""

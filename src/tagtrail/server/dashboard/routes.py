@@ -22,9 +22,7 @@ from tagtrail.errors import InvalidLink, NotFound, TagtrailError, TooManyAttempt
 from tagtrail.links import DEFAULT_POLICY, FIELDS, BuildResult, build_link
 from tagtrail.links.presets import PRESETS
 from tagtrail.server.api.limits import LimitedRoute, body_limit
-from tagtrail.server.dashboard import journeys, message_views, views
-from tagtrail.server.api.limits import LimitedRoute
-from tagtrail.server.dashboard import journeys, lift_view, views
+from tagtrail.server.dashboard import journeys, lift_view, message_views, views
 from tagtrail.server.dashboard.data import campaign_names, parse_window
 from tagtrail.server.dashboard.journeys import WAIT
 from tagtrail.server.dashboard.render import render

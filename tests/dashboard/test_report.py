@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +28,74 @@ def test_a_bad_date_is_refused_with_a_hint(run_cli: Any, tmp_path: Path) -> None
     assert result.code == 1
     assert "YYYY-MM-DD" in result.err
     assert not out.exists()
+
+
+def _store_journey(engine: Any, workspace: int, user: str, page: str, revenue: float) -> None:
+    """A visit to `page`, an identify and an `Order Completed` worth `revenue`."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from tagtrail.collect import normalize, parse_event
+    from tagtrail.service.collect import event_row
+    from tagtrail.store.schema import events
+
+    rows = []
+    for kind, body in (
+        ("page", {"anonymousId": f"a-{user}", "context": {"page": {"url": page}}}),
+        ("identify", {"anonymousId": f"a-{user}", "userId": user}),
+        ("track", {"userId": user, "event": "Order Completed", "properties": {"revenue": revenue}}),
+    ):
+        body = {**body, "messageId": f"{kind}-{user}", "timestamp": "2026-04-30T10:00:00Z"}
+        event = normalize(parse_event(body, kind=kind), received_at=datetime.now(UTC))  # type: ignore[arg-type]
+        rows.append(event_row(workspace, event))
+    with engine.begin() as conn:
+        conn.execute(insert(events), rows)
+
+
+def test_a_campaign_named_unnormalised_gets_its_links_conversions(
+    run_cli: Any, tmp_path: Path
+) -> None:
+    """`Onboarding Email 1` is `utm_campaign=onboarding-email-1` on its links: the campaign row
+    and its link row show the same 2 conversions and 49.90 (issue 16 item 13)."""
+    import re
+
+    from tagtrail.server.dashboard import views
+    from tagtrail.server.dashboard.data import Window
+    from tagtrail.service.goals import add_goal
+    from tagtrail.service.keys import ensure_workspace
+    from tagtrail.settings import load_settings
+    from tagtrail.store.database import open_store
+
+    data = tmp_path / "data"
+    made = run_cli(
+        "links", "create", "--url", "https://shop.example/welcome", "--source", "intercom",
+        "--medium", "email", "--campaign", "Onboarding Email 1", "--code", "welcome",
+        "--data-dir", str(data), "--json",
+    )  # fmt: skip
+    assert made.code == 0, made.err
+    tracked = made.json()["tracked_url"]
+    assert "utm_campaign=onboarding-email-1" in tracked
+    settings = load_settings(data_dir=data)
+    engine = open_store(settings.store_url)
+    try:
+        workspace, _ = ensure_workspace(engine, now=datetime(2026, 5, 1))
+        add_goal(engine, workspace, "Order Completed", "revenue", now=datetime(2026, 5, 1))
+        _store_journey(engine, workspace, "ann", tracked, 24.95)
+        _store_journey(engine, workspace, "bob", tracked, 24.95)
+        page = views.campaigns(engine, workspace, settings, Window(), wait=None)
+    finally:
+        engine.dispose()
+    (campaign,) = page["campaigns"]
+    (link,) = page["links"]
+    assert (link["conversions"], round(link["revenue"], 2)) == (2, 49.9)
+    assert campaign["campaign"] == "Onboarding Email 1"
+    assert (campaign["conversions"], round(campaign["revenue"], 2)) == (2, 49.9)
+
+    out = tmp_path / "report.html"
+    result = run_cli("report", "--html", str(out), "--data-dir", str(data))
+    assert result.code == 0, result.err
+    row = re.search(r'<tr><th scope="row">Onboarding Email 1</th>(.*?)</tr>', out.read_text())
+    assert row is not None
+    cells = re.findall(r"<td>([^<]*)</td>", row.group(1))
+    assert cells[-2:] == ["2", "49.90"], cells

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -14,7 +15,10 @@ from tagtrail.server.dashboard.render import render, stylesheet
 from tagtrail.settings import Settings
 
 
-def render_report(engine: Engine, workspace_id: int, settings: Settings, window: Window) -> str:
+def report_context(
+    engine: Engine, workspace_id: int, settings: Settings, window: Window
+) -> dict[str, Any]:
+    """Every figure the report shows, read once (the dashboard's views, journeys in-process)."""
     context = {
         **views.overview(engine, workspace_id, settings, window),
         **views.campaigns(engine, workspace_id, settings, window),
@@ -23,6 +27,14 @@ def render_report(engine: Engine, workspace_id: int, settings: Settings, window:
     attribution = views.attribution(engine, workspace_id, settings, window)
     context["attribution_chart"] = attribution["chart"]
     context["document"] = attribution["document"]
+    return context
+
+
+def render_report(engine: Engine, workspace_id: int, settings: Settings, window: Window) -> str:
+    return render_html(report_context(engine, workspace_id, settings, window), window)
+
+
+def render_html(context: dict[str, Any], window: Window) -> str:
     return render(
         "report.html",
         inline_css=stylesheet(),
@@ -30,6 +42,24 @@ def render_report(engine: Engine, workspace_id: int, settings: Settings, window:
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         **context,
     )
+
+
+def report_document(context: dict[str, Any], window: Window) -> dict[str, Any]:
+    """`tagtrail report --json`: the report's figures (docs/cli.md has the shape)."""
+    return {
+        "window": {
+            "from": window.start.isoformat() if window.start else None,
+            "to": window.end.isoformat() if window.end else None,
+            "campaign": window.campaign,
+        },
+        "overview": {
+            name: context.get(name) for name in ("human", "bot", "conversions", "revenue")
+        },
+        "campaigns": [{k: v for k, v in row.items() if k != "key"} for row in context["campaigns"]],
+        "links": [dict(row) for row in context["links"]],
+        "channels": context.get("channels") or {},
+        "attribution": context["document"],
+    }
 
 
 def write_report(

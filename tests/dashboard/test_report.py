@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ def test_report_is_one_self_contained_file(run_cli: Any, tmp_path: Path) -> None
 def test_a_bad_date_is_refused_with_a_hint(run_cli: Any, tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     result = run_cli("report", "--html", str(out), "--from", "May", "--data-dir", str(tmp_path))
-    assert result.code == 1
+    assert result.code == 2  # a usage error, as docs/cli.md says (issue 16 item 18b)
     assert "YYYY-MM-DD" in result.err
     assert not out.exists()
 
@@ -99,3 +100,36 @@ def test_a_campaign_named_unnormalised_gets_its_links_conversions(
     assert row is not None
     cells = re.findall(r"<td>([^<]*)</td>", row.group(1))
     assert cells[-2:] == ["2", "49.90"], cells
+
+
+def test_a_date_that_does_not_exist_is_a_usage_error(run_cli: Any, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    result = run_cli(
+        "report", "--html", str(out), "--from", "2026-13-01", "--data-dir", str(tmp_path)
+    )
+    assert result.code == 2, result.err
+    assert "YYYY-MM-DD" in result.err and not out.exists()
+
+
+def test_report_json_has_the_documented_shape(run_cli: Any, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    made = run_cli(
+        "links", "create", "--url", "https://example.com/a", "--source", "news",
+        "--medium", "email", "--campaign", "Spring Sale", "--code", "sp", "--data-dir", str(data),
+    )  # fmt: skip
+    assert made.code == 0, made.err
+    out = tmp_path / "r.html"
+    result = run_cli("report", "--json", "--html", str(out), "--data-dir", str(data))
+    assert result.code == 0, result.err
+    body = json.loads(result.out)
+    assert list(body) == [
+        "window", "overview", "campaigns", "links", "channels", "attribution", "html"
+    ]  # fmt: skip
+    assert body["window"] == {"from": None, "to": None, "campaign": None}
+    assert set(body["overview"]) == {"human", "bot", "conversions", "revenue"}
+    assert body["campaigns"][0]["campaign"] == "Spring Sale" and "key" not in body["campaigns"][0]
+    assert body["links"][0]["code"] == "sp" and body["html"] == str(out) and out.exists()
+    alone = run_cli("report", "--json", "--data-dir", str(data))
+    assert alone.code == 0 and json.loads(alone.out)["html"] is None
+    neither = run_cli("report", "--data-dir", str(data))
+    assert neither.code == 2

@@ -34,6 +34,13 @@ def render_created(out: Console, err: Console, link: Mapping[str, Any]) -> None:
         details.append("tags: " + ", ".join(link["tags"]))
     err.print("  " + escape(" · ".join(details)))
     render_issues(err, [issue_from_json(i) for i in link.get("issues") or []])
+    for warning in link.get("warnings") or []:
+        err.print(
+            f"[yellow]Warning:[/] {escape(warning['code'])} {escape(warning['message'])}",
+            highlight=False,
+        )
+        if warning.get("hint"):
+            err.print(f"  → {escape(warning['hint'])}", highlight=False)
 
 
 def render_link(out: Console, link: Mapping[str, Any]) -> None:

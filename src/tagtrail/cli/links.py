@@ -21,8 +21,10 @@ from tagtrail.cli.output import (
     stderr_console,
     stdout_console,
 )
+from tagtrail.cli.policy import resolve_policy
 from tagtrail.cli.render import render_issues
 from tagtrail.errors import InvalidInput, InvalidLink
+from tagtrail.links.presets import with_preset
 from tagtrail.service.links import LinkSpec
 from tagtrail.service.sends import parse_time
 
@@ -51,6 +53,10 @@ def _expires(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 @click.option("--source", help="utm_source.")
 @click.option("--medium", help="utm_medium.")
 @click.option(
+    "--preset",
+    help="Fill source and medium for a platform (see `tagtrail presets`); --source/--medium win.",
+)
+@click.option(
     "--campaign", help="The tagtrail campaign (made on first use); its name is the utm_campaign."
 )
 @click.option("--content", help="utm_content.")
@@ -71,6 +77,7 @@ def create(
     code: str | None,
     source: str | None,
     medium: str | None,
+    preset: str | None,
     campaign: str | None,
     content: str | None,
     term: str | None,
@@ -84,6 +91,8 @@ def create(
 ) -> None:
     """Create a short link. Prints its short URL (`--json`: the link)."""
     given = {"source": source, "medium": medium, "content": content, "term": term, "id": utm_id}
+    if preset is not None:
+        given = with_preset(given, resolve_policy(None).preset(preset))
     spec = LinkSpec(
         url=url,
         code=code,

@@ -432,3 +432,20 @@ def test_remote_create_carries_the_warnings(run_cli: Run, server: Server) -> Non
     assert first.json()["utm"] == {"source": "intercom", "medium": "email"}
     second = run_cli("links", "create", *args, *server.api)
     assert second.code == 0 and "W_DUPLICATE_LINK" in second.err
+
+
+def test_local_links_are_printed_with_the_servers_origin(run_cli: Run, server: Server) -> None:
+    """The server of this data dir runs on a free port, not 8080: a link made on the local store
+    prints the origin `serve` recorded for the workspace (issue 16 item 16)."""
+    store = ["--data-dir", str(server.data_dir)]
+    made = run_cli("links", "create", "--url", "https://example.com/port", "--preset", "intercom",
+                   *store, "--json")  # fmt: skip
+    assert made.code == 0, made.err
+    link = made.json()
+    assert link["short_url"] == f"{server.url}/{link['code']}"
+    assert _get(link["short_url"]).status_code == 302  # printed links are never dead
+    shown = run_cli("links", "recipient-url", link["code"], "--recipient", "u1", *store)
+    assert shown.out.startswith(f"{server.url}/{link['code']}?r=")
+    given = run_cli("links", "show", link["code"], *store, "--base-url", "https://go.example/",
+                    "--json")  # fmt: skip
+    assert given.json()["short_url"] == f"https://go.example/{link['code']}"

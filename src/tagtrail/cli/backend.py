@@ -31,7 +31,7 @@ from tagtrail.service import links as service
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.service.recipients import recipient_url
 from tagtrail.service.stats import link_stats
-from tagtrail.service.workspace import untracked_link
+from tagtrail.service.workspace import link_origin, untracked_link
 from tagtrail.settings import Settings, load_settings
 from tagtrail.store.database import open_store
 
@@ -84,8 +84,8 @@ def open_local_store(settings: Settings) -> tuple[Engine, int]:
 class LocalBackend:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.origin = settings.public_origin
         self.engine, self.workspace_id = open_local_store(settings)
+        self.origin = link_origin(self.engine, self.workspace_id, settings)
 
     def close(self) -> None:
         self.engine.dispose()

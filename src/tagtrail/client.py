@@ -102,6 +102,12 @@ class Client:
     def attribution(self, params: dict[str, str]) -> dict[str, Any]:
         return self._json("GET", "/api/attribution", params=params)
 
+    def list_campaigns(self) -> dict[str, Any]:
+        return self._json("GET", "/api/campaigns")
+
+    def get_campaign(self, name: str) -> dict[str, Any]:
+        return self._json("GET", f"/api/campaigns/{quote(name, safe='')}")
+
     def campaign_stats(self, name: str) -> dict[str, Any]:
         return self._json("GET", f"/api/campaigns/{quote(name, safe='')}/stats")
 

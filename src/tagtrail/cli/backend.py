@@ -27,10 +27,11 @@ from tagtrail.cli.output import stderr_console
 from tagtrail.client import Client
 from tagtrail.errors import InvalidInput
 from tagtrail.server.api import imports
+from tagtrail.service import campaigns
 from tagtrail.service import links as service
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.service.recipients import recipient_url
-from tagtrail.service.stats import link_stats
+from tagtrail.service.stats import campaign_stats, link_stats
 from tagtrail.service.workspace import link_origin, untracked_link
 from tagtrail.settings import Settings, load_settings
 from tagtrail.store.database import open_store
@@ -51,6 +52,9 @@ class Backend(Protocol):
     def set_disabled(self, code: str, disabled: bool) -> dict[str, Any]: ...
     def delete_link(self, code: str) -> None: ...
     def import_csv(self, text: str, progress: Progress) -> dict[str, Any]: ...
+    def list_campaigns(self) -> dict[str, Any]: ...
+    def get_campaign(self, name: str) -> dict[str, Any]: ...
+    def campaign_stats(self, name: str) -> dict[str, Any]: ...
 
 
 def utcnow() -> datetime:
@@ -156,6 +160,16 @@ class LocalBackend:
             progress(done, len(rows))
         return {"created": created, "errors": errors, "ignored_columns": ignored}
 
+    def list_campaigns(self) -> dict[str, Any]:
+        found = campaigns.list_campaigns(self.engine, self.workspace_id)
+        return {"data": [c.to_json() for c in found], "count": len(found)}
+
+    def get_campaign(self, name: str) -> dict[str, Any]:
+        return campaigns.get_campaign(self.engine, self.workspace_id, name).to_json()
+
+    def campaign_stats(self, name: str) -> dict[str, Any]:
+        return campaign_stats(self.engine, self.workspace_id, name)
+
 
 class RemoteBackend:
     def __init__(self, api: str, key: str) -> None:
@@ -195,6 +209,15 @@ class RemoteBackend:
 
     def delete_link(self, code: str) -> None:
         self.client.delete_link(code)
+
+    def list_campaigns(self) -> dict[str, Any]:
+        return self.client.list_campaigns()
+
+    def get_campaign(self, name: str) -> dict[str, Any]:
+        return self.client.get_campaign(name)
+
+    def campaign_stats(self, name: str) -> dict[str, Any]:
+        return self.client.campaign_stats(name)
 
     def import_csv(self, text: str, progress: Progress) -> dict[str, Any]:
         """POST the file in blocks of whole rows (for progress), line numbers kept."""

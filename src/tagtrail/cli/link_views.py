@@ -100,8 +100,9 @@ def render_list(out: Console, err: Console, page: Mapping[str, Any], offset: int
 
 def render_stats(out: Console, stats: Mapping[str, Any]) -> None:
     """A summary line, the by-day table and bar chart, and who clicked how often."""
+    title = stats.get("code", stats.get("campaign", ""))
     out.print(
-        f"[bold]{escape(str(stats.get('code', '')))}[/]  total [bold]{stats['total']}[/] · "
+        f"[bold]{escape(str(title))}[/]  total [bold]{stats['total']}[/] · "
         f"human [green]{stats['human']}[/] · bot [yellow]{stats['bot']}[/] · "
         f"unique [cyan]{stats['unique']}[/]"
     )

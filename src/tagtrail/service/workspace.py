@@ -21,8 +21,8 @@ from tagtrail.errors import InvalidInput, InvalidLink, NotFound
 from tagtrail.links import FIELDS, BuildResult, build_from
 from tagtrail.links.compose import compose_destination
 from tagtrail.service.links import bump_version
-from tagtrail.store.schema import campaigns, workspaces
 from tagtrail.settings import Settings
+from tagtrail.store.schema import campaigns, workspaces
 
 MAX_EXCLUDED = 500
 _HOST = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9-]{1,63})*")

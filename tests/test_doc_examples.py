@@ -12,13 +12,17 @@ The convention (docs/cli.md, "Examples in these docs"):
   `tagtrail serve …` is that server's start: its expected output is compared with what the
   server printed.
 - `…` in an expected line stands for any text on that line (codes, keys, times, dates).
+- `127.0.0.1:8081` (http) and `127.0.0.1:8443` (https) are the checker's redirect-chain site
+  (nginx, tests/check/loopback.py: `/ls/click`, `/ls/strip`, `/go/…`, `/landing/…`), and
+  `ca.pem` in the folder is the certificate of its CA. Files of docs/examples/ name them so too.
 - Output that is one JSON document is compared as data (layout free); `…` in an expected string
-  stands for any text in it.
+  stands for any text in it, and the string `"…"` for any value.
 - A block right after `<!-- example: not run (REASON) -->` is skipped; the REASON is required.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -32,6 +36,7 @@ from typing import Any
 
 import pytest
 
+from tests.check.loopback import Nginx, running_nginx
 from tests.live import free_port, stop_process, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +44,8 @@ FILES = ("README.md", "docs/cli.md")
 EXAMPLES = ROOT / "docs" / "examples"
 BIN = Path(sys.executable).parent
 DEFAULT_ORIGIN = "http://127.0.0.1:8080"
+#: The checker's nginx site (tests/check/loopback.py) as the examples name it.
+CHAIN_HTTP, CHAIN_HTTPS = "127.0.0.1:8081", "127.0.0.1:8443"
 _BLOCK = re.compile(
     r"(?:<!-- example: not run \((?P<reason>[^)]*)\) -->\n)?```console\n(.*?)```", re.S
 )
@@ -86,6 +93,8 @@ def _pattern(expected: str) -> re.Pattern[str]:
 
 
 def _same_json(expected: Any, actual: Any) -> bool:
+    if expected == "…":
+        return True
     if isinstance(expected, str) and isinstance(actual, str):
         return _pattern(expected).fullmatch(actual) is not None
     if isinstance(expected, dict) and isinstance(actual, dict):
@@ -115,13 +124,29 @@ class Session:
     folder: Path
     origin: str
     started: str  # what `tagtrail serve` printed on start
+    chains: Nginx
+
+    def to_real(self, text: str) -> str:
+        """The examples' addresses → the running servers'."""
+        return (
+            text.replace(DEFAULT_ORIGIN, self.origin)
+            .replace(CHAIN_HTTP, f"127.0.0.1:{self.chains.http}")
+            .replace(CHAIN_HTTPS, f"127.0.0.1:{self.chains.https}")
+        )
+
+    def to_docs(self, text: str) -> str:
+        return (
+            text.replace(self.origin, DEFAULT_ORIGIN)
+            .replace(f"127.0.0.1:{self.chains.http}", CHAIN_HTTP)
+            .replace(f"127.0.0.1:{self.chains.https}", CHAIN_HTTPS)
+        )
 
     def run(self, command: str) -> str:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TAGTRAIL_")}
         env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", PYTHONUNBUFFERED="1")
         env.update(COLUMNS="100", TERM="dumb", NO_COLOR="1")
         done = subprocess.run(
-            ["bash", "-o", "pipefail", "-c", command.replace(DEFAULT_ORIGIN, self.origin)],
+            ["bash", "-o", "pipefail", "-c", self.to_real(command)],
             cwd=self.folder,
             env=env,
             stdout=subprocess.PIPE,
@@ -129,7 +154,7 @@ class Session:
             text=True,
             timeout=120,
         )
-        return done.stdout
+        return self.to_docs(done.stdout)
 
 
 def _serve_command(path: Path) -> str:
@@ -142,10 +167,20 @@ def _serve_command(path: Path) -> str:
 
 @pytest.fixture(params=FILES)
 def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, Session]]:
-    path = ROOT / request.param
+    with contextlib.ExitStack() as stack:
+        yield from _session(stack, ROOT / request.param, tmp_path)
+
+
+def _session(
+    stack: contextlib.ExitStack, path: Path, tmp_path: Path
+) -> Iterator[tuple[Path, Session]]:
     folder = tmp_path / "example"
     shutil.copytree(EXAMPLES, folder)
     (folder / ".venv").symlink_to(BIN.parent)
+    nginx_dir = tmp_path / "nginx"
+    nginx_dir.mkdir()
+    chains = stack.enter_context(running_nginx(nginx_dir))
+    chains.ca.cert_pem.write_to_path(str(folder / "ca.pem"))
     port = free_port()
     command = re.sub(r"--port \d+", "", _serve_command(path)).split()[1:]
     out_path, err_path = tmp_path / "serve.out", tmp_path / "serve.err"
@@ -163,7 +198,11 @@ def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Pa
         wait_for_port(port, proc, err_path)
         origin = f"http://127.0.0.1:{port}"
         started = out_path.read_text().replace(origin, DEFAULT_ORIGIN)
-        yield path, Session(folder, origin, started)
+        running = Session(folder, origin, started, chains)
+        for example in folder.iterdir():
+            if example.is_file() and example.suffix in (".txt", ".csv"):
+                example.write_text(running.to_real(example.read_text()))
+        yield path, running
     finally:
         stop_process(proc)
 
@@ -180,7 +219,7 @@ def test_every_console_example_prints_what_the_docs_show(session: tuple[Path, Se
             if step.command.startswith("tagtrail serve"):
                 actual = running.started
             else:
-                actual = running.run(step.command).replace(running.origin, DEFAULT_ORIGIN)
+                actual = running.run(step.command)
             ran += 1
             if not matches(step.expected, actual):
                 failures.append(

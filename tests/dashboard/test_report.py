@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tests.dashboard.test_journeys import store_journey
+
 
 def test_report_is_one_self_contained_file(run_cli: Any, tmp_path: Path) -> None:
     data = tmp_path / "data"
@@ -29,29 +31,6 @@ def test_a_bad_date_is_refused_with_a_hint(run_cli: Any, tmp_path: Path) -> None
     assert result.code == 2  # a usage error, as docs/cli.md says (issue 16 item 18b)
     assert "YYYY-MM-DD" in result.err
     assert not out.exists()
-
-
-def _store_journey(engine: Any, workspace: int, user: str, page: str, revenue: float) -> None:
-    """A visit to `page`, an identify and an `Order Completed` worth `revenue`."""
-    from datetime import UTC, datetime
-
-    from sqlalchemy import insert
-
-    from tagtrail.collect import normalize, parse_event
-    from tagtrail.service.collect import event_row
-    from tagtrail.store.schema import events
-
-    rows = []
-    for kind, body in (
-        ("page", {"anonymousId": f"a-{user}", "context": {"page": {"url": page}}}),
-        ("identify", {"anonymousId": f"a-{user}", "userId": user}),
-        ("track", {"userId": user, "event": "Order Completed", "properties": {"revenue": revenue}}),
-    ):
-        body = {**body, "messageId": f"{kind}-{user}", "timestamp": "2026-04-30T10:00:00Z"}
-        event = normalize(parse_event(body, kind=kind), received_at=datetime.now(UTC))  # type: ignore[arg-type]
-        rows.append(event_row(workspace, event))
-    with engine.begin() as conn:
-        conn.execute(insert(events), rows)
 
 
 def test_a_campaign_named_unnormalised_gets_its_links_conversions(
@@ -82,8 +61,8 @@ def test_a_campaign_named_unnormalised_gets_its_links_conversions(
     try:
         workspace, _ = ensure_workspace(engine, now=datetime(2026, 5, 1))
         add_goal(engine, workspace, "Order Completed", "revenue", now=datetime(2026, 5, 1))
-        _store_journey(engine, workspace, "ann", tracked, 24.95)
-        _store_journey(engine, workspace, "bob", tracked, 24.95)
+        store_journey(engine, workspace, "ann", 24.95, tracked)
+        store_journey(engine, workspace, "bob", 24.95, tracked)
         page = views.campaigns(engine, workspace, settings, Window(), wait=None)
     finally:
         engine.dispose()

@@ -23,7 +23,7 @@ import click
 from click.core import ParameterSource
 from sqlalchemy import Engine
 
-from tagtrail.cli.output import stderr_console
+from tagtrail.cli.output import emit_json, json_option, stderr_console
 from tagtrail.client import Client
 from tagtrail.errors import InvalidInput
 from tagtrail.server.api import imports
@@ -249,6 +249,39 @@ def open_backend(target: Target) -> Iterator[Backend]:
         yield backend
     finally:
         backend.close()
+
+
+def answer(
+    target: Target,
+    as_json: bool,
+    read: Callable[[Backend], Any],
+    render: Callable[[Any], None],
+) -> None:
+    """Read one document from the backend; print it as JSON, or `render` it for people."""
+    with open_backend(target) as backend:
+        value = read(backend)
+    if as_json:
+        emit_json(value)
+    else:
+        render(value)
+
+
+def document_command(
+    group: click.Group,
+    name: str,
+    argument: str,
+    read: Callable[[Backend, str], Any],
+    render: Callable[[Any], None],
+    doc: str,
+) -> None:
+    """Add `group NAME ARGUMENT [backend options] [--json]`: one document read and printed."""
+
+    def command(target: Target, as_json: bool, **given: str) -> None:
+        answer(target, as_json, lambda backend: read(backend, given[argument]), render)
+
+    command.__doc__ = doc
+    decorated = json_option(backend_options(command))
+    group.command(name)(click.argument(argument)(decorated))
 
 
 def store_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -14,9 +14,9 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from tagtrail.cli.backend import Target, backend_options, open_backend
+from tagtrail.cli.backend import Target, answer, backend_options, document_command
 from tagtrail.cli.link_views import render_stats
-from tagtrail.cli.output import emit_json, json_option, stdout_console
+from tagtrail.cli.output import json_option, stdout_console
 
 
 @click.group()
@@ -33,11 +33,10 @@ def campaigns() -> None:
 @json_option
 def list_(target: Target, as_json: bool) -> None:
     """Every campaign, by name, with its links (`--json`: `{"data": [...], "count"}`)."""
-    with open_backend(target) as backend:
-        page = backend.list_campaigns()
-    if as_json:
-        emit_json(page)
-        return
+    answer(target, as_json, lambda b: b.list_campaigns(), _render_list)
+
+
+def _render_list(page: dict[str, Any]) -> None:
     out = stdout_console()
     if not page["data"]:
         out.print("No campaigns yet: `tagtrail links create --campaign NAME` makes one.")
@@ -53,17 +52,7 @@ def list_(target: Target, as_json: bool) -> None:
     out.print(f"{page['count']} campaign(s)")
 
 
-@campaigns.command()
-@click.argument("name")
-@backend_options
-@json_option
-def show(name: str, target: Target, as_json: bool) -> None:
-    """One campaign: its default UTMs and how many links it has."""
-    with open_backend(target) as backend:
-        campaign = backend.get_campaign(name)
-    if as_json:
-        emit_json(campaign)
-        return
+def _render_campaign(campaign: dict[str, Any]) -> None:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
@@ -77,18 +66,21 @@ def show(name: str, target: Target, as_json: bool) -> None:
     stdout_console().print(grid)
 
 
-@campaigns.command()
-@click.argument("name")
-@backend_options
-@json_option
-def stats(name: str, target: Target, as_json: bool) -> None:
-    """Clicks over every link of a campaign: total, human, bot, unique, by day, by recipient."""
-    with open_backend(target) as backend:
-        figures = backend.campaign_stats(name)
-    if as_json:
-        emit_json(figures)
-    else:
-        render_stats(stdout_console(), figures)
+for _name, _read, _render, _doc in (
+    (
+        "show",
+        lambda backend, name: backend.get_campaign(name),
+        _render_campaign,
+        "One campaign: its default UTMs and how many links it has.",
+    ),
+    (
+        "stats",
+        lambda backend, name: backend.campaign_stats(name),
+        lambda figures: render_stats(stdout_console(), figures),
+        "Clicks over every link of a campaign: total, human, bot, unique, by day, by recipient.",
+    ),
+):
+    document_command(campaigns, _name, "name", _read, _render, _doc)
 
 
 def _utm(values: Mapping[str, Any]) -> str:

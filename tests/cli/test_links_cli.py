@@ -436,7 +436,7 @@ def test_remote_create_carries_the_warnings(run_cli: Run, server: Server) -> Non
 
 def test_local_links_are_printed_with_the_servers_origin(run_cli: Run, server: Server) -> None:
     """The server of this data dir runs on a free port, not 8080: a link made on the local store
-    prints the origin `serve` recorded for the workspace (issue 16 item 16)."""
+    prints the origin `serve` recorded in that data dir (issue 16 item 16)."""
     store = ["--data-dir", str(server.data_dir)]
     made = run_cli("links", "create", "--url", "https://example.com/port", "--preset", "intercom",
                    *store, "--json")  # fmt: skip

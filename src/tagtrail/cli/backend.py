@@ -32,7 +32,7 @@ from tagtrail.service import links as service
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.service.recipients import recipient_url
 from tagtrail.service.stats import campaign_stats, link_stats
-from tagtrail.service.workspace import link_origin, untracked_link
+from tagtrail.service.workspace import untracked_link
 from tagtrail.settings import Settings, load_settings
 from tagtrail.store.database import open_store
 
@@ -89,7 +89,7 @@ class LocalBackend:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine, self.workspace_id = open_local_store(settings)
-        self.origin = link_origin(self.engine, self.workspace_id, settings)
+        self.origin = settings.link_origin
 
     def close(self) -> None:
         self.engine.dispose()

@@ -24,7 +24,6 @@ import click
 from tagtrail.cli.output import stdout_console
 from tagtrail.errors import InvalidInput
 from tagtrail.service.keys import ensure_workspace
-from tagtrail.service.workspace import record_base_url
 from tagtrail.settings import Settings, load_settings
 from tagtrail.store.database import open_store
 from tagtrail.store.journal import journal_process
@@ -105,10 +104,10 @@ def serve(
     listener = bind(settings.host, settings.port)  # a busy port stops here, before any output
     engine = open_store(settings.store_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
-        workspace_id, key = ensure_workspace(engine, now=datetime.now(UTC).replace(tzinfo=None))
-        record_base_url(engine, workspace_id, settings.public_origin)  # what the CLI prints
+        _, key = ensure_workspace(engine, now=datetime.now(UTC).replace(tzinfo=None))
     finally:
         engine.dispose()
+    settings.record_served_origin()  # the origin the CLI on this data dir prints links with
     settings.secret()  # made now, before workers race to make it
     console = stdout_console()
     if key is not None:

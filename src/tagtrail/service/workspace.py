@@ -21,7 +21,6 @@ from tagtrail.errors import InvalidInput, InvalidLink, NotFound
 from tagtrail.links import FIELDS, BuildResult, build_from
 from tagtrail.links.compose import compose_destination
 from tagtrail.service.links import bump_version
-from tagtrail.settings import Settings
 from tagtrail.store.schema import campaigns, workspaces
 
 MAX_EXCLUDED = 500
@@ -195,26 +194,3 @@ def _read(conn: Connection, workspace_id: int) -> Workspace:
 def _json_map(text: str) -> dict[str, str]:
     value = json.loads(text)
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
-
-
-def record_base_url(engine: Engine, workspace_id: int, origin: str) -> None:
-    """Keep the origin a starting server answers on (its --base-url or its bind), so every
-    command on the same store prints short links that work."""
-    with engine.begin() as conn:
-        conn.execute(
-            update(workspaces)
-            .where(workspaces.c.id == workspace_id, workspaces.c.base_url.is_distinct_from(origin))
-            .values(base_url=origin)
-        )
-
-
-def link_origin(engine: Engine, workspace_id: int, settings: Settings) -> str:
-    """The origin of printed short links: --base-url / TAGTRAIL_BASE_URL when given, else the
-    one the workspace's server recorded, else the default `http://HOST:PORT`."""
-    if settings.base_url:
-        return settings.public_origin
-    with engine.connect() as conn:
-        stored = conn.execute(
-            select(workspaces.c.base_url).where(workspaces.c.id == workspace_id)
-        ).scalar()
-    return str(stored) if stored else settings.public_origin

@@ -27,7 +27,6 @@ workspaces = Table(
     Column("identify", Boolean, nullable=False),
     Column("excluded_domains", Text, nullable=False),
     Column("created_at", DateTime, nullable=False),
-    Column("base_url", Text),  # 0007: the origin the last `tagtrail serve` printed links with
     Column("global_holdout", Float, nullable=False, server_default="0"),
 )
 

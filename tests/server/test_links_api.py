@@ -186,3 +186,14 @@ def test_an_expiry_already_past_is_made_with_a_warning(server: Server) -> None:
     assert "links" not in warning
     code = made.json()["code"]
     assert server.client.get(f"/{code}", follow_redirects=False).status_code == 410
+
+
+def test_an_imported_duplicate_carries_the_warning(server: Server) -> None:
+    body = "url,code,source,medium\nhttps://shop.example/imp,imp-1,nl,email\n"
+    body += "https://shop.example/imp,imp-2,nl,email\n"
+    answer = server.post("/api/links/import", content=body, headers={"Content-Type": "text/csv"})
+    assert answer.status_code == 200, answer.text
+    first, second = answer.json()["created"]
+    assert "warnings" not in first and first["tracked"] is True and "channel" in first
+    assert [w["code"] for w in second["warnings"]] == ["W_DUPLICATE_LINK"]
+    assert second["warnings"][0]["links"] == ["imp-1"]

@@ -82,6 +82,7 @@ def create_link(body: LinkCreate, state: State, who: Admin, response: Response) 
 @router.post(
     "/import",
     response_model=LinksImported,
+    response_model_exclude_unset=True,  # a created link's `warnings` only when it has some
     summary="Create links from a CSV body",
     openapi_extra=body_limit(MiB, csv=True, example=_IMPORT_EXAMPLE),
 )

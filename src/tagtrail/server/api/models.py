@@ -118,7 +118,7 @@ class RowError(BaseModel):
 
 
 class LinksImported(BaseModel):
-    created: list[Annotated[LinkPublic | LinkUntracked, Field(discriminator="tracked")]]
+    created: list[Annotated[LinkCreated | LinkUntracked, Field(discriminator="tracked")]]
     errors: list[RowError]
     ignored_columns: list[str] = Field(description="Header columns that were not read.")
 

@@ -20,6 +20,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
+	@echo "The CLI is $(BIN)/tagtrail (or run '. $(BIN)/activate' to type tagtrail)."
 	$(BIN)/tagtrail serve
 
 tour: $(VENV)/.installed

@@ -108,6 +108,12 @@ class Client:
     def message_stats(self, message_id: int) -> dict[str, Any]:
         return self._json("GET", f"/api/messages/{int(message_id)}/stats")
 
+    def list_campaigns(self) -> dict[str, Any]:
+        return self._json("GET", "/api/campaigns")
+
+    def get_campaign(self, name: str) -> dict[str, Any]:
+        return self._json("GET", f"/api/campaigns/{quote(name, safe='')}")
+
     def campaign_stats(self, name: str) -> dict[str, Any]:
         return self._json("GET", f"/api/campaigns/{quote(name, safe='')}/stats")
 

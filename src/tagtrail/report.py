@@ -15,7 +15,10 @@ from tagtrail.server.dashboard.render import render, stylesheet
 from tagtrail.settings import Settings
 
 
-def render_report(engine: Engine, workspace_id: int, settings: Settings, window: Window) -> str:
+def report_context(
+    engine: Engine, workspace_id: int, settings: Settings, window: Window
+) -> dict[str, Any]:
+    """Every figure the report shows, read once (the dashboard's views, journeys in-process)."""
     context = {
         **views.overview(engine, workspace_id, settings, window),
         **views.campaigns(engine, workspace_id, settings, window),
@@ -25,6 +28,14 @@ def render_report(engine: Engine, workspace_id: int, settings: Settings, window:
     context["attribution_chart"] = attribution["chart"]
     context["document"] = attribution["document"]
     context["lifts"] = _lifts(engine, workspace_id, settings, window)
+    return context
+
+
+def render_report(engine: Engine, workspace_id: int, settings: Settings, window: Window) -> str:
+    return render_html(report_context(engine, workspace_id, settings, window), window)
+
+
+def render_html(context: dict[str, Any], window: Window) -> str:
     return render(
         "report.html",
         inline_css=stylesheet(),
@@ -47,6 +58,24 @@ def _lifts(
         for name in names
     ]
     return [page for page in pages if "lift" in page]
+
+
+def report_document(context: dict[str, Any], window: Window) -> dict[str, Any]:
+    """`tagtrail report --json`: the report's figures (docs/cli.md has the shape)."""
+    return {
+        "window": {
+            "from": window.start.isoformat() if window.start else None,
+            "to": window.end.isoformat() if window.end else None,
+            "campaign": window.campaign,
+        },
+        "overview": {
+            name: context.get(name) for name in ("human", "bot", "conversions", "revenue")
+        },
+        "campaigns": [{k: v for k, v in row.items() if k != "key"} for row in context["campaigns"]],
+        "links": [dict(row) for row in context["links"]],
+        "channels": context.get("channels") or {},
+        "attribution": context["document"],
+    }
 
 
 def write_report(

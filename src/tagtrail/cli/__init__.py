@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 COMMANDS = {
     "attribute": "tagtrail.cli.attribute:attribute",
     "build": "tagtrail.cli.build:build",
+    "campaigns": "tagtrail.cli.campaigns:campaigns",
     "channel": "tagtrail.cli.channel:channel",
     "check": "tagtrail.cli.check:check",
     "keys": "tagtrail.cli.keys:keys",

@@ -23,14 +23,15 @@ import click
 from click.core import ParameterSource
 from sqlalchemy import Engine
 
-from tagtrail.cli.output import stderr_console
+from tagtrail.cli.output import emit_json, json_option, stderr_console
 from tagtrail.client import Client
 from tagtrail.errors import InvalidInput
 from tagtrail.server.api import imports
+from tagtrail.service import campaigns
 from tagtrail.service import links as service
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.service.recipients import recipient_url
-from tagtrail.service.stats import link_stats
+from tagtrail.service.stats import campaign_stats, link_stats
 from tagtrail.service.workspace import untracked_link
 from tagtrail.settings import Settings, load_settings
 from tagtrail.store.database import open_store
@@ -51,6 +52,9 @@ class Backend(Protocol):
     def set_disabled(self, code: str, disabled: bool) -> dict[str, Any]: ...
     def delete_link(self, code: str) -> None: ...
     def import_csv(self, text: str, progress: Progress) -> dict[str, Any]: ...
+    def list_campaigns(self) -> dict[str, Any]: ...
+    def get_campaign(self, name: str) -> dict[str, Any]: ...
+    def campaign_stats(self, name: str) -> dict[str, Any]: ...
 
 
 def utcnow() -> datetime:
@@ -84,8 +88,8 @@ def open_local_store(settings: Settings) -> tuple[Engine, int]:
 class LocalBackend:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.origin = settings.public_origin
         self.engine, self.workspace_id = open_local_store(settings)
+        self.origin = settings.link_origin
 
     def close(self) -> None:
         self.engine.dispose()
@@ -156,6 +160,16 @@ class LocalBackend:
             progress(done, len(rows))
         return {"created": created, "errors": errors, "ignored_columns": ignored}
 
+    def list_campaigns(self) -> dict[str, Any]:
+        found = campaigns.list_campaigns(self.engine, self.workspace_id)
+        return {"data": [c.to_json() for c in found], "count": len(found)}
+
+    def get_campaign(self, name: str) -> dict[str, Any]:
+        return campaigns.get_campaign(self.engine, self.workspace_id, name).to_json()
+
+    def campaign_stats(self, name: str) -> dict[str, Any]:
+        return campaign_stats(self.engine, self.workspace_id, name)
+
 
 class RemoteBackend:
     def __init__(self, api: str, key: str) -> None:
@@ -196,6 +210,15 @@ class RemoteBackend:
     def delete_link(self, code: str) -> None:
         self.client.delete_link(code)
 
+    def list_campaigns(self) -> dict[str, Any]:
+        return self.client.list_campaigns()
+
+    def get_campaign(self, name: str) -> dict[str, Any]:
+        return self.client.get_campaign(name)
+
+    def campaign_stats(self, name: str) -> dict[str, Any]:
+        return self.client.campaign_stats(name)
+
     def import_csv(self, text: str, progress: Progress) -> dict[str, Any]:
         """POST the file in blocks of whole rows (for progress), line numbers kept."""
         header, records = _records(text)
@@ -226,6 +249,39 @@ def open_backend(target: Target) -> Iterator[Backend]:
         yield backend
     finally:
         backend.close()
+
+
+def answer(
+    target: Target,
+    as_json: bool,
+    read: Callable[[Backend], Any],
+    render: Callable[[Any], None],
+) -> None:
+    """Read one document from the backend; print it as JSON, or `render` it for people."""
+    with open_backend(target) as backend:
+        value = read(backend)
+    if as_json:
+        emit_json(value)
+    else:
+        render(value)
+
+
+def document_command(
+    group: click.Group,
+    name: str,
+    argument: str,
+    read: Callable[[Backend, str], Any],
+    render: Callable[[Any], None],
+    doc: str,
+) -> None:
+    """Add `group NAME ARGUMENT [backend options] [--json]`: one document read and printed."""
+
+    def command(target: Target, as_json: bool, **given: str) -> None:
+        answer(target, as_json, lambda backend: read(backend, given[argument]), render)
+
+    command.__doc__ = doc
+    decorated = json_option(backend_options(command))
+    group.command(name)(click.argument(argument)(decorated))
 
 
 def store_options(command: Callable[..., Any]) -> Callable[..., Any]:

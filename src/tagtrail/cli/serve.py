@@ -107,6 +107,7 @@ def serve(
         _, key = ensure_workspace(engine, now=datetime.now(UTC).replace(tzinfo=None))
     finally:
         engine.dispose()
+    settings.record_served_origin()  # the origin the CLI on this data dir prints links with
     settings.secret()  # made now, before workers race to make it
     console = stdout_console()
     if key is not None:

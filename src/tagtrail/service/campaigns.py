@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from tagtrail.errors import Conflict, InvalidInput, NotFound
 from tagtrail.lift.assignment import holdout_share, share_text
+from tagtrail.links import normalize_value
 from tagtrail.service.links import bump_version
 from tagtrail.service.workspace import check_default_utm
 from tagtrail.store.schema import campaigns, links
@@ -112,6 +113,17 @@ def update_campaign(
             )
             bump_version(conn)
         return _campaign(conn, workspace_id, name)
+
+
+def campaign_key(name: str, default_utm: Mapping[str, str] | None = None) -> str:
+    """The one key a campaign is joined to touches on: the normalised `utm_campaign` its links
+    carry (DESIGN §4), so `Onboarding Email 1` matches the touches of `onboarding-email-1`."""
+    return normalize_value((default_utm or {}).get("campaign") or name)
+
+
+def touch_key(utm_campaign: str) -> str:
+    """The same key for a touch's `utm_campaign` (a hand-built link may not be normalised)."""
+    return normalize_value(utm_campaign)
 
 
 def check_name(name: str) -> str:

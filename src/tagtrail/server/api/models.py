@@ -54,6 +54,17 @@ class LinkUpdate(UtmValues):
     expires_at: datetime | None = None
 
 
+class LinkWarning(BaseModel):
+    """Something a new link was made with but should be told: `W_EXPIRES_IN_PAST` (its
+    expiry is already past) or `W_DUPLICATE_LINK` (`links` already lead to the same tracked
+    URL)."""
+
+    code: str
+    message: str
+    hint: str | None = None
+    links: list[str] | None = None
+
+
 class LinkPublic(BaseModel):
     """A short link. `tracked_url` is where it redirects (all default UTMs applied)."""
 
@@ -72,6 +83,14 @@ class LinkPublic(BaseModel):
     expires_at: str | None
     created_at: str
     issues: list[dict[str, Any]]
+
+
+class LinkCreated(LinkPublic):
+    """A new short link, with `warnings` when there is something to warn about."""
+
+    warnings: list[LinkWarning] | None = Field(
+        None, description="Present only when there is something to warn about."
+    )
 
 
 class LinkUntracked(BaseModel):
@@ -99,7 +118,7 @@ class RowError(BaseModel):
 
 
 class LinksImported(BaseModel):
-    created: list[Annotated[LinkPublic | LinkUntracked, Field(discriminator="tracked")]]
+    created: list[Annotated[LinkCreated | LinkUntracked, Field(discriminator="tracked")]]
     errors: list[RowError]
     ignored_columns: list[str] = Field(description="Header columns that were not read.")
 

@@ -20,6 +20,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
+	@echo "The CLI is $(BIN)/tagtrail (or run '. $(BIN)/activate' to type tagtrail)."
 	$(BIN)/tagtrail serve
 
 tour: $(VENV)/.installed
@@ -45,6 +46,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/messages.py
+	$(BIN)/python bench/lift.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,10 @@ python=$(dirname "$tagtrail")/python
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 
-step() { printf '\n\033[1m$ tagtrail %s\033[0m\n' "$*"; "$tagtrail" "$@"; }
+# Each command is printed quoted as a shell would need it (`--campaign 'Onboarding Series'`), so
+# it can be copied and run as shown.
+shown() { "$python" -c 'import shlex, sys; print(shlex.join(sys.argv[1:]))' "$@"; }
+step() { printf '\n\033[1m$ tagtrail %s\033[0m\n' "$(shown "$@")"; "$tagtrail" "$@"; }
 
 step build --url https://example.com/pricing --preset intercom --campaign "Onboarding Series"
 step build --url example.com/x --source Intercom.com --medium in-app --campaign "Onboarding Series"

@@ -52,6 +52,14 @@ def _legend(series: Sequence[tuple[str, str]]) -> str:
     return f'<ul class="legend">{items}</ul>'
 
 
+def _figure(
+    title: str, legend: Sequence[tuple[str, str]], svg: Sequence[str], table: str
+) -> Markup:
+    """A chart's `<figure>`: caption, legend, the SVG and its table."""
+    caption = f'<figure class="chart"><figcaption>{escape(title)}</figcaption>'
+    return Markup(caption + _legend(legend) + "".join(svg) + table + "</figure>")
+
+
 def stacked_bars(title: str, labels: Sequence[str], series: Sequence[Series]) -> Markup:
     """Vertical bars per label (a day), the series stacked (human below bot)."""
     if not labels:
@@ -96,13 +104,8 @@ def stacked_bars(title: str, labels: Sequence[str], series: Sequence[Series]) ->
             )
     parts.append("</svg>")
     rows = [[label, *(_num(s.values[i]) for s in series)] for i, label in enumerate(labels)]
-    return Markup(
-        f'<figure class="chart"><figcaption>{escape(title)}</figcaption>'
-        + _legend([(s.name, s.color) for s in series])
-        + "".join(parts)
-        + _table(title, ["day", *(s.name for s in series)], rows)
-        + "</figure>"
-    )
+    legend = [(s.name, s.color) for s in series]
+    return _figure(title, legend, parts, _table(title, ["day", *(s.name for s in series)], rows))
 
 
 def grouped_bars(
@@ -174,3 +177,83 @@ def grouped_bars(
         + _table(title, ["channel", *names], rows)
         + "</figure>"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A line with an interval around it: `values[i]` between `lows[i]` and `highs[i]`."""
+
+    name: str
+    values: tuple[float, ...]
+    lows: tuple[float, ...]
+    highs: tuple[float, ...]
+    color: str
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.2f}%"
+
+
+def rate_bands(title: str, labels: Sequence[str], bands: Sequence[Band]) -> Markup:
+    """Lines of rates (fractions) by label (day since send), each in a shaded interval band."""
+    if not labels or not bands:
+        return Markup(f'<figure class="chart"><figcaption>{escape(title)}</figcaption>'
+                      '<p class="empty">Nothing to show yet.</p></figure>')  # fmt: skip
+    width, height, left, bottom, top, right = 640, 240, 56, 28, 10, 12
+    peak = max([*(h for b in bands for h in b.highs), 1e-9])
+    plot_w, plot_h = width - left - right, height - bottom - top
+    n = len(labels)
+
+    def x(i: int) -> float:
+        return left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - v / peak)
+
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        f'preserveAspectRatio="xMidYMid meet"><title>{escape(title)}</title>'
+    ]
+    for tick in (0.0, 0.5, 1.0):
+        ty = y(peak * tick)
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{ty:.1f}" y2="{ty:.1f}" class="grid"/>'
+            f'<text x="{left - 4}" y="{ty + 4:.1f}" text-anchor="end">'
+            f"{_percent(peak * tick)}</text>"
+        )
+    step = max(1, n // 10)
+    for i, label in enumerate(labels):
+        if i % step == 0 or i == n - 1:
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{height - 8}" text-anchor="middle">{escape(label)}</text>'
+            )
+    for band in bands:
+        upper = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(band.highs))
+        lower = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in reversed(list(enumerate(band.lows))))
+        line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(band.values))
+        parts.append(
+            f'<polygon class="band" points="{upper} {lower}" fill="{band.color}" '
+            f'fill-opacity="0.18" stroke="none"><title>{escape(band.name)}: interval</title>'
+            "</polygon>"
+            f'<polyline points="{line}" fill="none" stroke="{band.color}" stroke-width="2">'
+            f"<title>{escape(band.name)}</title></polyline>"
+        )
+        for i, v in enumerate(band.values):
+            parts.append(
+                f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5" fill="{band.color}">'
+                f"<title>{escape(band.name)}, {escape(labels[i])}: {_percent(v)} "
+                f"({_percent(band.lows[i])}–{_percent(band.highs[i])})</title></circle>"
+            )
+    parts.append("</svg>")
+    rows = [
+        [
+            label,
+            *(
+                f"{_percent(b.values[i])} ({_percent(b.lows[i])}–{_percent(b.highs[i])})"
+                for b in bands
+            ),
+        ]
+        for i, label in enumerate(labels)
+    ]
+    legend = [(b.name, b.color) for b in bands]
+    return _figure(title, legend, parts, _table(title, ["day", *(b.name for b in bands)], rows))

@@ -108,8 +108,18 @@ class Client:
     def message_stats(self, message_id: int) -> dict[str, Any]:
         return self._json("GET", f"/api/messages/{int(message_id)}/stats")
 
+    def list_campaigns(self) -> dict[str, Any]:
+        return self._json("GET", "/api/campaigns")
+
+    def get_campaign(self, name: str) -> dict[str, Any]:
+        return self._json("GET", f"/api/campaigns/{quote(name, safe='')}")
+
     def campaign_stats(self, name: str) -> dict[str, Any]:
         return self._json("GET", f"/api/campaigns/{quote(name, safe='')}/stats")
+
+    def campaign_lift(self, name: str, params: dict[str, str]) -> dict[str, Any]:
+        path = f"/api/campaigns/{quote(name, safe='')}/lift"
+        return self._json("GET", path, params=params)
 
     def recipient_url(self, code: str, recipient: str) -> str:
         answer = self._json("POST", _link(code, "/recipient-url"), json={"recipient": recipient})

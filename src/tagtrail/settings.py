@@ -22,6 +22,10 @@ logger = logging.getLogger(__name__)
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "default", "test", "tagtrail"}
 
 
+#: The file of data_dir where `tagtrail serve` keeps the origin it answers on.
+SERVED_ORIGIN = "base-url"
+
+
 class Settings(BaseSettings):
     """Everything the server and the data commands can be told."""
 
@@ -152,6 +156,25 @@ class Settings(BaseSettings):
             handle.write(value)
         logger.info("created a signing secret in %s", path)
         return value
+
+    def record_served_origin(self) -> None:
+        """Keep the origin `tagtrail serve` answers on (its base_url, or http://HOST:PORT of its
+        bind) in data_dir/base-url, beside secret.key: the commands on the same data dir print
+        short links with it. Not in the store, which holds no address (docs/clicks.md)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / SERVED_ORIGIN).write_text(self.public_origin + "\n", encoding="utf-8")
+
+    @property
+    def link_origin(self) -> str:
+        """The origin of printed short links: base_url when given, else the one the data dir's
+        server recorded, else the default http://HOST:PORT."""
+        if self.base_url:
+            return self.public_origin
+        try:
+            stored = (self.data_dir / SERVED_ORIGIN).read_text(encoding="utf-8").strip()
+        except OSError:
+            stored = ""
+        return stored or self.public_origin
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -7,54 +7,17 @@ a message saying so.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
 from collections.abc import Iterator
 
 import pytest
-import trustme
-from loopback import (
-    NGINX_CONF,
-    Nginx,
-    PyServer,
-    chain_locations,
-    free_port,
-    nginx_binary,
-    wait_for_port,
-    write_site,
-)
+from loopback import Nginx, PyServer, running_nginx
 
 
 @pytest.fixture(scope="session")
 def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
-    binary = nginx_binary()
-    tmp = tmp_path_factory.mktemp("nginx")
-    ca = trustme.CA()
-    write_site(tmp, ca)
-    ports = {name: free_port() for name in ("http", "https", "expired", "wrong_host")}
-    conf = tmp / "nginx.conf"
-    # as root, workers would run as nobody and could not read the private tmp dir
-    user = "user root root;" if os.geteuid() == 0 else ""
-    conf.write_text(NGINX_CONF.format(user=user, tmp=tmp, chain=chain_locations(), **ports))
-    log = tmp / "stderr.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [binary, "-p", str(tmp), "-c", str(conf), "-g", "daemon off;"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        for port in ports.values():
-            wait_for_port(port, proc, tmp / "error.log")
-        yield Nginx(ca=ca, **ports)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with running_nginx(tmp_path_factory.mktemp("nginx")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

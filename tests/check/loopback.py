@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import shutil
 import socket
 import ssl
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -246,3 +249,34 @@ class PyServer(ThreadingHTTPServer):
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
+
+
+@contextlib.contextmanager
+def running_nginx(tmp: Path) -> Iterator[Nginx]:
+    """nginx with the site and chains above on four free ports of 127.0.0.1, its files in `tmp`."""
+    binary = nginx_binary()
+    ca = trustme.CA()
+    write_site(tmp, ca)
+    ports = {name: free_port() for name in ("http", "https", "expired", "wrong_host")}
+    conf = tmp / "nginx.conf"
+    # as root, workers would run as nobody and could not read the private tmp dir
+    user = "user root root;" if os.geteuid() == 0 else ""
+    conf.write_text(NGINX_CONF.format(user=user, tmp=tmp, chain=chain_locations(), **ports))
+    log = tmp / "stderr.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [binary, "-p", str(tmp), "-c", str(conf), "-g", "daemon off;"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        for port in ports.values():
+            wait_for_port(port, proc, tmp / "error.log")
+        yield Nginx(ca=ca, **ports)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

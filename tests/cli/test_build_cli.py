@@ -282,3 +282,39 @@ def test_a_bug_is_reported_without_a_traceback(
     monkeypatch.setenv("TAGTRAIL_DEBUG", "1")
     with pytest.raises(RuntimeError):
         run_cli("build", "--url", URL, "--source", "a", "--medium", "email")
+
+
+# --- issue 16 item 18b: bulk mode's input, output and empty files ---------------------------
+
+
+def test_bulk_refuses_to_overwrite_its_input(run_cli: Run, tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("url,source,medium\nhttps://example.com/a,intercom,email\n")
+    before = sheet.read_text()
+    result = run_cli("build", "--csv", str(sheet), "--out", str(sheet))
+    assert result.code == 2
+    assert "is the input file" in result.err and "--out" in result.err
+    assert sheet.read_text() == before
+    as_json = run_cli("build", "--csv", str(sheet), "--out", str(sheet), "--json")
+    assert as_json.code == 2 and json.loads(as_json.out)["status"] == 2
+
+
+def test_bulk_on_a_header_only_file_writes_an_empty_output(run_cli: Run, tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("url,source,medium\n")
+    out = tmp_path / "tracked.csv"
+    for jobs in ("1", "2"):
+        result = run_cli("build", "--csv", str(sheet), "--out", str(out), "--jobs", jobs, "--json")
+        assert result.code == 0, result.out + result.err
+        assert json.loads(result.out)["rows"] == 0
+        assert out.read_text().splitlines() == [
+            "url,source,medium,tracked_url,status,channel,issue_codes,issues"
+        ]
+
+
+def test_bulk_into_a_missing_folder_is_a_clear_error(run_cli: Run, tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("url,source,medium\nhttps://example.com/a,intercom,email\n")
+    result = run_cli("build", "--csv", str(sheet), "--out", str(tmp_path / "no" / "x.csv"))
+    assert result.code == 1
+    assert "does not exist" in result.err and "internal error" not in result.err

@@ -389,3 +389,63 @@ def test_non_ascii_destinations_are_encoded_on_create_and_import(
     imported = run_cli("links", "import", str(path), *store, "--json")
     assert imported.code == 0, imported.err
     assert "?q=%E6%97%A5%E6%9C%AC&" in imported.out
+
+
+# --- issue 16 items 18b and 19: --preset, a past --expires, a duplicate link ----------------
+
+
+def test_create_with_a_preset_fills_source_and_medium(run_cli: Run, store: list[str]) -> None:
+    result = run_cli(
+        "links", "create", "--url", "https://example.com/sms", "--preset", "instasent",
+        "--campaign", "promo", *store, "--json",
+    )  # fmt: skip
+    assert result.code == 0, result.out + result.err
+    link = result.json()
+    assert link["utm"] == {"source": "instasent", "medium": "sms"} and link["channel"] == "SMS"
+    mine = run_cli(
+        "links", "create", "--url", "https://example.com/sms2", "--preset", "instasent",
+        "--source", "acme-sms", *store, "--json",
+    )  # fmt: skip
+    assert mine.json()["utm"] == {"source": "acme-sms", "medium": "sms"}
+    unknown = run_cli("links", "create", "--url", "https://example.com/", "--preset", "nope",
+                      *store)  # fmt: skip
+    assert unknown.code == 1 and "unknown preset 'nope'" in unknown.err
+
+
+def test_create_warns_of_a_past_expiry_and_of_a_duplicate(run_cli: Run, store: list[str]) -> None:
+    past = run_cli("links", "create", *GOOD, "--code", "old", "--expires", "2020-01-01", *store)
+    assert past.code == 0, past.err
+    assert "W_EXPIRES_IN_PAST" in past.err and "410" in past.err
+    again = run_cli("links", "create", *GOOD, "--code", "again", *store, "--json")
+    assert again.code == 0
+    (warning,) = again.json()["warnings"]
+    assert warning["code"] == "W_DUPLICATE_LINK" and warning["links"] == ["old"]
+    text = run_cli("links", "create", *GOOD, "--code", "third", *store)
+    assert text.code == 0 and "W_DUPLICATE_LINK" in text.err and "old, again" in text.err
+    assert text.out.strip().endswith("/third")
+
+
+def test_remote_create_carries_the_warnings(run_cli: Run, server: Server) -> None:
+    args = ["--url", "https://example.com/remote-twin", "--preset", "intercom"]
+    first = run_cli("links", "create", *args, *server.api, "--json")
+    assert first.code == 0 and "warnings" not in first.json()
+    assert first.json()["utm"] == {"source": "intercom", "medium": "email"}
+    second = run_cli("links", "create", *args, *server.api)
+    assert second.code == 0 and "W_DUPLICATE_LINK" in second.err
+
+
+def test_local_links_are_printed_with_the_servers_origin(run_cli: Run, server: Server) -> None:
+    """The server of this data dir runs on a free port, not 8080: a link made on the local store
+    prints the origin `serve` recorded in that data dir (issue 16 item 16)."""
+    store = ["--data-dir", str(server.data_dir)]
+    made = run_cli("links", "create", "--url", "https://example.com/port", "--preset", "intercom",
+                   *store, "--json")  # fmt: skip
+    assert made.code == 0, made.err
+    link = made.json()
+    assert link["short_url"] == f"{server.url}/{link['code']}"
+    assert _get(link["short_url"]).status_code == 302  # printed links are never dead
+    shown = run_cli("links", "recipient-url", link["code"], "--recipient", "u1", *store)
+    assert shown.out.startswith(f"{server.url}/{link['code']}?r=")
+    given = run_cli("links", "show", link["code"], *store, "--base-url", "https://go.example/",
+                    "--json")  # fmt: skip
+    assert given.json()["short_url"] == f"https://go.example/{link['code']}"

@@ -35,10 +35,13 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     made.dispose()
 
 
-def _store(engine: Engine, workspace: int, user: str, revenue: float) -> None:
+def store_journey(
+    engine: Engine, workspace: int, user: str, revenue: float, page: str = PAGE
+) -> None:
+    """A visit to `page`, an identify and an `Order Completed` worth `revenue`."""
     rows: list[dict[str, Any]] = []
     for kind, body in (
-        ("page", {"anonymousId": f"a-{user}", "context": {"page": {"url": PAGE}}}),
+        ("page", {"anonymousId": f"a-{user}", "context": {"page": {"url": page}}}),
         ("identify", {"anonymousId": f"a-{user}", "userId": user}),
         ("track", {"userId": user, "event": "Order Completed", "properties": {"revenue": revenue}}),
     ):
@@ -67,7 +70,7 @@ def test_snapshot_follows_the_store_and_never_blocks_past_the_wait(engine: Engin
     workspace, _ = ensure_workspace(engine, now=NOW)
     add_goal(engine, workspace, "Order Completed", "revenue", now=NOW)
     settings = Settings()
-    _store(engine, workspace, "alice", 42)
+    store_journey(engine, workspace, "alice", 42)
 
     started = time.monotonic()
     cold = journeys.current(engine, workspace, settings, wait=0.0)
@@ -80,7 +83,7 @@ def test_snapshot_follows_the_store_and_never_blocks_past_the_wait(engine: Engin
     direct = insights(load_collected(engine, workspace), Window())
     assert _conversions(engine, workspace, settings, first.snapshot) == direct.conversions == 1
 
-    _store(engine, workspace, "bob", 10)  # the store moves on: the old snapshot is behind
+    store_journey(engine, workspace, "bob", 10)  # the store moves on: the old snapshot is behind
     behind = journeys.current(engine, workspace, settings, wait=0.0)
     assert behind.snapshot is first.snapshot and not behind.fresh
     assert "as of" in (behind.note() or "")
@@ -101,7 +104,7 @@ def test_snapshot_follows_the_store_and_never_blocks_past_the_wait(engine: Engin
 def test_report_mode_reads_in_process(engine: Engine) -> None:
     workspace, _ = ensure_workspace(engine, now=NOW)
     add_goal(engine, workspace, "Order Completed", "revenue", now=NOW)
-    _store(engine, workspace, "carol", 5)
+    store_journey(engine, workspace, "carol", 5)
     now = journeys.current(engine, workspace, Settings(), wait=None)
     assert now.fresh and now.snapshot is not None and now.snapshot.local is not None
     key = ("insights", Window())

@@ -22,6 +22,7 @@ TOOLS = {
     "recipient_link",
     "link_stats",
     "campaign_stats",
+    "campaign_lift",
     "attribute",
     "profile",
     "create_message",

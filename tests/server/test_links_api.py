@@ -159,3 +159,41 @@ def test_excluded_domains_get_the_tracked_destination_not_a_short_link(server: S
     assert moved.status_code == 422 and "excluded" in moved.json()["error"]
     bad = server.post("/api/links", json={"url": "https://app.example.org/", "id": "bad id!"})
     assert bad.status_code == 422 and bad.json()["issues"]
+
+
+def test_a_second_link_to_the_same_tracked_url_is_made_with_a_warning(server: Server) -> None:
+    first = server.post("/api/links", json={**SPRING, "code": "twin-a"})
+    assert first.status_code == 201 and "warnings" not in first.json()
+    second = server.post("/api/links", json={**SPRING, "code": "twin-b"})
+    assert second.status_code == 201, second.text
+    (warning,) = second.json()["warnings"]
+    assert warning["code"] == "W_DUPLICATE_LINK" and warning["links"] == ["twin-a"]
+    assert "twin-a" in warning["message"] and warning["hint"]
+    other = server.post("/api/links", json={**SPRING, "content": "footer", "code": "twin-c"})
+    assert other.status_code == 201 and "warnings" not in other.json()
+    assert "warnings" not in server.get("/api/links/twin-b").json()
+
+
+def test_an_expiry_already_past_is_made_with_a_warning(server: Server) -> None:
+    made = server.post(
+        "/api/links",
+        json={"url": "https://shop.example/gone", "source": "nl", "medium": "email",
+              "expires_at": "2020-01-01T00:00:00+02:00"},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    (warning,) = made.json()["warnings"]
+    assert warning["code"] == "W_EXPIRES_IN_PAST" and "2019-12-31T22:00:00" in warning["message"]
+    assert "links" not in warning
+    code = made.json()["code"]
+    assert server.client.get(f"/{code}", follow_redirects=False).status_code == 410
+
+
+def test_an_imported_duplicate_carries_the_warning(server: Server) -> None:
+    body = "url,code,source,medium\nhttps://shop.example/imp,imp-1,nl,email\n"
+    body += "https://shop.example/imp,imp-2,nl,email\n"
+    answer = server.post("/api/links/import", content=body, headers={"Content-Type": "text/csv"})
+    assert answer.status_code == 200, answer.text
+    first, second = answer.json()["created"]
+    assert "warnings" not in first and first["tracked"] is True and "channel" in first
+    assert [w["code"] for w in second["warnings"]] == ["W_DUPLICATE_LINK"]
+    assert second["warnings"][0]["links"] == ["imp-1"]

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 COMMANDS = {
     "attribute": "tagtrail.cli.attribute:attribute",
     "build": "tagtrail.cli.build:build",
+    "campaigns": "tagtrail.cli.campaigns:campaigns",
     "channel": "tagtrail.cli.channel:channel",
     "check": "tagtrail.cli.check:check",
     "keys": "tagtrail.cli.keys:keys",
@@ -45,6 +46,7 @@ COMMANDS = {
     "migrate": "tagtrail.cli.store:migrate",
     "mcp": "tagtrail.cli.mcp:mcp",
     "export": "tagtrail.cli.transfer:export",
+    "lift": "tagtrail.cli.lift:lift",
 }
 
 

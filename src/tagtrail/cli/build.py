@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 from pathlib import Path
 
 import click
@@ -12,6 +14,7 @@ from tagtrail.cli.policy import policy_option, resolve_policy
 from tagtrail.cli.render import render_issues, suggested_command
 from tagtrail.errors import InvalidInput
 from tagtrail.links import FIELDS, BuildResult, LintResult, build_link, lint_link
+from tagtrail.links.presets import with_preset
 
 _VALUE_HELP = {
     "source": "utm_source: who sends the traffic (intercom, newsletter, google).",
@@ -85,13 +88,11 @@ def build(
             raise click.UsageError("give either --url or --csv, not both")
         if out_path is None:
             raise click.UsageError("--csv needs --out FILE for the result")
+        _check_out(csv_path, out_path)
         ctx.exit(run_bulk_build(csv_path, out_path, preset, policy, jobs, as_json, check))
     if url is None:
         raise click.UsageError("--url is required (or --csv FILE --out FILE for many links)")
-    if preset is not None:
-        chosen = policy.preset(preset)
-        values["source"] = values["source"] if values["source"] is not None else chosen.source
-        values["medium"] = values["medium"] if values["medium"] is not None else chosen.medium
+    values = with_preset(values, policy.preset(preset) if preset is not None else None)
     result = build_link(url, policy=policy, **values)
     check_ok = True
     if as_json:
@@ -106,6 +107,22 @@ def build(
         if check and result.tracked_url is not None:
             check_ok = check_and_render([result.tracked_url], as_json=False)[1]
     ctx.exit(1 if result.status == "error" or not check_ok else 0)
+
+
+def _check_out(csv_path: Path, out_path: Path) -> None:
+    """Refuse an --out that is the input itself, or that lies in a folder that does not exist."""
+    if out_path.exists() and os.path.samefile(csv_path, out_path):
+        raise click.BadParameter(
+            f"{out_path} is the input file: building into it would overwrite the rows being "
+            "read (hint: write to another file, e.g. --out tracked.csv)",
+            param_hint="--out",
+        )
+    folder = out_path.resolve().parent
+    if not folder.is_dir():
+        raise InvalidInput(
+            f"cannot write {out_path}: the folder {folder} does not exist",
+            hint=f"create it first (mkdir -p {shlex.quote(str(folder))}) or choose another --out",
+        )
 
 
 def _render_build(result: BuildResult, given: dict[str, str | None]) -> None:

@@ -177,7 +177,7 @@ def _record_end(data: mmap.mmap, at: int, start: int | None = None) -> int:
 def _run(
     tasks: list[tuple[str, int, int, str]], jobs: int
 ) -> Iterator[tuple[BulkSummary, list[str], int]]:
-    if jobs == 1 or len(tasks) == 1:
+    if jobs == 1 or len(tasks) <= 1:  # a header-only file has no task: an empty output
         yield from map(_build_range, tasks)
         return
     try:

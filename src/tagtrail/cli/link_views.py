@@ -34,6 +34,13 @@ def render_created(out: Console, err: Console, link: Mapping[str, Any]) -> None:
         details.append("tags: " + ", ".join(link["tags"]))
     err.print("  " + escape(" · ".join(details)))
     render_issues(err, [issue_from_json(i) for i in link.get("issues") or []])
+    for warning in link.get("warnings") or []:
+        err.print(
+            f"[yellow]Warning:[/] {escape(warning['code'])} {escape(warning['message'])}",
+            highlight=False,
+        )
+        if warning.get("hint"):
+            err.print(f"  → {escape(warning['hint'])}", highlight=False)
 
 
 def render_link(out: Console, link: Mapping[str, Any]) -> None:
@@ -93,8 +100,9 @@ def render_list(out: Console, err: Console, page: Mapping[str, Any], offset: int
 
 def render_stats(out: Console, stats: Mapping[str, Any]) -> None:
     """A summary line, the by-day table and bar chart, and who clicked how often."""
+    title = stats.get("code", stats.get("campaign", ""))
     out.print(
-        f"[bold]{escape(str(stats.get('code', '')))}[/]  total [bold]{stats['total']}[/] · "
+        f"[bold]{escape(str(title))}[/]  total [bold]{stats['total']}[/] · "
         f"human [green]{stats['human']}[/] · bot [yellow]{stats['bot']}[/] · "
         f"unique [cyan]{stats['unique']}[/]"
     )

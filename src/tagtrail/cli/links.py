@@ -19,9 +19,11 @@ from tagtrail.cli.output import (
     stderr_console,
     stdout_console,
 )
+from tagtrail.cli.policy import resolve_policy
 from tagtrail.cli.render import render_issues
-from tagtrail.cli.targets import backend_options, open_backend
+from tagtrail.cli.targets import backend_options, document_command, open_backend
 from tagtrail.errors import InvalidInput, InvalidLink, error_document
+from tagtrail.links.presets import with_preset
 from tagtrail.service.backends import Target
 from tagtrail.service.links import LinkSpec
 from tagtrail.service.sends import parse_time
@@ -51,6 +53,10 @@ def _expires(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 @click.option("--source", help="utm_source.")
 @click.option("--medium", help="utm_medium.")
 @click.option(
+    "--preset",
+    help="Fill source and medium for a platform (see `tagtrail presets`); --source/--medium win.",
+)
+@click.option(
     "--campaign", help="The tagtrail campaign (made on first use); its name is the utm_campaign."
 )
 @click.option("--content", help="utm_content.")
@@ -71,6 +77,7 @@ def create(
     code: str | None,
     source: str | None,
     medium: str | None,
+    preset: str | None,
     campaign: str | None,
     content: str | None,
     term: str | None,
@@ -84,6 +91,8 @@ def create(
 ) -> None:
     """Create a short link. Prints its short URL (`--json`: the link)."""
     given = {"source": source, "medium": medium, "content": content, "term": term, "id": utm_id}
+    if preset is not None:
+        given = with_preset(given, resolve_policy(None).preset(preset))
     spec = LinkSpec(
         url=url,
         code=code,
@@ -138,32 +147,21 @@ def list_(
         views.render_list(stdout_console(), stderr_console(), page, offset)
 
 
-@links.command()
-@click.argument("code")
-@backend_options
-@json_option
-def show(code: str, target: Target, as_json: bool) -> None:
-    """Show one link: where it leads, its UTMs, channel and state."""
-    with open_backend(target) as backend:
-        link = backend.get_link(code)
-    if as_json:
-        emit_json(link)
-    else:
-        views.render_link(stdout_console(), link)
-
-
-@links.command()
-@click.argument("code")
-@backend_options
-@json_option
-def stats(code: str, target: Target, as_json: bool) -> None:
-    """Clicks on a link: total, human, bot, unique, by day and by recipient."""
-    with open_backend(target) as backend:
-        figures = backend.link_stats(code)
-    if as_json:
-        emit_json(figures)
-    else:
-        views.render_stats(stdout_console(), figures)
+for _name, _read, _render, _doc in (
+    (
+        "show",
+        lambda backend, code: backend.get_link(code),
+        lambda link: views.render_link(stdout_console(), link),
+        "Show one link: where it leads, its UTMs, channel and state.",
+    ),
+    (
+        "stats",
+        lambda backend, code: backend.link_stats(code),
+        lambda figures: views.render_stats(stdout_console(), figures),
+        "Clicks on a link: total, human, bot, unique, by day and by recipient.",
+    ),
+):
+    document_command(links, _name, "code", _read, _render, _doc)
 
 
 @links.command("recipient-url")

@@ -95,6 +95,7 @@ def serve(
     listener = bind(settings.host, settings.port)  # a busy port stops here, before any output
     engine, _, key = init_store(settings)  # migrated, with a workspace, before any worker
     engine.dispose()
+    settings.record_served_origin()  # the origin the CLI on this data dir prints links with
     settings.secret()  # made now, before workers race to make it
     console = stdout_console()
     if key is not None:

@@ -13,7 +13,7 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
-from tagtrail.cli.output import stderr_console
+from tagtrail.cli.output import emit_json, json_option, stderr_console
 from tagtrail.service import backends
 from tagtrail.service.backends import Backend, CollectBackend, Target
 from tagtrail.settings import Settings, load_settings
@@ -80,6 +80,39 @@ def backend_options(command: Callable[..., Any]) -> Callable[..., Any]:
         help="Act on a running server at this URL (e.g. http://127.0.0.1:8080) instead.",
     )(decorated)
     return click.option("--key", help="An admin API key of the --api server.")(decorated)
+
+
+def answer(
+    target: Target,
+    as_json: bool,
+    read: Callable[[Backend], Any],
+    render: Callable[[Any], None],
+) -> None:
+    """Read one document from the backend; print it as JSON, or `render` it for people."""
+    with open_backend(target) as backend:
+        value = read(backend)
+    if as_json:
+        emit_json(value)
+    else:
+        render(value)
+
+
+def document_command(
+    group: click.Group,
+    name: str,
+    argument: str,
+    read: Callable[[Backend, str], Any],
+    render: Callable[[Any], None],
+    doc: str,
+) -> None:
+    """Add `group NAME ARGUMENT [backend options] [--json]`: one document read and printed."""
+
+    def command(target: Target, as_json: bool, **given: str) -> None:
+        answer(target, as_json, lambda backend: read(backend, given[argument]), render)
+
+    command.__doc__ = doc
+    decorated = json_option(backend_options(command))
+    group.command(name)(click.argument(argument)(decorated))
 
 
 def _target(

@@ -8,6 +8,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from tagtrail.links import DEFAULT_POLICY
+
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 
@@ -26,6 +28,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = _num
+    env.globals["presets"] = DEFAULT_POLICY.presets  # the new-link form's choices
     return env
 
 

@@ -10,6 +10,6 @@ Pure: values in, values out; the secret and the shares are passed in by the call
 
 from __future__ import annotations
 
-from tagtrail.lift.assignment import holdout_position, holdout_share, is_held_out
+from tagtrail.lift.assignment import holdout_position, holdout_share, is_held_out, share_text
 
-__all__ = ["holdout_position", "holdout_share", "is_held_out"]
+__all__ = ["holdout_position", "holdout_share", "is_held_out", "share_text"]

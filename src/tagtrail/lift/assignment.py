@@ -41,6 +41,11 @@ def holdout_share(value: str | float | int | None) -> float:
     return percent / 100.0
 
 
+def share_text(share: float) -> str:
+    """How a share is shown: 0.1 → `10%` (the form `holdout_share` reads back)."""
+    return f"{round(share * 100, 6):g}%"
+
+
 def holdout_position(secret: bytes, recipient_key: str, *, campaign: str | None) -> float:
     """Where the recipient falls in [0, 1) for this campaign (None: the global control group)."""
     scope = _GLOBAL_SCOPE if campaign is None else _CAMPAIGN_SCOPE + campaign.encode() + b"\x1f"

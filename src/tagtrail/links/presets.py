@@ -6,6 +6,7 @@ Sources are platform names as GA4's source list spells them (`facebook`, not `fa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -54,3 +55,15 @@ PRESETS: dict[str, Preset] = {
     "affiliate": Preset("partner", "affiliate", "Affiliates", "affiliate partners"),
     "podcast": Preset("podcast", "audio", "Audio", "podcast and audio ads"),
 }
+
+
+def with_preset(values: Mapping[str, str | None], preset: Preset | None) -> dict[str, str | None]:
+    """`values` with source and medium taken from `preset` where they are not given (None):
+    explicit values win, as on `tagtrail build --preset`."""
+    out = dict(values)
+    if preset is not None:
+        if out.get("source") is None:
+            out["source"] = preset.source
+        if out.get("medium") is None:
+            out["medium"] = preset.medium
+    return out

@@ -22,6 +22,7 @@ from tagtrail.service.backends import (
     link_backend,
     utcnow,
 )
+from tagtrail.service.lift import LiftQuery, lift_document
 from tagtrail.service.messages import MessageSpec, create_message, message_stats
 from tagtrail.service.stats import campaign_stats
 
@@ -83,6 +84,14 @@ class Backends:
         return message_stats(
             backend.engine, backend.workspace_id, message_id, secret=secret, admin=True
         )
+
+    def campaign_lift(self, query: LiftQuery) -> dict[str, Any]:
+        """What GET /api/campaigns/{name}/lift answers (DESIGN §10), from either backend."""
+        backend = self.links()
+        if isinstance(backend, RemoteBackend):
+            return backend.client.campaign_lift(query.campaign, query.params())
+        secret = backend.settings.secret()
+        return lift_document(backend.engine, backend.workspace_id, secret, query, now=utcnow())
 
     def close(self) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from tagtrail.mcp.backends import Backends
 from tagtrail.mcp.errors import cli_errors, json_tool
+from tagtrail.service.lift import LiftQuery
 from tagtrail.service.links import LinkSpec
 from tagtrail.service.sends import parse_time
 
@@ -106,6 +107,30 @@ def register(server: MCPServer, backends: Backends) -> None:
         recipient. Returns what GET /api/campaigns/{name}/stats answers."""
         with cli_errors():
             return backends.campaign_stats(campaign)
+
+    @server.tool(annotations=_READ)
+    @json_tool
+    def campaign_lift(
+        campaign: Annotated[str, Field(min_length=1, description="The campaign's name.")],
+        goal: Annotated[str, Field(min_length=1, description="The goal (a track event name).")],
+        window_days: Annotated[
+            float, Field(gt=0, le=366, description="A conversion counts within this many days.")
+        ] = 7,
+        level: Annotated[float, Field(ge=0.5, lt=1, description="Confidence level.")] = 0.95,
+        holdout: Annotated[
+            str | None,
+            Field(description="The share meant to be held out (10%), for the sample-ratio check."),
+        ] = None,
+    ) -> dict[str, Any]:
+        """Did the campaign cause the conversions? Its treated recipients against its held-out
+        ones (DESIGN §10): both groups, the absolute and relative lift with intervals, p-value,
+        probability of being better, incremental conversions and value, the sample-ratio
+        check, the minimum detectable effect, and the conversions each attribution model
+        credits to the campaign over the same recipients. Returns what `tagtrail lift --json`
+        prints and GET /api/campaigns/{name}/lift answers; docs/lift.md defines each figure."""
+        with cli_errors():
+            window = round(window_days * 86_400)
+            return backends.campaign_lift(LiftQuery(campaign, goal, window, level, holdout))
 
     @server.tool(annotations=_READ)
     @json_tool

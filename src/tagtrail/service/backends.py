@@ -23,13 +23,13 @@ from sqlalchemy import Engine
 from tagtrail.client import Client
 from tagtrail.collect import journey_csv
 from tagtrail.errors import InvalidInput
-from tagtrail.service import imports
+from tagtrail.service import campaigns, imports
 from tagtrail.service import links as service
 from tagtrail.service.goals import add_goal, goal_json, list_goals
 from tagtrail.service.journeys import load_collected, profile_of
 from tagtrail.service.keys import ensure_workspace, first_workspace
 from tagtrail.service.recipients import recipient_url
-from tagtrail.service.stats import link_stats
+from tagtrail.service.stats import campaign_stats, link_stats
 from tagtrail.service.workspace import untracked_link
 from tagtrail.settings import Settings
 from tagtrail.store.database import (
@@ -59,6 +59,9 @@ class Backend(Protocol):
     def set_disabled(self, code: str, disabled: bool) -> dict[str, Any]: ...
     def delete_link(self, code: str) -> None: ...
     def import_csv(self, text: str, progress: Progress) -> dict[str, Any]: ...
+    def list_campaigns(self) -> dict[str, Any]: ...
+    def get_campaign(self, name: str) -> dict[str, Any]: ...
+    def campaign_stats(self, name: str) -> dict[str, Any]: ...
 
 
 def utcnow() -> datetime:
@@ -125,7 +128,7 @@ class LocalBackend:
         self, settings: Settings, announce: Announce | None = None, *, create: bool = False
     ) -> None:
         self.settings = settings
-        self.origin = settings.public_origin
+        self.origin = settings.link_origin
         self.engine, self.workspace_id = open_local_store(settings, announce, create=create)
 
     def close(self) -> None:
@@ -197,6 +200,16 @@ class LocalBackend:
             progress(done, len(rows))
         return {"created": created, "errors": errors, "ignored_columns": ignored}
 
+    def list_campaigns(self) -> dict[str, Any]:
+        found = campaigns.list_campaigns(self.engine, self.workspace_id)
+        return {"data": [c.to_json() for c in found], "count": len(found)}
+
+    def get_campaign(self, name: str) -> dict[str, Any]:
+        return campaigns.get_campaign(self.engine, self.workspace_id, name).to_json()
+
+    def campaign_stats(self, name: str) -> dict[str, Any]:
+        return campaign_stats(self.engine, self.workspace_id, name)
+
 
 class RemoteBackend:
     def __init__(self, api: str, key: str) -> None:
@@ -236,6 +249,15 @@ class RemoteBackend:
 
     def delete_link(self, code: str) -> None:
         self.client.delete_link(code)
+
+    def list_campaigns(self) -> dict[str, Any]:
+        return self.client.list_campaigns()
+
+    def get_campaign(self, name: str) -> dict[str, Any]:
+        return self.client.get_campaign(name)
+
+    def campaign_stats(self, name: str) -> dict[str, Any]:
+        return self.client.campaign_stats(name)
 
     def import_csv(self, text: str, progress: Progress) -> dict[str, Any]:
         """POST the file in blocks of whole rows (for progress), line numbers kept."""

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from tagtrail.errors import Conflict, InvalidInput, NotFound
+from tagtrail.lift.assignment import holdout_share, share_text
+from tagtrail.links import normalize_value
 from tagtrail.service.links import bump_version
 from tagtrail.service.workspace import check_default_utm
 from tagtrail.store.schema import campaigns, links
@@ -25,11 +27,14 @@ class Campaign:
     default_utm: Mapping[str, str]
     links: int
     created_at: datetime
+    #: the share of the campaign's recipients held out (DESIGN §10)
+    holdout: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "default_utm": dict(self.default_utm),
+            "holdout": share_text(self.holdout),
             "links": self.links,
             "created_at": self.created_at.isoformat(),
         }
@@ -41,11 +46,13 @@ def create_campaign(
     name: str,
     *,
     default_utm: Mapping[str, str] | None = None,
+    holdout: str | float | None = None,
     now: datetime,
 ) -> Campaign:
     """A new campaign; Conflict when the workspace has one of that name already."""
     name = check_name(name)
     defaults = check_default_utm(default_utm or {})
+    share = holdout_share(holdout)
     with engine.begin() as conn:
         if _find(conn, workspace_id, name) is not None:
             raise Conflict(
@@ -57,6 +64,7 @@ def create_campaign(
                 name=name,
                 default_utm=json.dumps(defaults, sort_keys=True),
                 created_at=now,
+                holdout=share,
             )
         )
         return _campaign(conn, workspace_id, name)
@@ -79,14 +87,23 @@ def get_campaign(engine: Engine, workspace_id: int, name: str) -> Campaign:
 
 
 def update_campaign(
-    engine: Engine, workspace_id: int, name: str, *, default_utm: Mapping[str, str] | None
+    engine: Engine,
+    workspace_id: int,
+    name: str,
+    *,
+    default_utm: Mapping[str, str] | None,
+    holdout: str | float | None = None,
 ) -> Campaign:
-    """Replace the campaign's default UTMs (None: keep). This changes where every link of the
-    campaign redirects, so the links version is bumped in the same transaction."""
+    """Replace the campaign's default UTMs and its holdout (None: keep). New defaults change
+    where every link of the campaign redirects, so the links version is bumped in the same
+    transaction. A new holdout applies to the sends made after it."""
+    share = None if holdout is None else holdout_share(holdout)
     with engine.begin() as conn:
         found = _find(conn, workspace_id, name)
         if found is None:
             raise _not_found(name)
+        if share is not None:
+            conn.execute(update(campaigns).where(campaigns.c.id == found).values(holdout=share))
         if default_utm is not None:
             defaults = check_default_utm(default_utm)
             conn.execute(
@@ -96,6 +113,17 @@ def update_campaign(
             )
             bump_version(conn)
         return _campaign(conn, workspace_id, name)
+
+
+def campaign_key(name: str, default_utm: Mapping[str, str] | None = None) -> str:
+    """The one key a campaign is joined to touches on: the normalised `utm_campaign` its links
+    carry (DESIGN §4), so `Onboarding Email 1` matches the touches of `onboarding-email-1`."""
+    return normalize_value((default_utm or {}).get("campaign") or name)
+
+
+def touch_key(utm_campaign: str) -> str:
+    """The same key for a touch's `utm_campaign` (a hand-built link may not be normalised)."""
+    return normalize_value(utm_campaign)
 
 
 def check_name(name: str) -> str:
@@ -144,6 +172,7 @@ def _from_row(row: Any) -> Campaign:
         default_utm={str(k): str(v) for k, v in defaults.items()},
         links=int(row.link_count),
         created_at=row.created_at,
+        holdout=float(row.holdout),
     )
 
 

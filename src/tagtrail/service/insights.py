@@ -16,6 +16,7 @@ from typing import Any
 from tagtrail.attribution.journeys import PathRules
 from tagtrail.collect.touchpoints import DIRECT
 from tagtrail.service.attribution import AttributionQuery, collected_attribution
+from tagtrail.service.campaigns import touch_key
 from tagtrail.service.journeys import Collected
 from tagtrail.service.reports import Window
 
@@ -38,7 +39,7 @@ class Insights:
     by_day: dict[str, list[float]] = field(default_factory=dict)  # day → [conversions, revenue]
     conversions: int = 0
     revenue: float = 0.0
-    campaigns: dict[str, list[float]] = field(default_factory=dict)
+    campaigns: dict[str, list[float]] = field(default_factory=dict)  # campaign_key → [conv, rev]
     landings: list[tuple[str, float]] = field(default_factory=list)  # credited arrivals' URLs
     channels: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -89,8 +90,9 @@ def insights(collected: Collected, window: Window) -> Insights:
             if last is None:
                 continue
             if last.campaign and last.campaign != "(not set)":
-                campaigns[last.campaign][0] += 1
-                campaigns[last.campaign][1] += value
+                key = touch_key(last.campaign)
+                campaigns[key][0] += 1
+                campaigns[key][1] += value
             if last.url:
                 out.landings.append((last.url, value))
     out.by_day = dict(sorted(out.by_day.items()))

@@ -7,8 +7,8 @@ import re
 import secrets
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
@@ -85,9 +85,12 @@ class LinkInfo:
     expires_at: datetime | None
     created_at: datetime
     issues: tuple[dict[str, Any], ...] = ()
+    #: What creating the link found worth saying (`W_EXPIRES_IN_PAST`, `W_DUPLICATE_LINK`): a
+    #: create answer carries `warnings` only when there is one.
+    warnings: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        answer = {
             "code": self.code,
             "short_url": self.short_url,
             "destination": self.destination,
@@ -103,6 +106,9 @@ class LinkInfo:
             "created_at": self.created_at.isoformat(),
             "issues": list(self.issues),
         }
+        if self.warnings:
+            answer["warnings"] = list(self.warnings)
+        return answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,17 +143,75 @@ def create_link(
         _check_code(code)
     with engine.begin() as conn:
         campaign_id = campaign_id_for(conn, workspace_id, spec.campaign, now=now)
-        _, candidate, built = insert_link(conn, workspace_id, spec, campaign_id, now=now)
-    return get_link(engine, candidate, origin=origin, issues=built)
+        built = _built(conn, workspace_id, spec.url, campaign_id, spec.utm)
+        warnings = _warnings(conn, workspace_id, spec, built, now=now)
+        _, candidate, _ = insert_link(conn, workspace_id, spec, campaign_id, now=now, built=built)
+    link = get_link(engine, candidate, origin=origin, issues=built)
+    return replace(link, warnings=warnings)
+
+
+def _warnings(
+    conn: Connection, workspace_id: int, spec: LinkSpec, built: BuildResult, *, now: datetime
+) -> tuple[dict[str, Any], ...]:
+    """What a new link is made with but should be told: an expiry already past (the link is
+    made, as Dub makes it, and answers 410 from its first click), and other links of the
+    workspace that lead to the same tracked URL (same destination and UTMs)."""
+    found: list[dict[str, Any]] = []
+    expires = spec.expires_at
+    if expires is not None and expires.tzinfo is not None:
+        expires = expires.astimezone(UTC).replace(tzinfo=None)
+    if expires is not None and expires <= now:
+        found.append(
+            {
+                "code": "W_EXPIRES_IN_PAST",
+                "message": f"the link expires at {expires.isoformat()} UTC, which is "
+                "already past: it answers 410 Gone from its first click",
+                "hint": "give a future --expires / expires_at (UTC), or none",
+            }
+        )
+    same = conn.execute(
+        select(links).where(
+            links.c.workspace_id == workspace_id, links.c.destination == (spec.url or "").strip()
+        )
+    ).all()
+    twins = [
+        row.code
+        for row in same
+        if _built(
+            conn, workspace_id, row.destination, row.campaign_id, json.loads(row.utm)
+        ).tracked_url
+        == built.tracked_url
+    ]
+    if twins:
+        shown = ", ".join(twins[:5]) + (f" and {len(twins) - 5} more" if len(twins) > 5 else "")
+        found.append(
+            {
+                "code": "W_DUPLICATE_LINK",
+                "message": f"link(s) {shown} already lead to {built.tracked_url} (the same "
+                "destination and UTMs): their clicks and this one's cannot be told apart",
+                "hint": f"reuse {twins[0]} (`tagtrail links show {twins[0]}`), or tell this "
+                "link apart with --content",
+                "links": twins,
+            }
+        )
+    return tuple(found)
 
 
 def insert_link(
-    conn: Connection, workspace_id: int, spec: LinkSpec, campaign_id: int | None, *, now: datetime
+    conn: Connection,
+    workspace_id: int,
+    spec: LinkSpec,
+    campaign_id: int | None,
+    *,
+    now: datetime,
+    built: BuildResult | None = None,
 ) -> tuple[int, str, BuildResult]:
-    """Insert one link inside the caller's transaction: (id, code, the builder's result)."""
+    """Insert one link inside the caller's transaction: (id, code, the builder's result, which
+    the caller may have built already)."""
     assert spec.url
     code = spec.code
-    built = _built(conn, workspace_id, spec.url, campaign_id, spec.utm)
+    if built is None:
+        built = _built(conn, workspace_id, spec.url, campaign_id, spec.utm)
     for _ in range(8):
         candidate = code or _random_code()
         taken = conn.execute(select(links.c.id).where(links.c.code == candidate)).first()

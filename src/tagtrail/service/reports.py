@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, Table, and_, case, exists, func, or_,
 from sqlalchemy.sql.elements import ColumnElement
 
 from tagtrail.errors import InvalidInput
+from tagtrail.service.campaigns import campaign_key
 from tagtrail.store.rollups import changes_in, fold
 from tagtrail.store.schema import (
     campaign_uniques,
@@ -307,7 +308,7 @@ def _campaign_table(engine: Engine, workspace_id: int, window: Window) -> list[d
     )
     query = (
         select(campaigns.c.name, n_links, counts.c.total, counts.c.human, counts.c.bot)
-        .add_columns(unique.c.unique)
+        .add_columns(unique.c.unique, campaigns.c.default_utm)
         .select_from(
             campaigns.outerjoin(counts, counts.c.key == campaigns.c.id).outerjoin(
                 unique, unique.c.campaign_id == campaigns.c.id
@@ -323,6 +324,7 @@ def _campaign_table(engine: Engine, workspace_id: int, window: Window) -> list[d
     return [
         {
             "campaign": r.name,
+            "key": campaign_key(r.name, json.loads(r.default_utm or "{}")),
             "links": int(r[1] or 0),
             "total": int(r.total or 0),
             "human": int(r.human or 0),

@@ -16,7 +16,7 @@ from tagtrail.service.links import campaign_id_for
 from tagtrail.service.recipients import ensure_recipient
 from tagtrail.store.schema import sends
 
-SEND_COLUMNS = ("recipient", "campaign", "message", "sent_at", "channel")
+SEND_COLUMNS = ("recipient", "campaign", "message", "sent_at", "channel", "held_out")
 #: Most sends one request or CSV import may carry.
 MAX_SENDS = 10_000
 
@@ -28,6 +28,8 @@ class SendSpec:
     campaign: str | None = None
     message: str = ""
     channel: str = ""
+    #: held out of the campaign (DESIGN §10): recorded as a time anchor, never sent a link
+    held_out: bool = False
 
 
 def parse_time(value: str, *, where: str) -> datetime:
@@ -59,6 +61,7 @@ def record_sends(
                     message=item.message,
                     channel=item.channel,
                     sent_at=item.sent_at,
+                    held_out=item.held_out,
                 )
             )
             count += 1
@@ -66,8 +69,9 @@ def record_sends(
 
 
 def parse_sends_csv(text: str) -> tuple[list[SendSpec], list[str]]:
-    """The sends of a CSV (header `recipient,campaign,message,sent_at,channel`; campaign,
-    message and channel optional), and a message per bad row, each starting with its line."""
+    """The sends of a CSV (header `recipient,campaign,message,sent_at,channel,held_out`;
+    campaign, message, channel and held_out optional), and a message per bad row, each starting
+    with its line."""
     reader = csv.DictReader(io.StringIO(text))
     try:
         reader.fieldnames = [h.strip().lower() for h in reader.fieldnames or ()]
@@ -107,7 +111,18 @@ def spec_from_row(row: Mapping[str, str | None], *, where: str) -> SendSpec:
         campaign=(row.get("campaign") or "").strip() or None,
         message=(row.get("message") or "").strip(),
         channel=(row.get("channel") or "").strip(),
+        held_out=parse_held_out(row.get("held_out"), where=where),
     )
+
+
+def parse_held_out(value: str | None, *, where: str) -> bool:
+    """`true` or `false` (any case; empty or absent: false); anything else is refused."""
+    text = (value or "").strip().lower()
+    if text in ("", "false"):
+        return False
+    if text == "true":
+        return True
+    raise InvalidInput(f"{where}: held_out {value!r} is not a boolean", hint="write true or false")
 
 
 def last_send_before(

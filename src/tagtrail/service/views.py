@@ -117,7 +117,7 @@ def campaigns(
     if found.landings:
         per_link = link_credit(found, _targets(engine, [r["code"] for r in link_rows[:200]]))
     for row in rows:
-        row["conversions"], row["revenue"] = found.campaigns.get(row["campaign"], [0.0, 0.0])
+        row["conversions"], row["revenue"] = found.campaigns.get(row["key"], [0.0, 0.0])
     for row in link_rows:
         row["conversions"], row["revenue"] = per_link.get(row["code"], [0.0, 0.0])
     return {**note, "campaigns": rows, "links": link_rows}

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Engine, select, update
 
 from tagtrail.errors import InvalidInput, InvalidLink, NotFound
+from tagtrail.lift.assignment import holdout_share, share_text
 from tagtrail.links import FIELDS, BuildResult, build_from
 from tagtrail.links.compose import compose_destination
 from tagtrail.service.links import bump_version
@@ -35,6 +36,8 @@ class Workspace:
     identify: bool
     excluded_domains: tuple[str, ...]
     created_at: datetime
+    #: the global control group: the share of recipients held out of every campaign
+    global_holdout: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,6 +45,7 @@ class Workspace:
             "default_utm": dict(self.default_utm),
             "identify": self.identify,
             "excluded_domains": list(self.excluded_domains),
+            "global_holdout": share_text(self.global_holdout),
             "created_at": self.created_at.isoformat(),
         }
 
@@ -58,6 +62,7 @@ def update_workspace(
     default_utm: Mapping[str, str] | None = None,
     identify: bool | None = None,
     excluded_domains: Sequence[str] | None = None,
+    global_holdout: str | float | None = None,
 ) -> Workspace:
     """Change what is given (None: keep). `default_utm` replaces the whole mapping. Every
     change bumps the links version: it changes what links redirect to."""
@@ -68,6 +73,8 @@ def update_workspace(
         values["identify"] = identify
     if excluded_domains is not None:
         values["excluded_domains"] = json.dumps(normalize_domains(excluded_domains))
+    if global_holdout is not None:
+        values["global_holdout"] = holdout_share(global_holdout)
     with engine.begin() as conn:
         _read(conn, workspace_id)
         if values:
@@ -188,6 +195,7 @@ def _read(conn: Connection, workspace_id: int) -> Workspace:
         identify=bool(row.identify),
         excluded_domains=tuple(json.loads(row.excluded_domains)),
         created_at=row.created_at,
+        global_holdout=float(row.global_holdout),
     )
 
 

@@ -4,7 +4,7 @@
   var form = document.getElementById("new-link");
   if (!form) return;
   var csrf = form.getAttribute("data-csrf");
-  var fields = ["url", "source", "medium", "campaign", "content", "term"];
+  var fields = ["url", "preset", "source", "medium", "campaign", "content", "term"];
   var timer = null;
 
   function values() {

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from tagtrail.server.api.limits import LimitedRoute, MiB, body_limit, read_csv
 from tagtrail.server.api.models import (
     LinkCreate,
+    LinkCreated,
     LinkPublic,
     LinksImported,
     LinksPublic,
@@ -41,13 +42,16 @@ _QR_CACHE = {"Cache-Control": "public, max-age=3600"}
 @router.post(
     "",
     status_code=201,
-    response_model=LinkPublic | LinkUntracked,
+    response_model=LinkCreated | LinkUntracked,
+    response_model_exclude_unset=True,
     summary="Create a short link",
     responses={200: {"model": LinkUntracked, "description": "Destination on an excluded domain"}},
 )
 def create_link(body: LinkCreate, state: State, who: Admin, response: Response) -> dict[str, Any]:
     """Create a short link (201). Refused (422, with the builder's `issues`) when the destination
-    and UTMs have errors; 409 when the custom `code` is taken.
+    and UTMs have errors; 409 when the custom `code` is taken. A link whose `expires_at` is
+    already past, or whose tracked URL another link of the workspace already has, is made, and
+    its answer carries `warnings` (`W_EXPIRES_IN_PAST`, `W_DUPLICATE_LINK` with those `links`).
 
     A destination on one of the workspace's `excluded_domains` (or a subdomain of one) gets no
     short link: the answer is 200 with `"tracked": false` and `short_url` set to the tracked
@@ -72,12 +76,13 @@ def create_link(body: LinkCreate, state: State, who: Admin, response: Response) 
         service.create_link, who.workspace_id, spec, origin=state.origin, now=utcnow()
     )
     state.cache.invalidate()
-    return link.to_json()
+    return {"tracked": True, **link.to_json()}  # every field set: `warnings` only when made
 
 
 @router.post(
     "/import",
     response_model=LinksImported,
+    response_model_exclude_unset=True,  # a created link's `warnings` only when it has some
     summary="Create links from a CSV body",
     openapi_extra=body_limit(MiB, csv=True, example=_IMPORT_EXAMPLE),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 Tag = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -54,6 +54,17 @@ class LinkUpdate(UtmValues):
     expires_at: datetime | None = None
 
 
+class LinkWarning(BaseModel):
+    """Something a new link was made with but should be told: `W_EXPIRES_IN_PAST` (its
+    expiry is already past) or `W_DUPLICATE_LINK` (`links` already lead to the same tracked
+    URL)."""
+
+    code: str
+    message: str
+    hint: str | None = None
+    links: list[str] | None = None
+
+
 class LinkPublic(BaseModel):
     """A short link. `tracked_url` is where it redirects (all default UTMs applied)."""
 
@@ -72,6 +83,14 @@ class LinkPublic(BaseModel):
     expires_at: str | None
     created_at: str
     issues: list[dict[str, Any]]
+
+
+class LinkCreated(LinkPublic):
+    """A new short link, with `warnings` when there is something to warn about."""
+
+    warnings: list[LinkWarning] | None = Field(
+        None, description="Present only when there is something to warn about."
+    )
 
 
 class LinkUntracked(BaseModel):
@@ -99,7 +118,7 @@ class RowError(BaseModel):
 
 
 class LinksImported(BaseModel):
-    created: list[Annotated[LinkPublic | LinkUntracked, Field(discriminator="tracked")]]
+    created: list[Annotated[LinkCreated | LinkUntracked, Field(discriminator="tracked")]]
     errors: list[RowError]
     ignored_columns: list[str] = Field(description="Header columns that were not read.")
 
@@ -128,6 +147,14 @@ class Stats(BaseModel):
     by_day: list[dict[str, Any]]
 
 
+#: A holdout share as `--holdout` takes it: `"10%"`, `"10"` or the number 10 (percent).
+Holdout = StrictStr | StrictInt | StrictFloat | None
+_HOLDOUT = (
+    "The percentage of the campaign's recipients held out (DESIGN §10), such as 10% or 10; "
+    "0 for none. Held-out recipients get a recorded send and no message."
+)
+
+
 class CampaignCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -137,17 +164,20 @@ class CampaignCreate(BaseModel):
     default_utm: UtmValues = Field(
         default_factory=UtmValues, description="UTM values every link of the campaign gets."
     )
+    holdout: Holdout = Field(None, description=_HOLDOUT)
 
 
 class CampaignUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     default_utm: UtmValues | None = Field(None, description="Replaces the defaults ({}: none).")
+    holdout: Holdout = Field(None, description=_HOLDOUT)
 
 
 class CampaignPublic(BaseModel):
     name: str
     default_utm: dict[str, str]
+    holdout: str = Field(description="The share of recipients held out, such as 10%.")
     links: int = Field(description="How many links the campaign has.")
     created_at: str
 
@@ -167,6 +197,11 @@ class WorkspaceUpdate(BaseModel):
     excluded_domains: list[Annotated[str, Field(max_length=253)]] | None = Field(
         None, max_length=500, description="Domains (and their subdomains) never short-linked."
     )
+    global_holdout: Holdout = Field(
+        None,
+        description="The global control group (DESIGN §10): a percentage of recipients held "
+        "out of every campaign, such as 5% or 5 (0: none).",
+    )
 
 
 class WorkspacePublic(BaseModel):
@@ -174,6 +209,7 @@ class WorkspacePublic(BaseModel):
     default_utm: dict[str, str]
     identify: bool
     excluded_domains: list[str]
+    global_holdout: str = Field(description="The share held out of every campaign, such as 5%.")
     created_at: str
 
 
@@ -187,6 +223,11 @@ class SendIn(BaseModel):
     campaign: str | None = Field(None, max_length=200)
     message: str = Field("", max_length=500, description="The message (email, SMS) id.")
     channel: str = Field("", max_length=100, description="email, sms, push, ...")
+    held_out: StrictBool = Field(
+        False,
+        description="Held out of the campaign (DESIGN §10): the recipient was not sent the "
+        "message; recorded as the time anchor of the lift's control group.",
+    )
 
 
 class SendsStored(BaseModel):

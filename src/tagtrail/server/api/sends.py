@@ -16,8 +16,8 @@ from tagtrail.service.sends import MAX_SENDS, SendSpec, parse_sends_csv, record_
 
 router = APIRouter(prefix="/api/sends", tags=["sends"], route_class=LimitedRoute)
 _EXAMPLE = (
-    "recipient,campaign,message,sent_at,channel\n"
-    "ana@example.com,spring-sale,msg-1,2024-03-01T09:00:00Z,email\n"
+    "recipient,campaign,message,sent_at,channel,held_out\n"
+    "ana@example.com,spring-sale,msg-1,2024-03-01T09:00:00Z,email,false\n"
 )
 
 
@@ -41,6 +41,7 @@ def store_sends(
             campaign=item.campaign or None,
             message=item.message,
             channel=item.channel,
+            held_out=item.held_out,
         )
         for item in body
     ]
@@ -56,9 +57,10 @@ def store_sends(
 )
 async def import_sends(request: Request, state: State, who: Admin) -> Any:
     """Store the sends of a CSV body (`Content-Type: text/csv`, at most 2 MiB and 10,000 rows;
-    header `recipient,campaign,message,sent_at,channel`, of which `recipient` and `sent_at` are
-    required), all or none. Any bad row refuses the whole import with 422, and `errors` lists
-    every bad row by its line number (the header is line 1)."""
+    header `recipient,campaign,message,sent_at,channel,held_out`, of which `recipient` and
+    `sent_at` are required; `held_out` is `true` or `false`), all or none. Any bad row refuses
+    the whole import with 422, and `errors` lists every bad row by its line number (the header
+    is line 1)."""
     text = await read_csv(request)
     items, problems = parse_sends_csv(text)
     if problems:

@@ -30,6 +30,8 @@ def update_workspace(body: WorkspaceUpdate, state: State, who: Admin) -> dict[st
     - `identify`: hand the landing page a signed identity hint on recipient clicks.
     - `excluded_domains`: hosts (with their subdomains) that never get a short link, such as
       universal-link domains; creating a link to one answers `"tracked": false`.
+    - `global_holdout`: the global control group, a percentage of recipients (`"5%"` or `5`)
+      held out of every campaign (DESIGN §10); `0` for none.
 
     Links redirect with the new settings at once."""
     found = state.write(
@@ -38,6 +40,7 @@ def update_workspace(body: WorkspaceUpdate, state: State, who: Admin) -> dict[st
         default_utm=None if body.default_utm is None else body.default_utm.given(),
         identify=body.identify,
         excluded_domains=body.excluded_domains,
+        global_holdout=body.global_holdout,
     )
     state.cache.invalidate()
     return found.to_json()

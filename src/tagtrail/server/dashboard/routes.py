@@ -20,7 +20,7 @@ from tagtrail.check import Guard, acheck_url
 from tagtrail.errors import InvalidLink, NotFound, TagtrailError, TooManyAttempts
 from tagtrail.html.render import STATIC, render
 from tagtrail.links import DEFAULT_POLICY, FIELDS, BuildResult, build_link
-from tagtrail.links.presets import PRESETS
+from tagtrail.links.presets import PRESETS, with_preset
 from tagtrail.server.api.limits import LimitedRoute, body_limit
 from tagtrail.server.dashboard import message_views
 from tagtrail.server.dashboard.session import (
@@ -34,7 +34,7 @@ from tagtrail.server.dashboard.session import (
 from tagtrail.server.deps import authenticate_admin, client_address, utcnow
 from tagtrail.server.errors import domain_error, error_response
 from tagtrail.server.state import ServerState
-from tagtrail.service import message_render, snapshots, views
+from tagtrail.service import lift_view, message_render, snapshots, views
 from tagtrail.service import messages as service_messages
 from tagtrail.service.dashboard_sessions import end_session, open_session
 from tagtrail.service.links import LinkSpec, create_link
@@ -231,6 +231,24 @@ async def campaigns(request: Request) -> Response:
     )
 
 
+@router.get("/ui/campaigns/{name}/lift")
+async def campaign_lift(request: Request, name: str) -> Response:
+    state = _state(request)
+    q = request.query_params
+    try:
+        days = float(q.get("window_days") or 7)
+    except ValueError:
+        days = 7.0
+    days = min(max(days, 1.0), 366.0)
+
+    def build(s: Session) -> dict[str, Any]:
+        return lift_view.lift_page(
+            state.engine, s.workspace_id, state.settings, name, goal=q.get("goal"), window_days=days
+        )
+
+    return await _page(request, "lift.html", build, "campaigns")
+
+
 @router.get("/ui/links/{code}")
 async def link(request: Request, code: str) -> Response:
     state = _state(request)
@@ -285,13 +303,13 @@ async def new_link(request: Request) -> Response:
         return _html("new.html", 403, **base, error="The form expired. Reload and try again.")
     values = {k: form.get(k, "").strip() for k in _FORM_FIELDS}
     utm = {k: v for k, v in values.items() if k in FIELDS and v and k != "campaign"}
-    spec = LinkSpec(
-        url=values["url"] or None,
-        code=values["code"] or None,
-        campaign=values["campaign"] or None,
-        utm=utm,
-    )
     try:
+        spec = LinkSpec(
+            url=values["url"] or None,
+            code=values["code"] or None,
+            campaign=values["campaign"] or None,
+            utm=_with_preset(utm, form.get("preset", "")),
+        )
         made = await state.writer.call(
             create_link, session.workspace_id, spec, origin=state.origin, now=utcnow()
         )
@@ -303,6 +321,14 @@ async def new_link(request: Request) -> Response:
         return _html("new.html", 400, **base, error=exc)
     state.cache.invalidate()
     return RedirectResponse(f"/ui/links/{quote(made.code)}", status_code=303)
+
+
+def _with_preset(values: dict[str, str], preset: str) -> dict[str, str]:
+    """The form's UTM values with the chosen preset's source and medium where left empty."""
+    if not preset.strip():
+        return values
+    filled = with_preset(values, DEFAULT_POLICY.preset(preset.strip()))
+    return {k: v for k, v in filled.items() if v is not None}
 
 
 async def _header_session(request: Request) -> tuple[Session | None, Response | None]:
@@ -335,6 +361,12 @@ async def build_json(request: Request) -> Response:
     if refused is not None:
         return refused
     values = {k: str(body[k]).strip() for k in FIELDS[:5] if str(body.get(k) or "").strip()}
+    try:
+        values = _with_preset(values, str(body.get("preset") or ""))
+    except TagtrailError as exc:
+        return JSONResponse({"status": "error", "tracked_url": None, "channel": None,
+                             "issues": [{"level": "error", "field": "preset",
+                                         "message": exc.message}]})  # fmt: skip
     url = str(body.get("url") or "")
     if not url.strip():
         return JSONResponse({"status": "error", "tracked_url": None, "channel": None,

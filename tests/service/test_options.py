@@ -62,7 +62,7 @@ def test_the_sends_csv_reports_every_bad_row_by_line() -> None:
     assert [p.split(":")[0] for p in problems] == ["line 3", "line 4", "line 5"]
     assert parse_sends_csv("recipient,campaign\n")[1] == [
         "line 1: the header needs recipient and sent_at "
-        "(recipient,campaign,message,sent_at,channel)"
+        "(recipient,campaign,message,sent_at,channel,held_out)"
     ]
     many = "recipient,sent_at\n" + "a@example.com,2026-03-01T09:00:00Z\n" * (MAX_SENDS + 1)
     assert parse_sends_csv(many) == (

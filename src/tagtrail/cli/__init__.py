@@ -116,6 +116,9 @@ def cli(log_level: str | None) -> None:
     """
     level = log_level or _setting("log_level", "info")
     logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if level != "debug":  # the HTTP client logs a line per request: shown with debug only
+        for chatty in ("httpx", "httpcore"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def _setting(name: str, fallback: Any) -> Any:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tagtrail.attribution import shapley
-from tagtrail.attribution.journeys import Path as Journey
+from tagtrail.attribution.path_rules import Path as Journey
 from tagtrail.attribution.paths import PathTable, collect
 
 BIN = Path(sys.executable).parent

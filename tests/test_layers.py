@@ -37,7 +37,6 @@ LAYER = {
     "service": 2,
     "client": 2,
     "html": 2,
-    "report": 2,
     "cli": 3,
     "server": 3,
     "mcp": 3,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tagtrail.attribution.journeys import Event
+from tagtrail.attribution.path_rules import Event
 from tagtrail.attribution.paths import PathTable
 
 HEADER = "user_id,timestamp,type,channel,source,medium,campaign,value\n"

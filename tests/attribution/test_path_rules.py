@@ -9,10 +9,10 @@ import pytest
 
 from tagtrail.attribution import duckdb_engine
 from tagtrail.attribution.billboard import billboard_winners
-from tagtrail.attribution.journeys import DAY, Event, PathRules, build_paths, user_paths
+from tagtrail.attribution.document import run_models
+from tagtrail.attribution.path_rules import DAY, Event, PathRules, build_paths, user_paths
 from tagtrail.attribution.paths import collect
 from tagtrail.attribution.registry import MODEL_NAMES
-from tagtrail.attribution.report import run_models
 from tests.attribution.helpers import numbered, write_events
 
 T0 = 1_700_000_000

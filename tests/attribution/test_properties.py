@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tagtrail.attribution import heuristics, markov
-from tagtrail.attribution.journeys import Path
+from tagtrail.attribution.document import run_models
+from tagtrail.attribution.path_rules import Path
 from tagtrail.attribution.paths import PathTable, collect
 from tagtrail.attribution.registry import MODEL_NAMES
-from tagtrail.attribution.report import run_models
 
 CHANNELS = ["a", "b", "c", "d", "direct"]
 

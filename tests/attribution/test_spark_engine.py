@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from tagtrail.attribution import duckdb_engine
-from tagtrail.attribution.journeys import DAY, PathRules
+from tagtrail.attribution.document import run_models
+from tagtrail.attribution.path_rules import DAY, PathRules
 from tagtrail.attribution.paths import Collected
 from tagtrail.attribution.registry import MODEL_NAMES
-from tagtrail.attribution.report import run_models
 from tagtrail.errors import InvalidInput
 from tests.attribution.helpers import HEADER, iso
 

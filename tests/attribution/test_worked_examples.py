@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tagtrail.attribution import heuristics, markov, shapley
-from tagtrail.attribution.journeys import DAY, Path
+from tagtrail.attribution.path_rules import DAY, Path
 from tagtrail.attribution.paths import collect, decay_weights
 from tests.attribution.helpers import table
 

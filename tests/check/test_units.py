@@ -8,7 +8,7 @@ import pytest
 import trustme
 
 from tagtrail.check.html import find_js_redirect, find_meta_refresh, parse_refresh
-from tagtrail.check.report import Hop
+from tagtrail.check.results import Hop
 from tagtrail.check.rules import ChainEnd, evaluate
 from tagtrail.check.tls import hostname_matches, parse_certificate
 from tagtrail.check.utm import compare, fragment_utms, url_utms

@@ -53,7 +53,7 @@ def test_every_public_name_event_type_and_field_is_documented() -> None:
         "tagtrail.collect.sessions",
         "tagtrail.collect.identity",
         "tagtrail.collect.profiles",
-        "tagtrail.collect.journeys",
+        "tagtrail.collect.journey_rows",
     ],
 )
 def test_all_is_sorted_and_importable(name: str) -> None:

@@ -15,9 +15,9 @@ from sqlalchemy import Engine, insert
 from tagtrail.collect import normalize, parse_event
 from tagtrail.service import snapshots as journeys
 from tagtrail.service.collect import event_row
+from tagtrail.service.collected import load_collected
 from tagtrail.service.goals import add_goal
 from tagtrail.service.insights import insights
-from tagtrail.service.journeys import load_collected
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.service.reports import Window
 from tagtrail.settings import Settings

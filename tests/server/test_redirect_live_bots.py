@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from tagtrail.service.journeys import load_collected
+from tagtrail.service.collected import load_collected
 from tagtrail.service.sends import SendSpec, record_sends
 from tagtrail.store.database import prepare_store
 from tagtrail.store.schema import clicks, links, workspaces

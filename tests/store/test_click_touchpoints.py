@@ -15,7 +15,7 @@ from tagtrail.collect import Touchpoint, click_touchpoint
 from tagtrail.service import snapshots as dashboard
 from tagtrail.service.clicks import flag_burst
 from tagtrail.service.collect import touchpoint_row, write_rows
-from tagtrail.service.journeys import _stored_touch, load_collected
+from tagtrail.service.collected import _stored_touch, load_collected
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.service.links import LinkInfo, LinkSpec, create_link, delete_link
 from tagtrail.store.database import create_engine_for, migrate

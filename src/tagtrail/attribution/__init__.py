@@ -7,10 +7,10 @@ reads files and builds the paths in SQL; `report` runs models and shapes the JSO
 from __future__ import annotations
 
 from tagtrail.attribution.credit import Credit
-from tagtrail.attribution.journeys import Event, Path, PathRules, build_paths, user_paths
+from tagtrail.attribution.document import bootstrap, result_document, run_models
+from tagtrail.attribution.path_rules import Event, Path, PathRules, build_paths, user_paths
 from tagtrail.attribution.paths import Collected, PathTable, collect, decay_weights
 from tagtrail.attribution.registry import MODEL_NAMES, MODELS, parse_models
-from tagtrail.attribution.report import bootstrap, result_document, run_models
 
 __all__ = [
     "MODELS",

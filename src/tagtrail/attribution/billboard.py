@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tagtrail.attribution.credit import Credit
-from tagtrail.attribution.journeys import Event, PathRules, user_paths
+from tagtrail.attribution.path_rules import Event, PathRules, user_paths
 from tagtrail.attribution.paths import Collected, Floats
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from tagtrail.attribution.credit import Credit
-from tagtrail.attribution.journeys import PathRules
+from tagtrail.attribution.path_rules import PathRules
 from tagtrail.attribution.paths import Collected, Floats
 from tagtrail.attribution.registry import MODELS, Inputs
 from tagtrail.errors import InvalidInput

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from tagtrail.attribution import duckdb_sql as sql
-from tagtrail.attribution.journeys import PathRules
+from tagtrail.attribution.path_rules import PathRules
 from tagtrail.attribution.paths import Collected, Malformed
 from tagtrail.attribution.vectorised import from_columns
 from tagtrail.errors import InvalidInput

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from tagtrail.attribution.journeys import DAY, Path
+from tagtrail.attribution.path_rules import DAY, Path
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]

@@ -33,7 +33,7 @@ from tagtrail.attribution.duckdb_engine import (
     direct_case,
     iso_text,
 )
-from tagtrail.attribution.journeys import PathRules
+from tagtrail.attribution.path_rules import PathRules
 from tagtrail.attribution.paths import Collected, Malformed
 from tagtrail.attribution.vectorised import from_columns
 from tagtrail.errors import InvalidInput

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from tagtrail.attribution.journeys import PathRules
+from tagtrail.attribution.path_rules import PathRules
 from tagtrail.attribution.paths import Collected, Floats, Ints, TouchCredit
 
 Bools = npt.NDArray[np.bool_]

@@ -18,7 +18,7 @@ from tagtrail.check.redirects import (
     check_many,
     check_url,
 )
-from tagtrail.check.report import CHECK_NAMES, Check, CheckReport, CheckStatus, Hop, RedirectKind
+from tagtrail.check.results import CHECK_NAMES, Check, CheckReport, CheckStatus, Hop, RedirectKind
 from tagtrail.check.tls import TlsInfo
 from tagtrail.errors import Blocked
 

@@ -23,7 +23,7 @@ import httpx
 from tagtrail.check.fetch import Fetched, fetch
 from tagtrail.check.guard import Guard
 from tagtrail.check.html import find_js_redirect, find_meta_refresh, parse_refresh
-from tagtrail.check.report import CheckReport, Hop, RedirectKind
+from tagtrail.check.results import CheckReport, Hop, RedirectKind
 from tagtrail.check.rules import ChainEnd, evaluate
 from tagtrail.check.transport import insecure_context, make_client
 from tagtrail.check.utm import compare, scheme, url_utms

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tagtrail.check.report import Check, Hop
+from tagtrail.check.results import Check, Hop
 from tagtrail.check.utm import fragment_utms
 
 #: Total chain time above which `timing` warns and fails (the mlz CLI's thresholds).

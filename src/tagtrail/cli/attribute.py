@@ -13,9 +13,9 @@ from rich.table import Table
 
 from tagtrail.attribution import duckdb_engine
 from tagtrail.attribution.chart import render_html
-from tagtrail.attribution.journeys import PathRules
+from tagtrail.attribution.document import bootstrap, result_document, run_meta, run_models
+from tagtrail.attribution.path_rules import PathRules
 from tagtrail.attribution.registry import parse_models
-from tagtrail.attribution.report import bootstrap, result_document, run_meta, run_models
 from tagtrail.cli.output import emit_json, json_option, stderr_console, stdout_console
 from tagtrail.cli.targets import backend_options, open_local_store
 from tagtrail.client import Client

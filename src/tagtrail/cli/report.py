@@ -37,8 +37,8 @@ def report(
     of the local store as one HTML file (styles inline, charts as SVG, no script); with --json,
     print the same figures as JSON (and still write --html when given)."""
     from tagtrail.cli.targets import open_local_store
-    from tagtrail.report import render_html, report_context, report_document
     from tagtrail.service.reports import parse_window
+    from tagtrail.service.workspace_report import render_html, report_context, report_document
     from tagtrail.settings import load_settings
 
     if html_path is None and not as_json:

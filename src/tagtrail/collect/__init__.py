@@ -21,7 +21,7 @@ from tagtrail.collect.identity import (
     resolve,
     verify_hint,
 )
-from tagtrail.collect.journeys import (
+from tagtrail.collect.journey_rows import (
     JOURNEY_COLUMNS,
     Conversion,
     Goal,

@@ -22,9 +22,9 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from tagtrail.attribution import billboard, duckdb_engine, heuristics, markov, shapley
-from tagtrail.attribution.journeys import PathRules
+from tagtrail.attribution.document import result_document, run_meta, run_models
+from tagtrail.attribution.path_rules import PathRules
 from tagtrail.attribution.registry import MODEL_NAMES, parse_models
-from tagtrail.attribution.report import result_document, run_meta, run_models
 from tagtrail.errors import InvalidInput
 from tagtrail.mcp.errors import cli_errors, json_tool
 from tagtrail.service.options import check_range, path_rules

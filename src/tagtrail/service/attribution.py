@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tagtrail.attribution import duckdb_engine
-from tagtrail.attribution.journeys import PathRules
-from tagtrail.attribution.report import bootstrap, result_document, run_meta, run_models
+from tagtrail.attribution.document import bootstrap, result_document, run_meta, run_models
+from tagtrail.attribution.path_rules import PathRules
 from tagtrail.collect import Conversion, JourneyRow, journey_csv
 from tagtrail.errors import InvalidInput
-from tagtrail.service.journeys import Collected, load_collected
+from tagtrail.service.collected import Collected, load_collected
 
 #: How errors name the exported journeys (never the server's temporary path).
 SOURCE_NAME = "collected journeys"

@@ -24,9 +24,9 @@ from tagtrail.client import Client
 from tagtrail.collect import journey_csv
 from tagtrail.errors import InvalidInput
 from tagtrail.service import campaigns, imports
-from tagtrail.service import links as service
+from tagtrail.service import links as link_service
+from tagtrail.service.collected import load_collected, profile_of
 from tagtrail.service.goals import add_goal, goal_json, list_goals
-from tagtrail.service.journeys import load_collected, profile_of
 from tagtrail.service.keys import ensure_workspace, first_workspace
 from tagtrail.service.recipients import recipient_url
 from tagtrail.service.stats import campaign_stats, link_stats
@@ -49,7 +49,7 @@ Announce = Callable[[str], None]  # told, once, what a person must see (a new ad
 
 
 class Backend(Protocol):
-    def create_link(self, spec: service.LinkSpec) -> dict[str, Any]: ...
+    def create_link(self, spec: link_service.LinkSpec) -> dict[str, Any]: ...
     def list_links(
         self, *, limit: int, offset: int, campaign: str | None, tag: str | None
     ) -> dict[str, Any]: ...
@@ -134,14 +134,14 @@ class LocalBackend:
     def close(self) -> None:
         self.engine.dispose()
 
-    def create_link(self, spec: service.LinkSpec) -> dict[str, Any]:
+    def create_link(self, spec: link_service.LinkSpec) -> dict[str, Any]:
         if spec.url:  # a destination on an excluded domain gets no short link, as in the API
             untracked = untracked_link(
                 self.engine, self.workspace_id, spec.url, campaign=spec.campaign, utm=spec.utm
             )
             if untracked is not None:
                 return untracked
-        link = service.create_link(
+        link = link_service.create_link(
             self.engine, self.workspace_id, spec, origin=self.origin, now=utcnow()
         )
         return _public(link)
@@ -149,7 +149,7 @@ class LocalBackend:
     def list_links(
         self, *, limit: int, offset: int, campaign: str | None, tag: str | None
     ) -> dict[str, Any]:
-        page, count = service.list_links(
+        page, count = link_service.list_links(
             self.engine,
             self.workspace_id,
             origin=self.origin,
@@ -162,7 +162,9 @@ class LocalBackend:
 
     def get_link(self, code: str) -> dict[str, Any]:
         return _public(
-            service.get_link(self.engine, code, origin=self.origin, workspace_id=self.workspace_id)
+            link_service.get_link(
+                self.engine, code, origin=self.origin, workspace_id=self.workspace_id
+            )
         )
 
     def link_stats(self, code: str) -> dict[str, Any]:
@@ -180,11 +182,11 @@ class LocalBackend:
         )
 
     def set_disabled(self, code: str, disabled: bool) -> dict[str, Any]:
-        service.set_disabled(self.engine, self.workspace_id, code, disabled)
+        link_service.set_disabled(self.engine, self.workspace_id, code, disabled)
         return self.get_link(code)
 
     def delete_link(self, code: str) -> None:
-        service.delete_link(self.engine, self.workspace_id, code)
+        link_service.delete_link(self.engine, self.workspace_id, code)
 
     def import_csv(self, text: str, progress: Progress) -> dict[str, Any]:
         """What POST /api/links/import does, through the same code, a row at a time."""
@@ -218,7 +220,7 @@ class RemoteBackend:
     def close(self) -> None:
         self.client.close()
 
-    def create_link(self, spec: service.LinkSpec) -> dict[str, Any]:
+    def create_link(self, spec: link_service.LinkSpec) -> dict[str, Any]:
         body: dict[str, Any] = {"url": spec.url, **spec.utm}
         for name in ("code", "campaign", "forward_query", "honeypot"):
             if getattr(spec, name) is not None:
@@ -396,7 +398,7 @@ def _renumber(item: Any, lines: dict[int, int]) -> Any:
     return item
 
 
-def _public(link: service.LinkInfo) -> dict[str, Any]:
+def _public(link: link_service.LinkInfo) -> dict[str, Any]:
     """A link as the API shows it (`tracked`: a short link, not an excluded destination)."""
     return {"tracked": True, **link.to_json()}
 

@@ -3,7 +3,7 @@
 One event is one `events` row that also carries its touchpoint, if it is one (`tp_*` columns),
 so a batch of N events is N rows in one transaction. Facts that are not events — a verified
 identity hint, an imported journey row — go to `identity_facts` and `touchpoints`; a short-link
-click's touchpoint is its click row (`clicks.url`, read by `tagtrail.service.journeys`). Every
+click's touchpoint is its click row (`clicks.url`, read by `tagtrail.service.collected`). Every
 table is de-duplicated on (workspace, message id) by a unique index and written with `ON
 CONFLICT DO NOTHING`: a retried batch is acknowledged and stored once. An event received
 without a `messageId` gets a new one (`new_message_id`), so only the ids a client sent are

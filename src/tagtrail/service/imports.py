@@ -20,14 +20,14 @@ from sqlalchemy import Engine
 
 from tagtrail.errors import InvalidInput, InvalidLink, TagtrailError
 from tagtrail.links import FIELDS
-from tagtrail.service import links as service
+from tagtrail.service import links as link_service
 from tagtrail.service.workspace import excluded_domain, get_workspace, untracked_link
 
 MAX_ROWS = 10_000
 MAX_TAGS = 50
 COLUMNS = ("url", "code", "campaign", "tags", *(f for f in FIELDS if f != "campaign"))
-# `service.create_link` with its engine given: (workspace_id, spec, *, origin, now) -> LinkInfo
-CreateLink = Callable[..., service.LinkInfo]
+# `link_service.create_link` with its engine given: (workspace_id, spec, *, origin, now) -> LinkInfo
+CreateLink = Callable[..., link_service.LinkInfo]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +66,9 @@ def import_links(
     create: CreateLink | None = None,
 ) -> dict[str, Any]:
     """Create a link per row (each in its own transaction, through `create`: the server's
-    writer, or `service.create_link` on `engine`); a bad row stops only itself."""
+    writer, or `link_service.create_link` on `engine`); a bad row stops only itself."""
     domains = get_workspace(engine, workspace_id).excluded_domains
-    made = create or partial(service.create_link, engine)
+    made = create or partial(link_service.create_link, engine)
     created: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for row in rows:
@@ -106,7 +106,7 @@ def _create(
     tags = [t.strip() for t in values.get("tags", "").split("|") if t.strip()]
     if len(tags) > MAX_TAGS or any(len(t) > 100 for t in tags):
         raise InvalidInput(f"at most {MAX_TAGS} tags of at most 100 characters")
-    spec = service.LinkSpec(
+    spec = link_service.LinkSpec(
         url=url, code=values.get("code") or None, campaign=campaign, utm=utm, tags=tags
     )
     link = create(workspace_id, spec, origin=origin, now=now)

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tagtrail.attribution.journeys import PathRules
+from tagtrail.attribution.path_rules import PathRules
 from tagtrail.collect.touchpoints import DIRECT
 from tagtrail.service.attribution import AttributionQuery, collected_attribution
 from tagtrail.service.campaigns import touch_key
-from tagtrail.service.journeys import Collected
+from tagtrail.service.collected import Collected
 from tagtrail.service.reports import Window
 
 #: The models the comparison chart shows (docs/models.md defines each).

@@ -20,18 +20,18 @@ import numpy as np
 from sqlalchemy import Engine
 
 from tagtrail.attribution import duckdb_engine
+from tagtrail.attribution.document import run_models
 from tagtrail.attribution.registry import MODEL_NAMES
-from tagtrail.attribution.report import run_models
 from tagtrail.collect import journey_csv, journey_rows
-from tagtrail.collect.journeys import format_timestamp
+from tagtrail.collect.journey_rows import format_timestamp
 from tagtrail.errors import InvalidInput
 from tagtrail.lift import files
 from tagtrail.lift.assignment import holdout_share, share_text
 from tagtrail.lift.document import LiftReport, lift_report
 from tagtrail.lift.outcome import compute_outcome
 from tagtrail.service.campaigns import get_campaign
+from tagtrail.service.collected import load_collected
 from tagtrail.service.goals import list_goals
-from tagtrail.service.journeys import load_collected
 from tagtrail.service.lift_matching import (
     load_store_conversions,
     load_store_sends,

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from tagtrail.attribution.journeys import PathRules
+from tagtrail.attribution.path_rules import PathRules
 from tagtrail.errors import InvalidOptions
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}

@@ -2,7 +2,7 @@
 a helper process (`worker.py`), and the figures drawn from it.
 
 Reading a workspace's journeys resolves its identity graph and sessions from every collected row
-(`tagtrail.service.journeys.load_collected`): about 30 s with a million clicks, since each human
+(`tagtrail.service.collected.load_collected`): about 30 s with a million clicks, since each human
 click is a touchpoint. So a page never waits for that beyond `WAIT`:
 
 - each page reads the store's journeys version (the largest ids of events, touchpoints, identity
@@ -42,8 +42,8 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine, select, text
 
 from tagtrail.errors import NotFound
+from tagtrail.service.collected import Collected, load_collected, profile_of
 from tagtrail.service.insights import insights, model_comparison
-from tagtrail.service.journeys import Collected, load_collected, profile_of
 from tagtrail.service.worker import Worker
 from tagtrail.settings import Settings
 from tagtrail.store.database import create_engine_for

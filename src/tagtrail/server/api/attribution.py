@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import APIRouter, Query
 
-from tagtrail.attribution.journeys import PathRules
+from tagtrail.attribution.path_rules import PathRules
 from tagtrail.attribution.registry import parse_models
 from tagtrail.errors import InvalidInput
 from tagtrail.server.deps import Admin, State

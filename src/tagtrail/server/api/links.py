@@ -25,7 +25,7 @@ from tagtrail.server.api.models import (
 from tagtrail.server.deps import Admin, State, utcnow
 from tagtrail.server.state import ServerState
 from tagtrail.service import imports
-from tagtrail.service import links as service
+from tagtrail.service import links as link_service
 from tagtrail.service.recipients import recipient_url
 from tagtrail.service.stats import link_stats
 from tagtrail.service.workspace import refuse_excluded, untracked_link
@@ -62,7 +62,7 @@ def create_link(body: LinkCreate, state: State, who: Admin, response: Response) 
     if untracked is not None:
         response.status_code = 200
         return untracked
-    spec = service.LinkSpec(
+    spec = link_service.LinkSpec(
         url=body.url,
         code=body.code,
         campaign=campaign,
@@ -73,7 +73,7 @@ def create_link(body: LinkCreate, state: State, who: Admin, response: Response) 
         expires_at=body.expires_at,
     )
     link = state.write(
-        service.create_link, who.workspace_id, spec, origin=state.origin, now=utcnow()
+        link_service.create_link, who.workspace_id, spec, origin=state.origin, now=utcnow()
     )
     state.cache.invalidate()
     return {"tracked": True, **link.to_json()}  # every field set: `warnings` only when made
@@ -103,7 +103,7 @@ async def import_links(request: Request, state: State, who: Admin) -> dict[str, 
         rows,
         origin=state.origin,
         now=utcnow(),
-        create=lambda *args, **kwargs: state.write(service.create_link, *args, **kwargs),
+        create=lambda *args, **kwargs: state.write(link_service.create_link, *args, **kwargs),
     )
     state.cache.invalidate()
     return {**done, "ignored_columns": ignored}
@@ -120,7 +120,7 @@ def list_links(
 ) -> dict[str, Any]:
     """A page of links, newest first, optionally only one campaign's or one tag's; `count` is
     how many match in all."""
-    page, count = service.list_links(
+    page, count = link_service.list_links(
         state.engine,
         who.workspace_id,
         origin=state.origin,
@@ -136,7 +136,7 @@ def list_links(
 def show_link(code: str, state: State, who: Admin) -> dict[str, Any]:
     """One link, with `tracked_url`: where it redirects now, after the destination's own UTMs,
     the link's, the campaign's and the workspace's defaults (in that precedence)."""
-    return service.get_link(
+    return link_service.get_link(
         state.engine, code, origin=state.origin, workspace_id=who.workspace_id
     ).to_json()
 
@@ -150,7 +150,7 @@ def update_link(code: str, body: LinkUpdate, state: State, who: Admin) -> dict[s
         refuse_excluded(state.engine, who.workspace_id, body.url)
     utm = body.given()
     campaign = utm.pop("campaign", None)
-    spec = service.LinkSpec(
+    spec = link_service.LinkSpec(
         url=body.url,
         campaign=campaign,
         utm=utm,
@@ -160,7 +160,7 @@ def update_link(code: str, body: LinkUpdate, state: State, who: Admin) -> dict[s
         expires_at=body.expires_at,
     )
     link = state.write(
-        service.update_link, who.workspace_id, code, spec, origin=state.origin, now=utcnow()
+        link_service.update_link, who.workspace_id, code, spec, origin=state.origin, now=utcnow()
     )
     state.cache.invalidate()
     return link.to_json()
@@ -169,7 +169,7 @@ def update_link(code: str, body: LinkUpdate, state: State, who: Admin) -> dict[s
 @router.post("/{code}/disable", status_code=204, summary="Disable a link")
 def disable_link(code: str, state: State, who: Admin) -> Response:
     """Turn a link off: it then answers 410."""
-    state.write(service.set_disabled, who.workspace_id, code, True)
+    state.write(link_service.set_disabled, who.workspace_id, code, True)
     state.cache.invalidate()
     return Response(status_code=204)
 
@@ -177,7 +177,7 @@ def disable_link(code: str, state: State, who: Admin) -> Response:
 @router.post("/{code}/enable", status_code=204, summary="Enable a link")
 def enable_link(code: str, state: State, who: Admin) -> Response:
     """Turn a disabled link back on."""
-    state.write(service.set_disabled, who.workspace_id, code, False)
+    state.write(link_service.set_disabled, who.workspace_id, code, False)
     state.cache.invalidate()
     return Response(status_code=204)
 
@@ -185,7 +185,7 @@ def enable_link(code: str, state: State, who: Admin) -> Response:
 @router.delete("/{code}", status_code=204, summary="Delete a link")
 def delete_link(code: str, state: State, who: Admin) -> Response:
     """Delete a link and its clicks: its code then answers 404."""
-    state.write(service.delete_link, who.workspace_id, code)
+    state.write(link_service.delete_link, who.workspace_id, code)
     state.cache.invalidate()
     return Response(status_code=204)
 
@@ -240,7 +240,7 @@ def qr_png(code: str, state: State, who: Admin, scale: Scale = 10) -> Response:
 
 
 def _qr(state: ServerState, workspace_id: int, code: str, kind: str, scale: int) -> bytes:
-    link = service.get_link(state.engine, code, origin=state.origin, workspace_id=workspace_id)
+    link = link_service.get_link(state.engine, code, origin=state.origin, workspace_id=workspace_id)
     buffer = io.BytesIO()
     segno.make_qr(link.short_url).save(buffer, kind=kind, scale=scale, border=4)
     return buffer.getvalue()

@@ -13,8 +13,8 @@ from tagtrail.collect import journey_csv
 from tagtrail.server.api.limits import LimitedRoute
 from tagtrail.server.deps import Admin, State, utcnow
 from tagtrail.server.state import ServerState
+from tagtrail.service.collected import Collected, load_collected, profile_of
 from tagtrail.service.goals import add_goal, goal_json, list_goals
-from tagtrail.service.journeys import Collected, load_collected, profile_of
 
 router = APIRouter(prefix="/api", tags=["collect"], route_class=LimitedRoute)
 

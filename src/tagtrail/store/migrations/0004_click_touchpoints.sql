@@ -1,6 +1,6 @@
 -- A short-link click's touchpoint lives in its click row: `clicks.url` is the landing URL of a
 -- human click (the redirect's Location without the identity hint; NULL for a bot click), and the
--- touchpoint is derived from it when journeys are read (tagtrail.service.journeys). The
+-- touchpoint is derived from it when journeys are read (tagtrail.service.collected). The
 -- `touchpoints` rows the redirect used to write for human clicks (message id `click:...`, kind
 -- `click`) give their URL to their click (same visitor and time, same workspace through the
 -- link) and are removed; imported journey touches (kind `page`) stay.

@@ -31,8 +31,8 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff format --check src tests bench scripts
-	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts harness
+	$(BIN)/ruff check src tests bench scripts harness
 	$(BIN)/mypy src
 	$(BIN)/vulture
 	$(BIN)/python -m pytest -q tests/test_docs.py

@@ -26,12 +26,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tests.live and tests.pg
+sys.path.insert(0, str(ROOT))  # for harness.live and harness.pg
 
 import psycopg  # noqa: E402
+from harness.live import LiveServer, start_server  # noqa: E402
+from harness.pg import ADMIN_URL, postgres_database  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
-from tests.live import LiveServer, start_server  # noqa: E402
-from tests.pg import ADMIN_URL, postgres_database  # noqa: E402
 
 from tagtrail.collect import normalize, parse_event  # noqa: E402
 from tagtrail.service.collect import event_row  # noqa: E402

@@ -33,12 +33,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tests.live and tests.pg
+sys.path.insert(0, str(ROOT))  # for harness.live and harness.pg
 
 import httpx  # noqa: E402
+from harness.live import LiveServer, start_server  # noqa: E402
+from harness.pg import postgres_database  # noqa: E402
 from sqlalchemy import text  # noqa: E402
-from tests.live import LiveServer, start_server  # noqa: E402
-from tests.pg import postgres_database  # noqa: E402
 
 from dashboard_data import seed  # noqa: E402  (bench/dashboard_data.py)
 from nginx import nginx  # noqa: E402  (bench/nginx.py)

@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tests.pg
+sys.path.insert(0, str(ROOT))  # for harness.pg
 
 import duckdb  # noqa: E402
 import numpy as np  # noqa: E402
+from harness.pg import postgres_database  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
-from tests.pg import postgres_database  # noqa: E402
 
 from dashboard_data import _bulk  # noqa: E402  (bench/dashboard_data.py)
 from tagtrail.attribution.registry import MODEL_NAMES  # noqa: E402

@@ -35,7 +35,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.live import start_server  # noqa: E402
+from harness.live import start_server  # noqa: E402
 
 from nginx import nginx  # noqa: E402  (bench/nginx.py)
 from redirect import LOCATIONS, wrk  # noqa: E402  (bench/redirect.py)

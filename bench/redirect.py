@@ -51,12 +51,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tests.live (the live-server harness) and tests.pg
+sys.path.insert(0, str(ROOT))  # for harness.live (the live-server harness) and harness.pg
 
 import psycopg  # noqa: E402
+from harness.live import LiveServer, query, start_server  # noqa: E402
+from harness.pg import ADMIN_URL, postgres_database  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
-from tests.live import LiveServer, query, start_server  # noqa: E402
-from tests.pg import ADMIN_URL, postgres_database  # noqa: E402
 
 from nginx import free_port, listening, nginx  # noqa: E402  (bench/nginx.py)
 from tagtrail.store.schema import clicks  # noqa: E402

@@ -332,7 +332,7 @@ def store_for(backend: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     if backend == "sqlite":
         yield {"data_dir": tmp_path / "data"}
         return
-    from tests.pg import postgres_database
+    from harness.pg import postgres_database
 
     with postgres_database() as url:
         yield {"database_url": url}

@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.live import free_port, stop_process, wait_for_port
 
 from tests.check.loopback import Nginx, running_nginx
-from tests.live import free_port, stop_process, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = ("README.md", "docs/cli.md")

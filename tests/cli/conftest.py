@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from harness.live import stop_process, wait_for_port
+from harness.pg import postgres_database
 
 from tagtrail.cli import main
-from tests.live import stop_process, wait_for_port
-from tests.pg import postgres_database
 
 TAGTRAIL = Path(sys.executable).parent / "tagtrail"
 CHROME = (

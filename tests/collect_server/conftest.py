@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.pg import postgres_database
 from sqlalchemy import func, select
 
 from tagtrail.service.keys import create_key
 from tagtrail.store.database import prepare_store
 from tagtrail.store.schema import events, touchpoints
-from tests.pg import postgres_database
 from tests.server.conftest import Server, now, start
 
 

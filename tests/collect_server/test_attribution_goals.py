@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from harness.live import start_server
 from sqlalchemy import Engine
 
 from tagtrail.service import views
@@ -17,7 +18,6 @@ from tagtrail.service.reports import Window
 from tagtrail.store.database import open_store
 from tests.collect_server.conftest import Collector
 from tests.conftest import CliResult
-from tests.live import start_server
 
 T = "2026-11-02T10:00:00Z"
 SAME_SECOND = "2026-11-02T10:05:00Z"

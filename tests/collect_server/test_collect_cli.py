@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from harness.pg import postgres_database
 
 from tagtrail.service.backends import migrate_store
 from tagtrail.settings import Settings
 from tests.conftest import CliResult
-from tests.pg import postgres_database
 
 JOURNEYS = """user_id,timestamp,type,channel,source,medium,campaign,value
 u1,2026-05-01T12:00:00Z,touch,Email,intercom,email,onboarding,

@@ -11,13 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
+from harness.live import LiveServer, start_server, write_key
+from harness.pg import postgres_database
 from sqlalchemy import select
 
 from tagtrail.store.database import prepare_store
 from tagtrail.store.schema import events
 from tests.conftest import CliResult
-from tests.live import LiveServer, start_server, write_key
-from tests.pg import postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
+from harness.live import LiveServer, start_server  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
-
-from tests.live import LiveServer, start_server  # noqa: E402
 
 PATHS = ("/v1/", "/api/profiles", "/api/goals", "/api/journeys", "/t.gif", "/t.js")
 

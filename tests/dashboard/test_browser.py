@@ -10,9 +10,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from harness.live import LiveServer
 
 from tests.dashboard.conftest import BROWSER_UA
-from tests.live import LiveServer
 
 DUMMY = "<!doctype html><title>Spring sale</title><h1>Spring sale</h1>"
 

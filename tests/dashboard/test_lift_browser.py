@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from harness.live import LiveServer
 
 from tests.dashboard.test_browser import _no_traceback, _page, _sign_in
-from tests.live import LiveServer
 
 SENT = datetime.now(UTC).replace(microsecond=0) - timedelta(days=20)
 

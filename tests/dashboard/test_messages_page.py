@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from harness.live import LiveServer
 
 from tests.dashboard.conftest import BROWSER_UA
 from tests.dashboard.test_browser import _eventually, _no_traceback, _page, _sign_in
-from tests.live import LiveServer
 
 EMAIL = """<table><tr><td>
 <img src="https://img.example/logo.png" alt="logo">

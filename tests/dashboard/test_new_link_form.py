@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
-
-from tests.live import LiveServer
+from harness.live import LiveServer
 
 
 def _signed_in(server: LiveServer) -> tuple[httpx.Client, str]:

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
-from tests.live import LiveServer, start_server
+from harness.live import LiveServer, start_server
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _NON_ASCII = "日本"

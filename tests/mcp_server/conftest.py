@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
+from harness.live import stop_process, wait_for_port
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult
 
 from tagtrail.service.backends import migrate_store
 from tagtrail.settings import Settings
-from tests.live import stop_process, wait_for_port
 
 TAGTRAIL = Path(sys.executable).parent / "tagtrail"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.live import LiveServer, start_server, stop_process
 
-from tests.live import LiveServer, start_server, stop_process
 from tests.mcp_server.conftest import Session, open_session, start_http
 
 

@@ -18,11 +18,12 @@ with warnings.catch_warnings():  # starlette now prefers the httpx2 fork; httpx 
     warnings.filterwarnings("ignore", "Using `httpx`", StarletteDeprecationWarning)
     from starlette.testclient import TestClient
 
+from harness.pg import postgres_database
+
 from tagtrail.server.app import create_app
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.settings import Settings
 from tagtrail.store.database import prepare_store
-from tests.pg import postgres_database
 
 ORIGIN = "https://go.example.com"
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from harness.live import LiveServer, fetch_many, query, start_server, store_for, write_key
 from sqlalchemy import func, select
 
 from tagtrail.store.schema import campaigns, clicks, events, goals, links, workspaces
 from tests.conftest import CliResult
-from tests.live import LiveServer, fetch_many, query, start_server, store_for, write_key
 
 LOAD_SECONDS = 8.0
 WRITERS = 2

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from harness.live import Answer, LiveServer, dump_store, fetch_many, query, start_server
 from sqlalchemy import insert, select
 
 from tagtrail.store.schema import clicks, links, recipients
-from tests.live import Answer, LiveServer, dump_store, fetch_many, query, start_server
 from tests.server.test_redirect_live import click_count
 
 BROWSER = (

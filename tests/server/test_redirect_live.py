@@ -13,11 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
-
-from tagtrail.store.schema import clicks, links
-from tests.clicks.test_bots import BROWSER_AGENTS
-from tests.live import (
+from harness.live import (
     Answer,
     LiveServer,
     endless_load,
@@ -26,6 +22,10 @@ from tests.live import (
     start_server,
     store_for,
 )
+from sqlalchemy import func, select
+
+from tagtrail.store.schema import clicks, links
+from tests.clicks.test_bots import BROWSER_AGENTS
 
 DESTINATION = "https://shop.example/spring?ref=mail"
 CHROME = BROWSER_AGENTS["Chrome desktop"]

@@ -12,14 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
-
-from tagtrail.service.collected import load_collected
-from tagtrail.service.sends import SendSpec, record_sends
-from tagtrail.store.database import prepare_store
-from tagtrail.store.schema import clicks, links, workspaces
-from tests.clicks.test_bots import BROWSER_AGENTS, SCANNER_AGENTS
-from tests.live import (
+from harness.live import (
     LiveServer,
     dump_store,
     fetch_many,
@@ -28,6 +21,13 @@ from tests.live import (
     start_server,
     store_for,
 )
+from sqlalchemy import select
+
+from tagtrail.service.collected import load_collected
+from tagtrail.service.sends import SendSpec, record_sends
+from tagtrail.store.database import prepare_store
+from tagtrail.store.schema import clicks, links, workspaces
+from tests.clicks.test_bots import BROWSER_AGENTS, SCANNER_AGENTS
 
 CHROME = BROWSER_AGENTS["Chrome desktop"]
 EMAILS = ("alice@example.com", "bob@example.com", "carol@example.com")

@@ -14,11 +14,19 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from harness.live import (
+    Answer,
+    LiveServer,
+    fetch_many,
+    query,
+    random_secret,
+    start_server,
+    store_for,
+)
 from sqlalchemy import select
 
 from tagtrail.clicks import RecipientTokens
 from tagtrail.store.schema import clicks, links
-from tests.live import Answer, LiveServer, fetch_many, query, random_secret, start_server, store_for
 
 PLAIN = "https://shop.example/spring?ref=mail"
 FORWARD = "https://shop.example/landing?utm_source=shop"

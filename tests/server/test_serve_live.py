@@ -16,11 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
-
-from tagtrail.store.schema import clicks
-from tests.clicks.test_bots import BROWSER_AGENTS
-from tests.live import (
+from harness.live import (
     TAGTRAIL,
     Answer,
     LiveServer,
@@ -29,6 +25,10 @@ from tests.live import (
     query,
     start_server,
 )
+from sqlalchemy import select
+
+from tagtrail.store.schema import clicks
+from tests.clicks.test_bots import BROWSER_AGENTS
 
 DESTINATION = "https://shop.example/spring?ref=mail"
 CHROME = BROWSER_AGENTS["Chrome desktop"]

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from harness.pg import postgres_database
 from sqlalchemy import Engine
 
 from tagtrail.store.database import prepare_store
-from tests.pg import postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.pg import postgres_database
 from sqlalchemy import (
     Boolean,
     Date,
@@ -25,7 +26,6 @@ from sqlalchemy.types import TypeEngine
 
 from tagtrail.store.database import prepare_store
 from tagtrail.store.schema import metadata
-from tests.pg import postgres_database
 
 _AFFINITIES: list[tuple[str, type[TypeEngine[Any]]]] = [
     ("boolean", Boolean),

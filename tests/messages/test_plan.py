@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from tagtrail.messages import (
@@ -12,6 +14,7 @@ from tagtrail.messages import (
     recipient_part,
     split_code,
 )
+from tagtrail.messages.codes import ALPHABET, recipient_parts
 
 SHORT = "go.example.com"
 
@@ -159,3 +162,14 @@ def test_per_recipient_codes() -> None:
     with pytest.raises(ValueError):
         position_suffix(3844)
     assert len({recipient_part() for _ in range(1000)}) == 1000
+
+
+def test_recipient_parts_in_bulk_are_uniform_and_distinct() -> None:
+    parts = recipient_parts(20_000)
+    assert len(parts) == 20_000 and len(set(parts)) == 20_000
+    assert all(len(p) == 8 and set(p) <= set(ALPHABET) for p in parts)
+    counts = Counter("".join(parts))
+    assert set(counts) == set(ALPHABET)
+    expected = 20_000 * 8 / 62  # ~2,580 each; a modulo bias would give the first 8 ~4 % more
+    assert all(abs(n - expected) < 0.1 * expected for n in counts.values())
+    assert recipient_parts(0) == []

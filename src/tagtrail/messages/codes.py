@@ -18,15 +18,28 @@ POSITION_LENGTH = 2
 CODE_LENGTH = RECIPIENT_LENGTH + POSITION_LENGTH
 MAX_POSITION = len(ALPHABET) ** POSITION_LENGTH - 1
 _INDEX = {c: i for i, c in enumerate(ALPHABET)}
+_TABLE = bytes(ord(ALPHABET[b % 62]) for b in range(248)) + bytes(8)  # byte → its character
+_DROP = bytes(range(248, 256))
 
 
 def recipient_part() -> str:
     """8 characters drawn uniformly from the 62 (bytes of 248 and above are dropped, so the
     modulo has no bias)."""
-    while True:
-        raw = [b for b in secrets.token_bytes(16) if b < 248]
-        if len(raw) >= RECIPIENT_LENGTH:
-            return "".join(ALPHABET[b % 62] for b in raw[:RECIPIENT_LENGTH])
+    return recipient_parts(1)[0]
+
+
+def recipient_parts(count: int) -> list[str]:
+    """`count` recipient parts from one read of the system's random source per batch (a
+    render draws one per recipient; a read each cost more than the rest of making it)."""
+    chars = ""
+    while len(chars) < count * RECIPIENT_LENGTH:
+        need = count * RECIPIENT_LENGTH - len(chars)
+        # bytes of 248 and above (3 %) are dropped: the rest map onto the 62 without bias
+        chars += secrets.token_bytes(need + need // 16 + 16).translate(_TABLE, _DROP).decode()
+    return [
+        chars[i : i + RECIPIENT_LENGTH]
+        for i in range(0, count * RECIPIENT_LENGTH, RECIPIENT_LENGTH)
+    ]
 
 
 def position_suffix(position: int) -> str:

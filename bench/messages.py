@@ -1,6 +1,6 @@
 """Campaign messages (DESIGN §8, §9): rewrite, render and per-recipient redirects, beside anchors.
 
-    python bench/messages.py [--recipients 100000] [--seconds 6] [--no-redirect]
+    python bench/messages.py [--recipients 100000] [--seconds 4] [--rounds 3] [--no-redirect]
 
 In this one run, on the same machine:
 - rewrite: `plan_message` + `Template.of` on a 100 KB newsletter with 50 links (a table layout
@@ -11,8 +11,9 @@ In this one run, on the same machine:
   every send recorded; anchor: the same lines from the template alone, no store. Peak memory
   is the process's maximum resident set. Targets ≥ 20,000 bodies/s, ≤ 300 MB.
 - redirect: `tagtrail serve` (SQLite, synchronous=NORMAL) answering a plain short link and a
-  per-recipient code, `wrk -t1 -c32` each, beside nginx `return 302`; target: the code's ratio
-  to nginx within 10 % of the plain link's.
+  per-recipient code, `wrk -t1 -c32` each, beside nginx `return 302`, in `--rounds` interleaved
+  rounds (medians; each round's code run compared with its own plain-link run); target: the
+  code's ratio to nginx within 10 % of the plain link's.
 Writes bench/out/messages.json.
 """
 
@@ -38,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from harness.live import start_server  # noqa: E402
 
 from nginx import nginx  # noqa: E402  (bench/nginx.py)
-from redirect import LOCATIONS, wrk  # noqa: E402  (bench/redirect.py)
+from redirect import LOCATIONS, Run, wrk  # noqa: E402  (bench/redirect.py)
 from tagtrail.messages import Template, plan_message  # noqa: E402
 from tagtrail.service.campaigns import create_campaign  # noqa: E402
 from tagtrail.service.keys import ensure_workspace  # noqa: E402
@@ -151,7 +152,7 @@ def bench_render(body: str, recipients: int) -> dict[str, float]:
     }
 
 
-def bench_redirect(seconds: int) -> dict[str, float]:
+def bench_redirect(seconds: int, rounds: int) -> dict[str, Any]:
     email = '<a href="https://shop.example/spring?ref=bench">Spring</a>'
     tracked = "https://shop.example/spring?ref=bench&utm_source=newsletter&utm_medium=email"
     with nginx(LOCATIONS.format(location=tracked)) as port:
@@ -181,30 +182,43 @@ def bench_redirect(seconds: int) -> dict[str, float]:
         token = server.api(
             "POST", "/api/links/bench/recipient-url", json={"recipient": "reader3@mail.example"}
         )["url"]
-        runs = {}
-        for name, path in (
-            ("plain short link", "bench"),
-            ("per-recipient code", code),
-            ("signed token (?r=)", token.split("/", 3)[3]),
-        ):
-            target = f"{server.origin}/{path}"
+        targets = {
+            "plain short link": f"{server.origin}/bench",
+            "per-recipient code": f"{server.origin}/{code}",
+            "signed token (?r=)": f"{server.origin}/{token.split('/', 3)[3]}",
+        }
+        for target in targets.values():
             wrk("warm-up", target, seconds=1, connections=32)
-            runs[name] = wrk(name, target, seconds=seconds, connections=32)
+        # Interleaved rounds: a load change on a shared machine hits every kind alike, and each
+        # round's ratio to its own plain-link run is what is compared.
+        runs: dict[str, list[Run]] = {name: [] for name in targets}
+        for _ in range(rounds):
+            for name, target in targets.items():
+                runs[name].append(wrk(name, target, seconds=seconds, connections=32))
         server.api("PATCH", "/api/workspace", json={"identify": False})
         time.sleep(1.5)  # the links cache sees the change
-        target = f"{server.origin}/{code}"
-        wrk("warm-up", target, seconds=1, connections=32)
-        runs["per-recipient code, identify off"] = wrk(
-            "off", target, seconds=seconds, connections=32
-        )
-    plain = runs["plain short link"]
-    out: dict[str, Any] = {"nginx_rps": anchor.rps}
-    for name, run in runs.items():
+        off = "per-recipient code, identify off"
+        runs[off] = []
+        plain_off = []
+        wrk("warm-up", targets["per-recipient code"], seconds=1, connections=32)
+        for _ in range(rounds):
+            plain_off.append(
+                wrk("plain", targets["plain short link"], seconds=seconds, connections=32)
+            )
+            runs[off].append(
+                wrk(off, targets["per-recipient code"], seconds=seconds, connections=32)
+            )
+    plains = {name: runs["plain short link"] for name in targets} | {off: plain_off}
+    out: dict[str, Any] = {"nginx_rps": anchor.rps, "rounds": rounds}
+    for name, kind in runs.items():
+        rps = statistics.median(run.rps for run in kind)
         out[name] = {
-            "rps": run.rps,
-            "ratio": run.rps / anchor.rps,
-            "of_plain": run.rps / plain.rps,
-            "p99_ms": run.p99_ms,
+            "rps": rps,
+            "ratio": rps / anchor.rps,
+            "of_plain": statistics.median(
+                run.rps / plain.rps for run, plain in zip(kind, plains[name], strict=True)
+            ),
+            "p99_ms": statistics.median(run.p99_ms for run in kind),
         }
     return out
 
@@ -212,7 +226,8 @@ def bench_redirect(seconds: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=100_000)
-    parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--seconds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved redirect runs")
     parser.add_argument("--no-redirect", action="store_true")
     args = parser.parse_args()
     body = newsletter()
@@ -233,9 +248,12 @@ def main() -> None:
         flush=True,
     )
     if not args.no_redirect:
-        results["redirect"] = bench_redirect(args.seconds)
+        results["redirect"] = bench_redirect(args.seconds, args.rounds)
         d = results["redirect"]
-        print(f"redirect: nginx return 302 {d['nginx_rps']:,.0f} req/s")
+        print(
+            f"redirect: nginx return 302 {d['nginx_rps']:,.0f} req/s; medians of {d['rounds']} "
+            "interleaved rounds (x plain: of each round's ratio to its plain-link run)"
+        )
         for name, run in d.items():
             if isinstance(run, dict):
                 print(

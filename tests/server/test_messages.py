@@ -233,3 +233,47 @@ def test_api_create_render_stream_and_stats(server: Server) -> None:
         "/api/messages/{message_id}/render",
         "/api/messages/{message_id}/stats",
     } <= set(schema)
+
+
+def test_code_click_soon_after_its_send_is_a_bot_and_later_human(
+    engine: Engine, server: Server
+) -> None:
+    """The redirect decides per second whether a code's send is long past; a click within
+    `fast_click_seconds` (10 s) of the send must still be marked `fast_after_send`, each time."""
+    message = _create(engine)["message"]
+    codes = {}
+    for who, ago in (("fresh@mail.example", timedelta(seconds=3)), ("old@mail.example", None)):
+        renderer, _, items = render_message(
+            engine,
+            1,
+            message,
+            lambda who=who: ["recipient\n", f"{who}\n"],
+            secret=server.settings.secret(),
+            origin=ORIGIN,
+            sent_at=now() - (ago or timedelta(days=1)),
+            now=now(),
+        )
+        codes[who] = list(items)[0].link.split("/")[-1] + "01"
+    for _ in range(2):  # the second click of the same second takes the cached way
+        for code in codes.values():
+            answer = server.client.get(
+                f"/{code}?utm_x=1", headers={"user-agent": CHROME}, follow_redirects=False
+            )
+            assert answer.status_code == 302 and "tt_hint=" in answer.headers["location"]
+            answer = server.client.get(
+                f"/{code}", headers={"user-agent": CHROME}, follow_redirects=False
+            )
+            assert answer.status_code == 302 and "tt_hint=" in answer.headers["location"]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT r.public_id IS NOT NULL, c.is_bot, c.bot_reasons, c.identified "
+                "FROM clicks c JOIN recipients r ON r.id = c.recipient_id ORDER BY c.id"
+            )
+        ).all()
+    assert len(rows) == 8, rows
+    fresh = [r for n, r in enumerate(rows) if n % 4 < 2]
+    old = [r for n, r in enumerate(rows) if n % 4 >= 2]
+    # a soft reason alone: recorded, not a bot by itself
+    assert all("fast_after_send" in r[2] and r[3] for r in fresh), rows
+    assert all(not r[1] and r[2] == "" and r[3] for r in old), rows

@@ -74,14 +74,22 @@ class Redirector:
         self._classify = _memoised_classify(state.bot_rules)
         self._clock = ClickClock()
         self._hints: dict[tuple[str, int], str] = {}
+        self._hinted: dict[tuple[str, int, str], str] = {}
         self._hint_second: ClickSecond | None = None
+        self._fast_click = timedelta(seconds=state.bot_rules.fast_click_seconds)
+        self._long_ago = _NAIVE_EPOCH  # sends up to this time are not recent in this second
+
+    def _new_second(self, second: ClickSecond) -> None:
+        self._hint_second = second
+        self._hints = {}
+        self._hinted = {}
+        self._long_ago = second.start - self._fast_click
 
     def _hint(self, public_id: str, workspace_id: int, second: ClickSecond, micro: int) -> str:
         """The identity hint, signed once per recipient a second: it holds the time in whole
         seconds, so every click of that second would sign the same bytes again."""
         if second is not self._hint_second:
-            self._hint_second = second
-            self._hints = {}
+            self._new_second(second)
         key = (public_id, workspace_id)
         hint = self._hints.get(key)
         if hint is None:
@@ -89,6 +97,26 @@ class Redirector:
             if len(self._hints) < 10_000:
                 self._hints[key] = hint
         return hint
+
+    def _hinted_target(
+        self, target: str, public_id: str, workspace_id: int, second: ClickSecond, micro: int
+    ) -> str:
+        """`target` with the recipient's hint, built once per recipient and target a second
+        (the same string then, so its hash is cached for `_redirect_start` as well)."""
+        hint = self._hint(public_id, workspace_id, second, micro)  # starts a new second
+        key = (public_id, workspace_id, target)
+        location = self._hinted.get(key)
+        if location is None:
+            location = append_query(target, [f"{HINT_PARAMETER}={hint}"])
+            if len(self._hinted) < 10_000:
+                self._hinted[key] = location
+        return location
+
+    def _long_past(self, sent_at: datetime, second: ClickSecond) -> bool:
+        """Whether a send is at least `fast_click_seconds` before every click of `second`."""
+        if second is not self._hint_second:
+            self._new_second(second)
+        return sent_at <= self._long_ago
 
     async def __call__(self, scope: Scope, _receive: Receive, send: Send) -> None:
         state = self.state
@@ -127,11 +155,16 @@ class Redirector:
         if link.forward_query and query:
             extra = _forwarded(query, link.target)
         identified = recipient is not None and link.identify and method == "GET"
-        if identified:
+        if identified and not extra:  # the usual click of a recipient
             assert recipient is not None
-            hint = self._hint(recipient.public_id, link.workspace_id, second, micro)
-            extra.append(f"{HINT_PARAMETER}={hint}")
-        location = append_query(link.target, extra) if extra else link.target
+            public_id = recipient.public_id
+            location = self._hinted_target(link.target, public_id, link.workspace_id, second, micro)
+        else:
+            if identified:
+                assert recipient is not None
+                hint = self._hint(recipient.public_id, link.workspace_id, second, micro)
+                extra.append(f"{HINT_PARAMETER}={hint}")
+            location = append_query(link.target, extra) if extra else link.target
         try:  # before the click is written: a click is stored only if its 302 can be sent
             start = _redirect_start(location, self._extra)
         except ValueError:
@@ -146,15 +179,15 @@ class Redirector:
         since_send = None
         if recipient is not None:
             recipient_id = recipient.id
-            now = second.at(micro)
-            if link.recipient is not None:  # the message's send came with the code
-                sent = link.sent_at if link.sent_at is not None and link.sent_at <= now else None
-            else:
+            sent = link.sent_at  # a per-recipient code: the message's send came with it
+            if link.recipient is None:
                 sent = await anyio.to_thread.run_sync(
-                    last_send_before, state.engine, recipient_id, link.campaign_id, now
+                    last_send_before, state.engine, recipient_id, link.campaign_id, second.at(micro)
                 )
+            elif sent is not None and (self._long_past(sent, second) or sent > second.at(micro)):
+                sent = None  # long past: the verdict of no send (below); a later one: no send
             if sent is not None:
-                since_send = (now - sent).total_seconds()
+                since_send = (second.at(micro) - sent).total_seconds()
         who: object = recipient_id if recipient_id is not None else visitor
         others = state.recent.record((who, link.campaign_id), link.id)
         if since_send is None or since_send >= state.bot_rules.fast_click_seconds:

@@ -45,7 +45,7 @@ from tagtrail.service.campaigns import create_campaign  # noqa: E402
 from tagtrail.service.keys import ensure_workspace  # noqa: E402
 from tagtrail.service.message_render import Rendered, Renderer, render_message  # noqa: E402
 from tagtrail.service.messages import MessageSpec, create_message, load_message  # noqa: E402
-from tagtrail.store.database import open_store  # noqa: E402
+from tagtrail.store.database import prepare_store  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 ORIGIN = "https://go.example.com"
@@ -104,7 +104,7 @@ def bench_render(body: str, recipients: int) -> dict[str, float]:
     now = datetime.now(UTC).replace(tzinfo=None)
     secret = b"b" * 32
     with tempfile.TemporaryDirectory(prefix="tagtrail-bench-") as tmp:
-        engine = open_store(f"sqlite:///{tmp}/tagtrail.db", sqlite_synchronous="NORMAL")
+        engine = prepare_store(f"sqlite:///{tmp}/tagtrail.db", sqlite_synchronous="NORMAL")
         workspace, _ = ensure_workspace(engine, now=now)
         create_campaign(engine, workspace, "news", now=now)
         spec = MessageSpec("news", "email", body, preset="newsletter")

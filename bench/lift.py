@@ -46,7 +46,7 @@ from tagtrail.service import lift as lift_service  # noqa: E402
 from tagtrail.service import lift_matching  # noqa: E402
 from tagtrail.service.collect import event_row  # noqa: E402
 from tagtrail.service.keys import ensure_workspace  # noqa: E402
-from tagtrail.store.database import open_store  # noqa: E402
+from tagtrail.store.database import prepare_store  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 TARGET_S = 2.0
@@ -236,7 +236,7 @@ def main() -> int:
     results: dict[str, Any] = {"recipients": args.recipients, "target_s": TARGET_S, "stores": {}}
     ok = True
     for backend, url in stores(args.postgres):
-        engine = open_store(url)
+        engine = prepare_store(url)
         try:
             t = time.perf_counter()
             counts = seed(engine, args.recipients, random.Random(19))

@@ -1,13 +1,15 @@
 """The dashboard's message pages: a message's document and stats, and its click map.
 
 The click map is the email itself in an `<iframe sandbox srcdoc=…>`: no scripts, no forms, no
-same-origin access, and a Content-Security-Policy that loads nothing remote (images, fonts and
-stylesheets from the network stay blank), with each tracked link's human clicks in a badge
-right after its start tag. An SMS is shown as text with the same badges.
+same-origin access, `src`-like attributes renamed so that nothing is even asked for, and a
+Content-Security-Policy (in the page's header, which the frame inherits, and in the frame) that
+loads nothing remote; each tracked link's human clicks are in a badge right after its start tag.
+An SMS is shown as text with the same badges.
 """
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
@@ -19,6 +21,10 @@ _CSP = (
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
     "style-src 'unsafe-inline'; img-src data:\">"
 )
+# Attributes that make a browser fetch something, renamed inside every tag of the email so that
+# nothing is even asked for (the policy above and the page's header also block it).
+_FETCHING = re.compile(r"(\s)(src|srcset|background|poster)(\s*=)", re.IGNORECASE)
+_TAG = re.compile(r"<[A-Za-z][^>]*>")
 _BADGE_STYLE = (
     "<style>.tt-clicks{display:inline-block;margin:0 4px;padding:1px 6px;border-radius:9px;"
     "background:#c2185b;color:#fff;font:bold 12px/1.4 sans-serif;text-decoration:none}</style>"
@@ -61,4 +67,6 @@ def click_map(body: str, channel: str, found: Any, human: dict[int, int]) -> str
     content = "".join(out)
     if channel == "sms":
         content = f'<pre style="white-space:pre-wrap;font:15px sans-serif">{content}</pre>'
+    else:
+        content = _TAG.sub(lambda tag: _FETCHING.sub(r"\1data-tt-\2\3", tag.group()), content)
     return _CSP + _BADGE_STYLE + content

@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False, route_class=LimitedRoute)
 _MAX_MESSAGE_FORM = 4 * 1024 * 1024  # a 1 MB body, percent-encoded
 _MAX_RECIPIENTS = 16 * 1024 * 1024
+_NOTHING_REMOTE = "img-src 'self' data:; font-src 'self' data:; media-src 'none'; object-src 'none'"
 _FORM_FIELDS = ("url", "code", *FIELDS[:5])
 
 
@@ -452,7 +453,12 @@ async def message_page(request: Request, message_id: int) -> Response:
             state.engine, s.workspace_id, message_id, origin=state.origin, secret=state.secret
         )
 
-    return await _page(request, "message.html", build, "messages")
+    response = await _page(request, "message.html", build, "messages")
+    # The click map's `srcdoc` inherits the page's policy before a byte of the email is parsed,
+    # so no image, font or media of the email is fetched (its own meta policy is parsed later,
+    # after the preload scanner may already have asked for them).
+    response.headers["Content-Security-Policy"] = _NOTHING_REMOTE
+    return response
 
 
 @router.post("/ui/messages/{message_id}/render", openapi_extra=body_limit(_MAX_RECIPIENTS))

@@ -304,6 +304,45 @@ rollup_marks = Table(
     Column("mark", BigInteger, nullable=False),
 )
 
+# The identity mapping (migrations/0011_identity.sql), kept by tagtrail.store.identities.
+identity_edges = Table(
+    "identity_edges",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("workspace_id", _ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("anonymous_id", Text, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("previous_id", Text, nullable=False),
+    Column("recipient", Text, nullable=False),
+    Column("timestamp", DateTime, nullable=False),
+    Column("cluster", BigInteger, nullable=False),
+)
+
+identity_nodes = Table(
+    "identity_nodes",
+    metadata,
+    Column("workspace_id", _ID, ForeignKey("workspaces.id"), primary_key=True),
+    Column("kind", Text, primary_key=True),
+    Column("id", Text, primary_key=True),
+    Column("identity", Text, nullable=False),
+    Column("cluster", BigInteger, nullable=False),
+)
+
+identity_conflicts = Table(
+    "identity_conflicts",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("workspace_id", _ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("cluster", BigInteger, nullable=False),
+    Column("timestamp", DateTime, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("conflict_id", Text, nullable=False),
+    Column("kept", Text, nullable=False),
+    Column("refused", Text, nullable=False),
+    Column("fact", Text, nullable=False),
+)
+
 # The indexes and composite unique constraints the migrations make, declared here too so that the
 # two descriptions of the store can be compared (tests/store/test_schema_drift.py).
 campaigns.append_constraint(UniqueConstraint("workspace_id", "name"))
@@ -329,5 +368,25 @@ Index(
     identity_facts.c.kind,
     unique=True,
 )
+Index(
+    "identity_edges_fact",
+    identity_edges.c.workspace_id,
+    identity_edges.c.kind,
+    identity_edges.c.anonymous_id,
+    identity_edges.c.user_id,
+    identity_edges.c.previous_id,
+    identity_edges.c.recipient,
+    unique=True,
+)
+Index("identity_edges_cluster", identity_edges.c.workspace_id, identity_edges.c.cluster)
+Index("identity_nodes_identity", identity_nodes.c.workspace_id, identity_nodes.c.identity)
+Index("identity_nodes_cluster", identity_nodes.c.workspace_id, identity_nodes.c.cluster)
+Index(
+    "identity_conflicts_cluster", identity_conflicts.c.workspace_id, identity_conflicts.c.cluster
+)
+Index("events_anonymous", events.c.workspace_id, events.c.anonymous_id)
+Index("touchpoints_user", touchpoints.c.workspace_id, touchpoints.c.user_id)
+Index("touchpoints_anonymous", touchpoints.c.workspace_id, touchpoints.c.anonymous_id)
+Index("touchpoints_recipient", touchpoints.c.workspace_id, touchpoints.c.recipient)
 Index("click_days_day", click_days.c.day, click_days.c.changed)
 Index("dashboard_sessions_created", dashboard_sessions.c.created_at)

@@ -40,7 +40,11 @@ def test_init_creates_the_store_once_then_reads_work(run_cli: Run, tmp_path: Pat
     listed = run_cli("links", "list", *store, "--json")
     assert listed.code == 0, listed.err
     assert listed.json()["count"] == 0
-    assert run_cli("migrate", *store, "--json").json() == {"ok": True, "applied": []}
+    assert run_cli("migrate", *store, "--json").json() == {
+        "ok": True,
+        "applied": [],
+        "folded_rows": 0,
+    }
 
 
 def test_an_unmigrated_database_is_refused_until_migrate(run_cli: Run, tmp_path: Path) -> None:

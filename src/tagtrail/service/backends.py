@@ -25,13 +25,14 @@ from tagtrail.collect import journey_csv
 from tagtrail.errors import InvalidInput
 from tagtrail.service import campaigns, imports
 from tagtrail.service import links as link_service
-from tagtrail.service.collected import load_collected, profile_of
+from tagtrail.service.collected import load_collected, user_profile
 from tagtrail.service.goals import add_goal, goal_json, list_goals
 from tagtrail.service.keys import ensure_workspace, first_workspace
 from tagtrail.service.recipients import recipient_url
 from tagtrail.service.stats import campaign_stats, link_stats
 from tagtrail.service.workspace import untracked_link
 from tagtrail.settings import Settings
+from tagtrail.store import identities
 from tagtrail.store.database import (
     create_engine_for,
     migrate,
@@ -114,11 +115,26 @@ def init_store(
     return engine, workspace_id, key
 
 
-def migrate_store(settings: Settings) -> list[str]:
-    """Apply the migrations the store lacks (made if need be); their names."""
+def migrate_store(
+    settings: Settings, progress: Callable[[int, int], None] | None = None
+) -> tuple[list[str], int]:
+    """Apply the migrations the store lacks (made if need be), then fold the stored rows the
+    identity mapping lacks (resumable: each chunk commits); the migrations' names and how many
+    rows were folded. `progress(done, total)` is told after each chunk."""
     engine = create_engine_for(settings.store_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
-        return migrate(engine)
+        applied = migrate(engine)
+        with engine.connect() as conn:
+            total = sum(identities.pending(conn).values())
+        done = 0
+
+        def step(rows: int) -> None:
+            nonlocal done
+            done += rows
+            if progress is not None:
+                progress(done, total)
+
+        return applied, identities.fold_all(engine, progress=step) if total else 0
     finally:
         engine.dispose()
 
@@ -330,7 +346,14 @@ class CollectBackend:
     def profile(self, user_id: str) -> dict[str, Any]:
         if self.client is not None:
             return self.client.profile(user_id)
-        return profile_of(self._collected(), user_id)
+        settings = self.target.settings
+        return user_profile(
+            self.engine,
+            self.workspace_id,
+            user_id,
+            timeout=timedelta(minutes=settings.session_timeout_minutes),
+            new_session_on_campaign_change=settings.session_on_campaign_change,
+        )
 
     def goals(self) -> dict[str, Any]:
         if self.client is not None:

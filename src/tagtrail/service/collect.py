@@ -30,6 +30,7 @@ from tagtrail.clicks import (
     visitor_hash,
 )
 from tagtrail.collect import NormalizedEvent, Touchpoint, touchpoint_for, verify_hint
+from tagtrail.store.identities import fold_all
 from tagtrail.store.schema import recipients
 
 _HINT: Final = (HINT_PARAMETER,)
@@ -234,3 +235,4 @@ def write_rows(engine: Engine, table: Table, rows: list[dict[str, Any]]) -> None
     with engine.begin() as conn:
         for start in range(0, len(rows), 5000):
             conn.execute(statement, rows[start : start + 5000])
+    fold_all(engine)  # the identity mapping takes the new rows' facts

@@ -15,10 +15,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from itertools import chain
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Connection, Engine, and_, or_, select
 
 from tagtrail.collect import (
     Conversion,
@@ -42,6 +41,7 @@ from tagtrail.collect import (
 from tagtrail.collect.identity import FactKind
 from tagtrail.errors import NotFound
 from tagtrail.service.goals import list_goals
+from tagtrail.store.identities import catch_up, graph_of, identity_of_user
 from tagtrail.store.schema import clicks, events, identity_facts, links, recipients, touchpoints
 
 
@@ -160,101 +160,166 @@ def _conversion(row: Any, goals: list[Goal]) -> Conversion | None:
     return conversion_for(event, goals)
 
 
-def load_collected(
-    engine: Engine,
-    workspace_id: int,
-    *,
-    timeout: timedelta = timedelta(minutes=30),
-    new_session_on_campaign_change: bool = False,
-) -> Collected:
-    """Everything collected in the workspace, as identities with arrivals and conversions."""
-    goals = list_goals(engine, workspace_id)
+_EVENT_COLUMNS = (
+    events.c.message_id,
+    events.c.type,
+    events.c.timestamp,
+    events.c.anonymous_id,
+    events.c.user_id,
+    events.c.previous_id,
+    events.c.referrer,
+    events.c.url,
+    *(c for c in events.c if c.name.startswith("tp_")),
+)
+_CLICK_COLUMNS = (
+    clicks.c.id,
+    clicks.c.clicked_at,
+    clicks.c.url,
+    clicks.c.referrer,
+    clicks.c.visitor,
+    recipients.c.public_id,
+)
+_HUMAN_CLICKS = clicks.join(links, links.c.id == clicks.c.link_id).outerjoin(
+    recipients, recipients.c.id == clicks.c.recipient_id
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """The stored rows a read assembles: events, imported touchpoints, human clicks, the goal
+    events, and which recipient public ids are users (public id → user id)."""
+
+    events: Sequence[Any]
+    stored: Sequence[Any]
+    human_clicks: Sequence[Any]
+    goal_rows: Sequence[Any]
+    users: dict[str, str]
+
+
+def _user_recipients(conn: Connection, workspace_id: int, where: Any = None) -> dict[str, str]:
+    query = select(recipients.c.public_id, recipients.c.key).where(
+        recipients.c.workspace_id == workspace_id, recipients.c.kind == "user"
+    )
+    if where is not None:
+        query = query.where(where)
+    return {str(r.public_id): str(r.key) for r in conn.execute(query)}
+
+
+def _is_goal(goals: Sequence[Goal]) -> Any:
+    return and_(events.c.type == "track", or_(*(events.c.event == g.event for g in goals)))
+
+
+def _workspace_rows(conn: Connection, workspace_id: int, goals: Sequence[Goal]) -> _Rows:
     ws_events = events.c.workspace_id == workspace_id
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                events.c.message_id,
-                events.c.type,
-                events.c.timestamp,
-                events.c.anonymous_id,
-                events.c.user_id,
-                events.c.previous_id,
-                events.c.referrer,
-                events.c.url,
-                *(c for c in events.c if c.name.startswith("tp_")),
-            ).where(ws_events)
+    goal_rows: Sequence[Any] = []
+    if goals:
+        goal_rows = conn.execute(
+            select(events.c.message_id, events.c.timestamp, events.c.event)
+            .add_columns(events.c.properties, events.c.anonymous_id, events.c.user_id)
+            .where(ws_events, _is_goal(goals))
         ).all()
-        stored = conn.execute(
+    return _Rows(
+        events=conn.execute(select(*_EVENT_COLUMNS).where(ws_events)).all(),
+        stored=conn.execute(
             select(touchpoints).where(touchpoints.c.workspace_id == workspace_id)
-        ).all()
-        human_clicks = conn.execute(
-            select(
-                clicks.c.id,
-                clicks.c.clicked_at,
-                clicks.c.url,
-                clicks.c.referrer,
-                clicks.c.visitor,
-                recipients.c.public_id,
-            )
-            .select_from(
-                clicks.join(links, links.c.id == clicks.c.link_id).outerjoin(
-                    recipients, recipients.c.id == clicks.c.recipient_id
-                )
-            )
-            .where(
-                links.c.workspace_id == workspace_id,
-                clicks.c.is_bot.is_(False),
-                clicks.c.url.is_not(None),
-            )
-        ).all()
-        extra = conn.execute(
-            select(identity_facts).where(identity_facts.c.workspace_id == workspace_id)
-        ).all()
-        goal_rows: Sequence[Any] = []
-        if goals:
-            goal_rows = conn.execute(
-                select(events.c.message_id, events.c.timestamp, events.c.event)
-                .add_columns(events.c.properties, events.c.anonymous_id, events.c.user_id)
-                .where(
-                    ws_events,
-                    events.c.type == "track",
-                    or_(*(events.c.event == g.event for g in goals)),
-                )
-            ).all()
-        users = {
-            str(r.public_id): str(r.key)
-            for r in conn.execute(
-                select(recipients.c.public_id, recipients.c.key).where(
-                    recipients.c.workspace_id == workspace_id, recipients.c.kind == "user"
-                )
-            )
-        }
-    facts = [f for f in map(_event_fact, rows) if f is not None]
+        ).all(),
+        human_clicks=conn.execute(
+            select(*_CLICK_COLUMNS)
+            .select_from(_HUMAN_CLICKS)
+            .where(links.c.workspace_id == workspace_id, *_HUMAN)
+        ).all(),
+        goal_rows=goal_rows,
+        users=_user_recipients(conn, workspace_id),
+    )
+
+
+_HUMAN = (clicks.c.is_bot.is_(False), clicks.c.url.is_not(None))
+
+
+def _identity_rows(
+    conn: Connection, workspace_id: int, graph: IdentityGraph, goals: Sequence[Goal]
+) -> _Rows:
+    """The rows that can belong to the identity whose ids `graph` holds (a superset: the read
+    keeps those `graph.identity_of` gives it), found through the indexes on the ids."""
+    user_ids, anonymous = sorted(graph.users), sorted(graph.anonymous)
+    named = set(graph.recipients) | set(
+        _user_recipients(conn, workspace_id, recipients.c.key.in_(user_ids))
+    )
+    e, t = events.c, touchpoints.c
+    rows = conn.execute(
+        select(*_EVENT_COLUMNS, e.event, e.properties).where(
+            e.workspace_id == workspace_id,
+            or_(e.user_id.in_(user_ids), e.anonymous_id.in_(anonymous)),
+        )
+    ).all()
+    stored = conn.execute(
+        select(touchpoints).where(
+            t.workspace_id == workspace_id,
+            or_(
+                t.user_id.in_(user_ids),
+                t.anonymous_id.in_(anonymous),
+                t.recipient.in_(sorted(named)),
+            ),
+        )
+    ).all()
+    human_clicks = conn.execute(
+        select(*_CLICK_COLUMNS)
+        .select_from(_HUMAN_CLICKS)
+        .where(
+            links.c.workspace_id == workspace_id, recipients.c.public_id.in_(sorted(named)), *_HUMAN
+        )
+    ).all()
+    mentioned = {r.recipient for r in stored if r.recipient} | named
+    events_of_goals = {g.event for g in goals}
+    return _Rows(
+        events=rows,
+        stored=stored,
+        human_clicks=human_clicks,
+        goal_rows=[r for r in rows if r.type == "track" and r.event in events_of_goals],
+        users=_user_recipients(conn, workspace_id, recipients.c.public_id.in_(sorted(mentioned))),
+    )
+
+
+def _touches(rows: _Rows) -> list[Touchpoint]:
+    touches = [_event_touch(r) for r in rows.events if r.tp_channel is not None]
+    click_touches = _ClickTouches(rows.users)
+    touches += [_stored_touch(row, rows.users) for row in rows.stored]
+    touches += map(click_touches.touch, rows.human_clicks)
+    return touches
+
+
+def _facts(rows: _Rows, extra: Sequence[Any], touches: Sequence[Touchpoint]) -> list[IdentityFact]:
+    facts = [f for f in map(_event_fact, rows.events) if f is not None]
     facts += [
         IdentityFact(
             r.kind, _utc(r.timestamp), r.anonymous_id, r.user_id, r.previous_id, r.recipient
         )
         for r in extra
     ]
-    touches = [_event_touch(r) for r in rows if r.tp_channel is not None]
-    click_touches = _ClickTouches(users)
-    stored_touches = [_stored_touch(row, users) for row in stored]
-    for touch in chain(stored_touches, map(click_touches.touch, human_clicks)):
-        touches.append(touch)
-        if touch.recipient and touch.recipient in users:
-            facts.append(
-                IdentityFact(
-                    "recipient", touch.timestamp, recipient=touch.recipient, user_id=touch.user_id
-                )
-            )
-    graph = resolve(facts)
+    facts += [
+        IdentityFact("recipient", t.timestamp, recipient=t.recipient, user_id=t.user_id)
+        for t in touches
+        if t.recipient and t.recipient in rows.users
+    ]
+    return facts
+
+
+def _assemble(
+    graph: IdentityGraph,
+    rows: _Rows,
+    touches: Sequence[Touchpoint],
+    goals: Sequence[Goal],
+    *,
+    timeout: timedelta,
+    new_session_on_campaign_change: bool,
+) -> Collected:
     by_identity: dict[str, list[Touchpoint]] = defaultdict(list)
     for touch in touches:
         who = graph.of_touchpoint(touch)
         if who is not None:
             by_identity[who].append(touch)
     hits: dict[str, list[Hit]] = defaultdict(list)
-    for row in rows:
+    for row in rows.events:
         if row.tp_channel is None:
             who = graph.identity_of(user_id=row.user_id, anonymous_id=row.anonymous_id)
             if who is not None:
@@ -269,8 +334,8 @@ def load_collected(
         )
         found[who] = arrivals(sessions)
     conversions: dict[str, list[Conversion]] = defaultdict(list)
-    for row in goal_rows:
-        conv = _conversion(row, goals)
+    for row in rows.goal_rows:
+        conv = _conversion(row, list(goals))
         who = graph.identity_of(user_id=row.user_id, anonymous_id=row.anonymous_id)
         if conv is not None and who is not None:
             conversions[who].append(conv)
@@ -278,14 +343,101 @@ def load_collected(
     return Collected(graph, arrived, dict(conversions), tuple(goals))
 
 
+def load_collected(
+    engine: Engine,
+    workspace_id: int,
+    *,
+    timeout: timedelta = timedelta(minutes=30),
+    new_session_on_campaign_change: bool = False,
+) -> Collected:
+    """Everything collected in the workspace, as identities with arrivals and conversions,
+    with the identity graph resolved from scratch (the oracle of the stored mapping)."""
+    goals = list_goals(engine, workspace_id)
+    with engine.connect() as conn:
+        rows = _workspace_rows(conn, workspace_id, goals)
+        extra = conn.execute(
+            select(identity_facts).where(identity_facts.c.workspace_id == workspace_id)
+        ).all()
+    touches = _touches(rows)
+    graph = resolve(_facts(rows, extra, touches))
+    return _assemble(
+        graph,
+        rows,
+        touches,
+        goals,
+        timeout=timeout,
+        new_session_on_campaign_change=new_session_on_campaign_change,
+    )
+
+
+def load_identity(
+    engine: Engine,
+    workspace_id: int,
+    identity: str,
+    *,
+    timeout: timedelta = timedelta(minutes=30),
+    new_session_on_campaign_change: bool = False,
+) -> Collected:
+    """One identity's collected data, read through the stored mapping (`store.identities`):
+    only its own rows, found by its ids. Equal to `load_collected`'s entry for it."""
+    goals = list_goals(engine, workspace_id)
+    with engine.connect() as conn:
+        graph = graph_of(conn, workspace_id, identity)
+        rows = _identity_rows(conn, workspace_id, graph, goals)
+    touches = _touches(rows)
+    found = _assemble(
+        graph,
+        rows,
+        touches,
+        goals,
+        timeout=timeout,
+        new_session_on_campaign_change=new_session_on_campaign_change,
+    )
+    return Collected(
+        graph,
+        {k: v for k, v in found.arrivals.items() if k == identity},
+        {k: v for k, v in found.conversions.items() if k == identity},
+        found.goals,
+    )
+
+
+def user_profile(
+    engine: Engine,
+    workspace_id: int,
+    user_id: str,
+    *,
+    timeout: timedelta = timedelta(minutes=30),
+    new_session_on_campaign_change: bool = False,
+) -> dict[str, Any]:
+    """`profile_of` the user, reading only its identity's rows (NotFound for a user id no
+    stored fact names)."""
+    catch_up(engine)
+    with engine.connect() as conn:
+        identity = identity_of_user(conn, workspace_id, user_id)
+    if identity is None:
+        raise _unknown_user(user_id)
+    collected = load_identity(
+        engine,
+        workspace_id,
+        identity,
+        timeout=timeout,
+        new_session_on_campaign_change=new_session_on_campaign_change,
+    )
+    return profile_of(collected, user_id)
+
+
+def _unknown_user(user_id: str) -> NotFound:
+    return NotFound(
+        f"no collected user with id {user_id!r}",
+        hint="a user id appears once an identify (or any event with a userId) is stored",
+    )
+
+
 def profile_of(collected: Collected, user_id: str) -> dict[str, Any]:
     """The profile of a user id (its identity's first and last touch), or NotFound."""
     identity = collected.graph.users.get(user_id)
     if identity is None:
-        raise NotFound(
-            f"no collected user with id {user_id!r}",
-            hint="a user id appears once an identify (or any event with a userId) is stored",
-        )
+        raise _unknown_user(user_id)
     found: Profile = profile(identity, collected.arrivals.get(identity, []))
     graph = collected.graph
     return {

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
 from tagtrail.errors import MigrationError, StoreError, StoreNotReady
+from tagtrail.store.identities import fold_all
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +42,12 @@ def open_store(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
 
 
 def prepare_store(url: str, *, sqlite_synchronous: str = "FULL") -> Engine:
-    """An engine for `url` with every migration applied (the store is made if need be)."""
+    """An engine for `url` with every migration applied (the store is made if need be) and
+    the identity mapping caught up with the stored rows (`store.identities.fold_all`)."""
     engine = create_engine_for(url, sqlite_synchronous=sqlite_synchronous)
     try:
         migrate(engine)
+        fold_all(engine)
     except BaseException:
         engine.dispose()
         raise

@@ -381,9 +381,7 @@ Index(
 Index("identity_edges_cluster", identity_edges.c.workspace_id, identity_edges.c.cluster)
 Index("identity_nodes_identity", identity_nodes.c.workspace_id, identity_nodes.c.identity)
 Index("identity_nodes_cluster", identity_nodes.c.workspace_id, identity_nodes.c.cluster)
-Index(
-    "identity_conflicts_cluster", identity_conflicts.c.workspace_id, identity_conflicts.c.cluster
-)
+Index("identity_conflicts_cluster", identity_conflicts.c.workspace_id, identity_conflicts.c.cluster)
 Index("events_anonymous", events.c.workspace_id, events.c.anonymous_id)
 Index("touchpoints_user", touchpoints.c.workspace_id, touchpoints.c.user_id)
 Index("touchpoints_anonymous", touchpoints.c.workspace_id, touchpoints.c.anonymous_id)

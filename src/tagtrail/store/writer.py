@@ -31,11 +31,12 @@ from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import DateTime, Engine, Table
+from sqlalchemy import Connection, DateTime, Engine, Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
 
 from tagtrail.errors import StoreError, TagtrailError
+from tagtrail.store.identities import FACT_TABLES, fold
 
 logger = logging.getLogger(__name__)
 
@@ -249,6 +250,7 @@ class GroupWriter:
         # another process (the CLI) write too, they wait for its lock (`busy_timeout`) rather
         # than fail at their first write after a read.
         self._calls = engine.execution_options(tagtrail_write=True)
+        self._folder: Connection | None = None  # the identity folds' connection
 
     def start(self) -> None:
         if self._sqlite:
@@ -261,12 +263,17 @@ class GroupWriter:
         if self._raw is not None:
             self._raw.close()
             self._raw = None
+        if self._folder is not None:
+            self._folder.close()
+            self._folder = None
 
     def commit(self, parts: Iterable[_Part]) -> None:
         """Write `parts` in one transaction (StoreError if it failed: nothing was written)."""
         groups: _Groups = defaultdict(list)
         ready: _Groups = defaultdict(list)
+        facts = False
         for table, rows in parts:
+            facts = facts or carries_facts(table, rows)
             if isinstance(rows, Values):
                 ready[(table, rows.columns)].extend(rows.rows)
                 continue
@@ -278,6 +285,32 @@ class GroupWriter:
             logger.error("could not commit: %s", exc)
             self._drop_connection()
             raise StoreError(f"could not store the click: {exc}") from None
+        if facts:
+            self._fold()
+
+    def _fold(self) -> None:
+        """Fold the identity facts just committed into the stored mapping
+        (`tagtrail.store.identities`), on a connection of its own. The mapping is derived
+        data: on SQLite its commits skip the fsync (`synchronous=NORMAL`: atomic, and after a
+        power cut the marks fall back with the rows they covered, so the next fold redoes
+        them). A failed fold loses nothing either: the rows are stored, the next fold (or
+        `tagtrail migrate`) catches up."""
+        try:
+            if self._folder is None:
+                self._folder = self._calls.connect()
+                if self._sqlite:  # on the driver's connection: outside any transaction
+                    driver = self._folder.connection.driver_connection
+                    driver.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
+            with self._folder.begin():
+                fold(self._folder)
+        except Exception:  # never let the writer die, never fail the rows' commit
+            logger.warning(
+                "could not fold identity facts (the next fold catches up)", exc_info=True
+            )
+            if self._folder is not None:
+                self._folder.invalidate()
+                self._folder.close()
+                self._folder = None
 
     @property
     def concurrent_calls(self) -> bool:
@@ -419,6 +452,21 @@ class GroupWriter:
             except Exception:  # the connection is being thrown away anyway
                 logger.debug("closing a broken writer connection failed", exc_info=True)
             self._raw = None
+
+
+def carries_facts(table: Table, rows: Rows | Values) -> bool:
+    """Whether rows of `table` can hold identity facts (`tagtrail.store.identities`): events,
+    identity facts and touchpoints do; a click does when it names a recipient."""
+    if table.name in FACT_TABLES:
+        return True
+    if table.name != "clicks":
+        return False
+    if isinstance(rows, Values):
+        if "recipient_id" not in rows.columns:
+            return False
+        at = rows.columns.index("recipient_id")
+        return any(row[at] is not None for row in rows.rows)
+    return any(row.get("recipient_id") is not None for row in rows)
 
 
 @lru_cache(maxsize=256)

@@ -13,7 +13,7 @@ from tagtrail.collect import journey_csv
 from tagtrail.server.api.limits import LimitedRoute
 from tagtrail.server.deps import Admin, State, utcnow
 from tagtrail.server.state import ServerState
-from tagtrail.service.collected import Collected, load_collected, profile_of
+from tagtrail.service.collected import Collected, load_collected, user_profile
 from tagtrail.service.goals import add_goal, goal_json, list_goals
 
 router = APIRouter(prefix="/api", tags=["collect"], route_class=LimitedRoute)
@@ -41,8 +41,16 @@ async def show_profile(user_id: str, state: State, who: Admin) -> dict[str, Any]
     """The user's identity (every device and alias merged), its `initial_*` touch (first by
     event time) and `last_*` touch (latest non-direct), the ids merged into it, its conversions
     and any refused merge. 404 for a user id never seen."""
-    found = await anyio.to_thread.run_sync(collected, state, who.workspace_id)
-    return profile_of(found, user_id)
+    settings = state.settings
+    return await anyio.to_thread.run_sync(
+        lambda: user_profile(
+            state.engine,
+            who.workspace_id,
+            user_id,
+            timeout=timedelta(minutes=settings.session_timeout_minutes),
+            new_session_on_campaign_change=settings.session_on_campaign_change,
+        )
+    )
 
 
 @router.get("/goals", summary="List the conversion goals")

@@ -1,0 +1,471 @@
+"""The identity mapping kept as data: every id → its identity, updated as facts arrive.
+
+`fold(conn)` reads the rows committed since its marks (`rollup_marks` rows `identity:<table>`,
+each the largest id folded in) and turns them into identity facts exactly as the from-scratch
+read does (`tagtrail.service.collected.load_collected`, the oracle):
+
+- an event with a user id, or an alias → `identify`, `event` or `alias`;
+- every `identity_facts` row (verified identity hints, imported identities) as it is;
+- a stored touchpoint or a human short-link click whose recipient the store knows as a user
+  (a `recipients` row of kind `user`) → `recipient`.
+
+A fact that says nothing new (the same fact, not earlier) is dropped at once: an app that sends
+a user id with every event costs one indexed lookup per distinct fact in a batch. The rest are
+kept in `identity_edges`, one row per distinct fact with its earliest time (the resolver's
+result depends on nothing else: later copies of a fact merge nothing and refuse nothing new).
+
+Resolution is local to a **cluster**: the ids linked by any fact, merged or refused. Rule by
+rule (`collect/identity.py`), what `resolve` decides about an id depends only on the facts that
+share an id with it, transitively; user ids, anonymous ids and previous ids share one name space
+here (an alias's previous id is a user id when any fact names it as one), recipients another.
+So a fold loads the clusters its new facts touch, joins them, runs the same pure `resolve` on
+their facts and writes back only their nodes and refused merges. Merges are retroactive (an
+anonymous id identified today moves to its user, and every row is read through the mapping) and
+a late fact with an earlier time wins as it would from scratch.
+
+Clusters only grow (facts are never taken back; a click re-flagged as a bot keeps the fact its
+recipient gave, which says what the `recipients` row says anyway). A cluster's id is its
+smallest edge id. Folds serialise on the marks' rows; the writer folds after each commit that
+stored fact-bearing rows (`tagtrail.store.writer.GroupWriter`), `fold_all` catches a store up in
+chunks, each its own transaction, so an interrupted catch-up resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, Final, TypeAlias
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+
+from tagtrail.collect.identity import Conflict, FactKind, IdentityFact, IdentityGraph, resolve
+from tagtrail.store.schema import (
+    clicks,
+    events,
+    identity_conflicts,
+    identity_edges,
+    identity_facts,
+    identity_nodes,
+    links,
+    recipients,
+    rollup_marks,
+    touchpoints,
+)
+
+__all__ = ["FACT_TABLES", "SOURCES", "fold", "fold_all", "graph_of", "identity_of_user", "pending"]
+
+#: The tables whose rows carry identity facts, in the order a fold reads them.
+SOURCES: Final = ("events", "identity_facts", "touchpoints", "clicks")
+#: The sources whose every row may carry a fact (a click does only when it names a recipient).
+FACT_TABLES: Final = frozenset(SOURCES[:3])
+CHUNK: Final = 20_000  # rows per source and fold: bounds a catch-up transaction
+_IN: Final = 400  # ids per IN list (SQLite's bound-parameter limit is shared by the columns)
+
+#: (workspace, kind, anonymous id, user id, previous id, recipient); '' for no id.
+FactKey: TypeAlias = tuple[int, str, str, str, str, str]
+_Name: TypeAlias = tuple[str, str]  # ("p", user/anonymous/previous id) or ("r", recipient)
+
+
+def _naive(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _mark_name(source: str) -> str:
+    return f"identity:{source}"
+
+
+def _event_facts(low: int, high: int) -> Select[Any]:
+    e = events.c
+    alias = e.type == "alias"
+    kind = case((alias, "alias"), (e.type == "identify", "identify"), else_="event")
+    return select(
+        e.workspace_id,
+        kind,
+        e.timestamp,
+        e.anonymous_id,
+        e.user_id,
+        case((alias, e.previous_id)),
+        null(),
+    ).where(e.id > low, e.id <= high, or_(alias, e.user_id.is_not(None)))
+
+
+def _stored_facts(low: int, high: int) -> Select[Any]:
+    f = identity_facts.c
+    return select(
+        f.workspace_id, f.kind, f.timestamp, f.anonymous_id, f.user_id, f.previous_id, f.recipient
+    ).where(f.id > low, f.id <= high)
+
+
+def _touchpoint_facts(low: int, high: int) -> Select[Any]:
+    t, r = touchpoints.c, recipients.c
+    user = func.coalesce(t.user_id, r.key)
+    known = and_(r.workspace_id == t.workspace_id, r.public_id == t.recipient)
+    return (
+        select(t.workspace_id, literal("recipient"), t.timestamp, null(), user, null(), t.recipient)
+        .select_from(touchpoints.join(recipients, known))
+        .where(t.id > low, t.id <= high, r.kind == "user")
+    )
+
+
+def _click_facts(low: int, high: int) -> Select[Any]:
+    c, r = clicks.c, recipients.c
+    human = and_(c.is_bot.is_(False), c.url.is_not(None))
+    return (
+        select(
+            links.c.workspace_id,
+            literal("recipient"),
+            c.clicked_at,
+            null(),
+            r.key,
+            null(),
+            r.public_id,
+        )
+        .select_from(
+            clicks.join(links, links.c.id == c.link_id).join(recipients, r.id == c.recipient_id)
+        )
+        .where(c.id > low, c.id <= high, human, r.kind == "user")
+    )
+
+
+#: Each source's facts as (workspace, kind, time, anonymous id, user id, previous id, recipient),
+#: exactly the facts `load_collected` makes of the same rows.
+_FACTS: Final[dict[str, Callable[[int, int], Select[Any]]]] = {
+    "events": _event_facts,
+    "identity_facts": _stored_facts,
+    "touchpoints": _touchpoint_facts,
+    "clicks": _click_facts,
+}
+
+
+_TABLES: Final = {
+    "events": events,
+    "identity_facts": identity_facts,
+    "touchpoints": touchpoints,
+    "clicks": clicks,
+}
+
+
+def _table(source: str) -> Any:
+    return _TABLES[source]
+
+
+def _marks(conn: Connection) -> dict[str, int]:
+    names = [_mark_name(s) for s in SOURCES]
+    query = select(rollup_marks.c.name, rollup_marks.c.mark).where(rollup_marks.c.name.in_(names))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()  # folds serialise here
+    else:  # SQLite: take the write lock now, not at the first write after these reads
+        conn.execute(
+            update(rollup_marks)
+            .where(rollup_marks.c.name == names[0])
+            .values(mark=rollup_marks.c.mark)
+        )
+    found = {name: int(mark) for name, mark in conn.execute(query)}
+    return {s: found.get(_mark_name(s), 0) for s in SOURCES}
+
+
+def pending(conn: Connection) -> dict[str, int]:
+    """How many rows of each source are not folded in yet (by id range)."""
+    names = [_mark_name(s) for s in SOURCES]
+    query = select(rollup_marks.c.name, rollup_marks.c.mark).where(rollup_marks.c.name.in_(names))
+    found = {name: int(mark) for name, mark in conn.execute(query)}
+    return {s: max(0, _highest(conn, s) - found.get(_mark_name(s), 0)) for s in SOURCES}
+
+
+def _highest(conn: Connection, source: str) -> int:
+    return int(conn.execute(select(func.max(_table(source).c.id))).scalar() or 0)
+
+
+def fold(conn: Connection, *, chunk: int = CHUNK) -> int:
+    """Fold the rows committed since the marks (at most `chunk` per source) into the mapping, in
+    the caller's transaction; returns how many source rows it read past (0: up to date)."""
+    marks = _marks(conn)
+    facts: dict[FactKey, datetime] = {}
+    moved = 0
+    for source in SOURCES:
+        low = marks[source]
+        if conn.dialect.name == "postgresql":  # ids below the top are committed (see rollups)
+            conn.exec_driver_sql(f"LOCK TABLE {_table(source).name} IN SHARE MODE")
+        high = min(_highest(conn, source), low + chunk)
+        if high <= low:
+            continue
+        for ws, kind, when, anon, user, previous, recipient in conn.execute(
+            _FACTS[source](low, high)
+        ):
+            key = (ws, kind, anon or "", user or "", previous or "", recipient or "")
+            when = _naive(when)
+            if key not in facts or when < facts[key]:
+                facts[key] = when
+        conn.execute(
+            update(rollup_marks).where(rollup_marks.c.name == _mark_name(source)).values(mark=high)
+        )
+        moved += high - low
+    by_workspace: dict[int, dict[FactKey, datetime]] = defaultdict(dict)
+    for key, when in facts.items():
+        by_workspace[key[0]][key] = when
+    for workspace_id, found in by_workspace.items():
+        _apply(conn, workspace_id, found)
+    return moved
+
+
+def fold_all(
+    engine: Engine, *, chunk: int = CHUNK, progress: Callable[[int], None] | None = None
+) -> int:
+    """Fold until the mapping is up to date, one transaction per chunk (an interrupted run
+    resumes where it stopped); `progress(rows)` is told each chunk's size."""
+    total = 0
+    while True:
+        with engine.begin() as conn:
+            moved = fold(conn, chunk=chunk)
+        if not moved:
+            return total
+        total += moved
+        if progress is not None:
+            progress(moved)
+
+
+def catch_up(engine: Engine) -> int:
+    """`fold_all` when rows are waiting (rows stored by a path that does not fold itself: a
+    store an older version wrote, a bulk load); a few index lookups when none are."""
+    with engine.connect() as conn:
+        waiting = any(pending(conn).values())
+    return fold_all(engine) if waiting else 0
+
+
+def _names(key: FactKey) -> Iterator[_Name]:
+    _, _, anon, user, previous, recipient = key
+    for value in (anon, user, previous):
+        if value:
+            yield ("p", value)
+    if recipient:
+        yield ("r", recipient)
+
+
+def _chunks(items: list[Any], size: int = _IN) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(slots=True)
+class _Edge:
+    id: int
+    key: FactKey
+    timestamp: datetime
+    cluster: int
+
+
+def _edges_of(conn: Connection, workspace_id: int, where: Any) -> list[_Edge]:
+    e = identity_edges.c
+    rows = conn.execute(
+        select(
+            e.id,
+            e.kind,
+            e.anonymous_id,
+            e.user_id,
+            e.previous_id,
+            e.recipient,
+            e.timestamp,
+            e.cluster,
+        ).where(e.workspace_id == workspace_id, where)
+    )
+    return [
+        _Edge(int(i), (workspace_id, k, a, u, p, r), ts, int(c)) for i, k, a, u, p, r, ts, c in rows
+    ]
+
+
+def _news(conn: Connection, workspace_id: int, facts: dict[FactKey, datetime]) -> list[FactKey]:
+    """The facts that change something: not stored yet, or earlier than the stored copy."""
+    e = identity_edges.c
+    columns = (e.kind, e.anonymous_id, e.user_id, e.previous_id, e.recipient)
+    stored: dict[FactKey, tuple[int, datetime]] = {}
+    for part in _chunks(list(facts)):
+        for edge in _edges_of(conn, workspace_id, tuple_(*columns).in_([k[1:] for k in part])):
+            stored[edge.key] = (edge.id, edge.timestamp)
+    news: list[FactKey] = []
+    for key, when in facts.items():
+        old = stored.get(key)
+        if old is None:
+            conn.execute(
+                identity_edges.insert().values(
+                    workspace_id=workspace_id,
+                    kind=key[1],
+                    anonymous_id=key[2],
+                    user_id=key[3],
+                    previous_id=key[4],
+                    recipient=key[5],
+                    timestamp=when,
+                    cluster=0,  # placed by _apply before the transaction ends
+                )
+            )
+        elif when < old[1]:
+            conn.execute(update(identity_edges).where(e.id == old[0]).values(timestamp=when))
+        else:
+            continue
+        news.append(key)
+    return news
+
+
+def _clusters_named(conn: Connection, workspace_id: int, names: set[_Name]) -> set[int]:
+    n = identity_nodes.c
+    people = sorted(v for k, v in names if k == "p")
+    recipients_ = sorted(v for k, v in names if k == "r")
+    found: set[int] = set()
+    for kinds, values in ((("user", "anon"), people), (("recipient",), recipients_)):
+        for part in _chunks(values):
+            found.update(
+                int(c)
+                for (c,) in conn.execute(
+                    select(n.cluster)
+                    .where(n.workspace_id == workspace_id, n.kind.in_(kinds), n.id.in_(part))
+                    .distinct()
+                )
+            )
+    return found
+
+
+def _components(edges: list[_Edge]) -> list[list[_Edge]]:
+    parent: dict[_Name, _Name] = {}
+
+    def find(name: _Name) -> _Name:
+        parent.setdefault(name, name)
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for edge in edges:
+        names = list(_names(edge.key))
+        root = find(names[0])
+        for other in names[1:]:
+            parent[find(other)] = root
+    groups: dict[_Name, list[_Edge]] = defaultdict(list)
+    for edge in edges:
+        groups[find(next(_names(edge.key)))].append(edge)
+    return list(groups.values())
+
+
+def _fact(edge: _Edge) -> IdentityFact:
+    _, kind, anon, user, previous, recipient = edge.key
+    kind_: FactKind = kind  # type: ignore[assignment]  # stored from FactKind values
+    return IdentityFact(
+        kind_,
+        edge.timestamp.replace(tzinfo=UTC),
+        anon or None,
+        user or None,
+        previous or None,
+        recipient or None,
+    )
+
+
+def _apply(conn: Connection, workspace_id: int, facts: dict[FactKey, datetime]) -> None:
+    facts = {k: v for k, v in facts.items() if any(_names(k))}
+    news = _news(conn, workspace_id, facts)
+    if not news:
+        return
+    names = {name for key in news for name in _names(key)}
+    old = _clusters_named(conn, workspace_id, names)
+    e = identity_edges.c
+    where = e.cluster == 0 if not old else or_(e.cluster == 0, e.cluster.in_(sorted(old)))
+    edges = _edges_of(conn, workspace_id, where)
+    for component in _components(edges):
+        _write_cluster(conn, workspace_id, component)
+
+
+def _write_cluster(conn: Connection, workspace_id: int, edges: list[_Edge]) -> None:
+    cluster = min(edge.id for edge in edges)
+    before = sorted({edge.cluster for edge in edges if edge.cluster})
+    moved = [edge.id for edge in edges if edge.cluster != cluster]
+    e, n, c = identity_edges.c, identity_nodes.c, identity_conflicts.c
+    for part in _chunks(moved):
+        conn.execute(update(identity_edges).where(e.id.in_(part)).values(cluster=cluster))
+    graph = resolve(_fact(edge) for edge in edges)
+    if before:
+        for part in _chunks(before):
+            conn.execute(
+                delete(identity_nodes).where(n.workspace_id == workspace_id, n.cluster.in_(part))
+            )
+            conn.execute(
+                delete(identity_conflicts).where(
+                    c.workspace_id == workspace_id, c.cluster.in_(part)
+                )
+            )
+    rows = [
+        {"workspace_id": workspace_id, "kind": kind, "id": key, "identity": who, "cluster": cluster}
+        for kind, mapping in (
+            ("user", graph.users),
+            ("anon", graph.anonymous),
+            ("recipient", graph.recipients),
+        )
+        for key, who in mapping.items()
+    ]
+    if rows:
+        conn.execute(identity_nodes.insert(), rows)
+    if graph.conflicts:
+        conn.execute(
+            identity_conflicts.insert(),
+            [
+                {
+                    "workspace_id": workspace_id,
+                    "cluster": cluster,
+                    "timestamp": _naive(x.timestamp),
+                    "kind": x.kind,
+                    "conflict_id": x.id,
+                    "kept": x.kept,
+                    "refused": x.refused,
+                    "fact": x.fact,
+                }
+                for x in graph.conflicts
+            ],
+        )
+
+
+def identity_of_user(conn: Connection, workspace_id: int, user_id: str) -> str | None:
+    """The identity a user id belongs to, None when no fact ever named it."""
+    n = identity_nodes.c
+    found = conn.execute(
+        select(n.identity).where(n.workspace_id == workspace_id, n.kind == "user", n.id == user_id)
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def graph_of(conn: Connection, workspace_id: int, identity: str | None = None) -> IdentityGraph:
+    """The stored identity graph of the workspace, or only the part of it that is `identity`
+    (its ids, and the refused merges that name it), as `resolve` gives it from scratch."""
+    n, c = identity_nodes.c, identity_conflicts.c
+    nodes = select(n.kind, n.id, n.identity).where(n.workspace_id == workspace_id)
+    refused = select(c.timestamp, c.kind, c.conflict_id, c.kept, c.refused, c.fact).where(
+        c.workspace_id == workspace_id
+    )
+    if identity is not None:
+        nodes = nodes.where(n.identity == identity)
+        refused = refused.where(or_(c.kept == identity, c.refused == identity))
+    by_kind: dict[str, dict[str, str]] = {"user": {}, "anon": {}, "recipient": {}}
+    for kind, key, who in conn.execute(nodes):
+        by_kind[kind][key] = who
+    conflicts = sorted(
+        Conflict(ts.replace(tzinfo=UTC), kind, key, kept, refused_, fact)
+        for ts, kind, key, kept, refused_, fact in conn.execute(refused)
+    )
+    return IdentityGraph(
+        users=MappingProxyType(by_kind["user"]),
+        anonymous=MappingProxyType(by_kind["anon"]),
+        recipients=MappingProxyType(by_kind["recipient"]),
+        conflicts=tuple(conflicts),
+    )

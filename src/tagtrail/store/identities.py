@@ -33,7 +33,7 @@ chunks, each its own transaction, so an interrupted catch-up resumes where it st
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -44,6 +44,7 @@ from sqlalchemy import (
     Engine,
     Select,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -193,17 +194,41 @@ def _highest(conn: Connection, source: str) -> int:
     return int(conn.execute(select(func.max(_table(source).c.id))).scalar() or 0)
 
 
-def fold(conn: Connection, *, chunk: int = CHUNK) -> int:
-    """Fold the rows committed since the marks (at most `chunk` per source) into the mapping, in
-    the caller's transaction; returns how many source rows it read past (0: up to date)."""
+def committed(conn: Connection) -> dict[str, int] | None:
+    """PostgreSQL: the largest id of each source below which every row is committed, read on
+    `conn` outside any transaction. Two writers' ids can commit out of order there: each bound
+    is read under `LOCK TABLE … IN SHARE MODE`, which waits for the inserts in flight, in a
+    transaction of its own that holds no other lock, so a fold never waits for a writer while
+    holding what that writer waits for. SQLite (None) has one writer: its ids commit in
+    order, and the fold reads them in its own transaction."""
+    if conn.dialect.name != "postgresql":
+        return None
+    bounds: dict[str, int] = {}
+    for source in SOURCES:
+        with conn.begin():
+            conn.exec_driver_sql(f"LOCK TABLE {_table(source).name} IN SHARE MODE")
+            bounds[source] = _highest(conn, source)
+    return bounds
+
+
+def fold_once(conn: Connection, *, chunk: int = CHUNK) -> int:
+    """`fold` on `conn` (outside any transaction) in a transaction of its own."""
+    bounds = committed(conn)
+    with conn.begin():
+        return fold(conn, bounds, chunk=chunk)
+
+
+def fold(conn: Connection, bounds: Mapping[str, int] | None = None, *, chunk: int = CHUNK) -> int:
+    """Fold the rows committed since the marks, up to `bounds` (`committed`; None on SQLite)
+    and at most `chunk` per source, into the mapping, in the caller's transaction; returns how
+    many source rows it read past (0: up to date)."""
     marks = _marks(conn)
     facts: dict[FactKey, datetime] = {}
     moved = 0
     for source in SOURCES:
         low = marks[source]
-        if conn.dialect.name == "postgresql":  # ids below the top are committed (see rollups)
-            conn.exec_driver_sql(f"LOCK TABLE {_table(source).name} IN SHARE MODE")
-        high = min(_highest(conn, source), low + chunk)
+        top = _highest(conn, source) if bounds is None else bounds[source]
+        high = min(top, low + chunk)
         if high <= low:
             continue
         for ws, kind, when, anon, user, previous, recipient in conn.execute(
@@ -232,8 +257,8 @@ def fold_all(
     resumes where it stopped); `progress(rows)` is told each chunk's size."""
     total = 0
     while True:
-        with engine.begin() as conn:
-            moved = fold(conn, chunk=chunk)
+        with engine.connect() as conn:
+            moved = fold_once(conn, chunk=chunk)
         if not moved:
             return total
         total += moved
@@ -291,34 +316,47 @@ def _edges_of(conn: Connection, workspace_id: int, where: Any) -> list[_Edge]:
 
 
 def _news(conn: Connection, workspace_id: int, facts: dict[FactKey, datetime]) -> list[FactKey]:
-    """The facts that change something: not stored yet, or earlier than the stored copy."""
+    """Store the facts that change something (not stored yet, or earlier than the stored copy;
+    new ones in cluster 0 until `_apply` places them) and return them."""
     e = identity_edges.c
     columns = (e.kind, e.anonymous_id, e.user_id, e.previous_id, e.recipient)
     stored: dict[FactKey, tuple[int, datetime]] = {}
     for part in _chunks(list(facts)):
         for edge in _edges_of(conn, workspace_id, tuple_(*columns).in_([k[1:] for k in part])):
             stored[edge.key] = (edge.id, edge.timestamp)
+    inserts: list[dict[str, Any]] = []
+    earlier: list[dict[str, Any]] = []
     news: list[FactKey] = []
     for key, when in facts.items():
         old = stored.get(key)
         if old is None:
-            conn.execute(
-                identity_edges.insert().values(
-                    workspace_id=workspace_id,
-                    kind=key[1],
-                    anonymous_id=key[2],
-                    user_id=key[3],
-                    previous_id=key[4],
-                    recipient=key[5],
-                    timestamp=when,
-                    cluster=0,  # placed by _apply before the transaction ends
-                )
+            _, kind, anon, user, previous, recipient = key
+            inserts.append(
+                {
+                    "workspace_id": workspace_id,
+                    "kind": kind,
+                    "anonymous_id": anon,
+                    "user_id": user,
+                    "previous_id": previous,
+                    "recipient": recipient,
+                    "timestamp": when,
+                    "cluster": 0,
+                }
             )
         elif when < old[1]:
-            conn.execute(update(identity_edges).where(e.id == old[0]).values(timestamp=when))
+            earlier.append({"edge": old[0], "when": when})
         else:
             continue
         news.append(key)
+    if inserts:
+        conn.execute(identity_edges.insert(), inserts)
+    if earlier:
+        conn.execute(
+            update(identity_edges)
+            .where(e.id == bindparam("edge"))
+            .values(timestamp=bindparam("when")),
+            earlier,
+        )
     return news
 
 
@@ -380,33 +418,40 @@ def _apply(conn: Connection, workspace_id: int, facts: dict[FactKey, datetime]) 
     if not news:
         return
     names = {name for key in news for name in _names(key)}
-    old = _clusters_named(conn, workspace_id, names)
-    e = identity_edges.c
-    where = e.cluster == 0 if not old else or_(e.cluster == 0, e.cluster.in_(sorted(old)))
-    edges = _edges_of(conn, workspace_id, where)
-    for component in _components(edges):
-        _write_cluster(conn, workspace_id, component)
-
-
-def _write_cluster(conn: Connection, workspace_id: int, edges: list[_Edge]) -> None:
-    cluster = min(edge.id for edge in edges)
-    before = sorted({edge.cluster for edge in edges if edge.cluster})
-    moved = [edge.id for edge in edges if edge.cluster != cluster]
+    old = sorted(_clusters_named(conn, workspace_id, names))
     e, n, c = identity_edges.c, identity_nodes.c, identity_conflicts.c
-    for part in _chunks(moved):
-        conn.execute(update(identity_edges).where(e.id.in_(part)).values(cluster=cluster))
-    graph = resolve(_fact(edge) for edge in edges)
-    if before:
-        for part in _chunks(before):
-            conn.execute(
-                delete(identity_nodes).where(n.workspace_id == workspace_id, n.cluster.in_(part))
-            )
-            conn.execute(
-                delete(identity_conflicts).where(
-                    c.workspace_id == workspace_id, c.cluster.in_(part)
-                )
-            )
-    rows = [
+    where = e.cluster == 0 if not old else or_(e.cluster == 0, e.cluster.in_(old))
+    moved: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
+    conflicts: list[dict[str, Any]] = []
+    for edges in _components(_edges_of(conn, workspace_id, where)):
+        cluster = min(edge.id for edge in edges)
+        moved += [{"edge": x.id, "cluster": cluster} for x in edges if x.cluster != cluster]
+        graph = resolve(_fact(edge) for edge in edges)
+        nodes += _node_rows(workspace_id, cluster, graph)
+        conflicts += _conflict_rows(workspace_id, cluster, graph)
+    if moved:
+        conn.execute(
+            update(identity_edges)
+            .where(e.id == bindparam("edge"))
+            .values(cluster=bindparam("cluster")),
+            moved,
+        )
+    for part in _chunks(old):  # the clusters resolved again: their rows are written anew
+        conn.execute(
+            delete(identity_nodes).where(n.workspace_id == workspace_id, n.cluster.in_(part))
+        )
+        conn.execute(
+            delete(identity_conflicts).where(c.workspace_id == workspace_id, c.cluster.in_(part))
+        )
+    if nodes:
+        conn.execute(identity_nodes.insert(), nodes)
+    if conflicts:
+        conn.execute(identity_conflicts.insert(), conflicts)
+
+
+def _node_rows(workspace_id: int, cluster: int, graph: IdentityGraph) -> list[dict[str, Any]]:
+    return [
         {"workspace_id": workspace_id, "kind": kind, "id": key, "identity": who, "cluster": cluster}
         for kind, mapping in (
             ("user", graph.users),
@@ -415,25 +460,22 @@ def _write_cluster(conn: Connection, workspace_id: int, edges: list[_Edge]) -> N
         )
         for key, who in mapping.items()
     ]
-    if rows:
-        conn.execute(identity_nodes.insert(), rows)
-    if graph.conflicts:
-        conn.execute(
-            identity_conflicts.insert(),
-            [
-                {
-                    "workspace_id": workspace_id,
-                    "cluster": cluster,
-                    "timestamp": _naive(x.timestamp),
-                    "kind": x.kind,
-                    "conflict_id": x.id,
-                    "kept": x.kept,
-                    "refused": x.refused,
-                    "fact": x.fact,
-                }
-                for x in graph.conflicts
-            ],
-        )
+
+
+def _conflict_rows(workspace_id: int, cluster: int, graph: IdentityGraph) -> list[dict[str, Any]]:
+    return [
+        {
+            "workspace_id": workspace_id,
+            "cluster": cluster,
+            "timestamp": _naive(x.timestamp),
+            "kind": x.kind,
+            "conflict_id": x.id,
+            "kept": x.kept,
+            "refused": x.refused,
+            "fact": x.fact,
+        }
+        for x in graph.conflicts
+    ]
 
 
 def identity_of_user(conn: Connection, workspace_id: int, user_id: str) -> str | None:

@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
 
 from tagtrail.errors import StoreError, TagtrailError
-from tagtrail.store.identities import FACT_TABLES, fold
+from tagtrail.store.identities import FACT_TABLES, fold_once
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ _STOP = object()
 # show in the redirect's latency (bench/redirect.py at half rate: p99 ~3.0 ms and the slowest
 # answer 6-8 ms, against 3.4-4.7 ms and ~10 ms once a second), and the WAL stays near 20 MB.
 CHECKPOINT_SECONDS = 0.25
+# How often, at most, the identity facts of the commits are folded into the stored mapping.
+FOLD_SECONDS = 0.1
 
 
 class Writes(ABC):
@@ -251,6 +253,8 @@ class GroupWriter:
         # than fail at their first write after a read.
         self._calls = engine.execution_options(tagtrail_write=True)
         self._folder: Connection | None = None  # the identity folds' connection
+        self._fold_wanted = threading.Event()
+        self._folds: threading.Thread | None = None  # started by the first fact-bearing commit
 
     def start(self) -> None:
         if self._sqlite:
@@ -260,6 +264,10 @@ class GroupWriter:
         self._stopped.set()
         if self._checkpointer.is_alive():
             self._checkpointer.join(timeout)
+        if self._folds is not None:  # the last facts are folded before the writer stops
+            self._fold_wanted.set()
+            self._folds.join(timeout)
+            self._fold()
         if self._raw is not None:
             self._raw.close()
             self._raw = None
@@ -286,9 +294,30 @@ class GroupWriter:
             self._drop_connection()
             raise StoreError(f"could not store the click: {exc}") from None
         if facts:
-            self._fold()
+            self._want_fold()
 
-    def _fold(self) -> None:
+    def _want_fold(self) -> None:
+        if self._folds is None:
+            self._folds = threading.Thread(
+                target=self._fold_loop, name="tagtrail-identity-fold", daemon=True
+            )
+            self._folds.start()
+        self._fold_wanted.set()
+
+    def _fold_loop(self) -> None:
+        """Folds on a thread of their own, at most every `FOLD_SECONDS`: acknowledgements never
+        wait for them, and under load one fold takes the facts of many commits (its statements
+        are paid once). The mapping is at most about `FOLD_SECONDS` plus one fold behind."""
+        while True:
+            self._fold_wanted.wait()
+            if self._stopped.is_set():
+                return
+            self._fold_wanted.clear()
+            if self._fold():
+                self._fold_wanted.set()  # a chunk's worth was left: go on after the pause
+            self._stopped.wait(FOLD_SECONDS)
+
+    def _fold(self) -> int:
         """Fold the identity facts just committed into the stored mapping
         (`tagtrail.store.identities`), on a connection of its own. The mapping is derived
         data: on SQLite its commits skip the fsync (`synchronous=NORMAL`: atomic, and after a
@@ -301,8 +330,7 @@ class GroupWriter:
                 if self._sqlite:  # on the driver's connection: outside any transaction
                     driver = self._folder.connection.driver_connection
                     driver.execute("PRAGMA synchronous=NORMAL")  # type: ignore[union-attr]
-            with self._folder.begin():
-                fold(self._folder)
+            return fold_once(self._folder)
         except Exception:  # never let the writer die, never fail the rows' commit
             logger.warning(
                 "could not fold identity facts (the next fold catches up)", exc_info=True
@@ -311,6 +339,7 @@ class GroupWriter:
                 self._folder.invalidate()
                 self._folder.close()
                 self._folder = None
+            return 0
 
     @property
     def concurrent_calls(self) -> bool:

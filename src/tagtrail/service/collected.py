@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, or_, select
+from sqlalchemy import Connection, Engine, and_, bindparam, or_, select
 
 from tagtrail.collect import (
     Conversion,
@@ -196,13 +196,9 @@ class _Rows:
     users: dict[str, str]
 
 
-def _user_recipients(conn: Connection, workspace_id: int, where: Any = None) -> dict[str, str]:
-    query = select(recipients.c.public_id, recipients.c.key).where(
-        recipients.c.workspace_id == workspace_id, recipients.c.kind == "user"
-    )
-    if where is not None:
-        query = query.where(where)
-    return {str(r.public_id): str(r.key) for r in conn.execute(query)}
+def _user_recipients(conn: Connection, workspace_id: int) -> dict[str, str]:
+    found = conn.execute(_USER_RECIPIENTS, {"ws": workspace_id})
+    return {str(r.public_id): str(r.key) for r in found}
 
 
 def _is_goal(goals: Sequence[Goal]) -> Any:
@@ -236,47 +232,72 @@ def _workspace_rows(conn: Connection, workspace_id: int, goals: Sequence[Goal]) 
 _HUMAN = (clicks.c.is_bot.is_(False), clicks.c.url.is_not(None))
 
 
+def _ids(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+_WS: Any = bindparam("ws")
+_E, _T, _R = events.c, touchpoints.c, recipients.c
+# The statements of one identity's read, built once (bound: ws, users, anons, named). One query
+# per id kind, each on its own index (an OR of them makes SQLite scan the workspace). A row with
+# a user id belongs to that user: the query by user ids finds it, or it is another identity's.
+_ONE_EVENTS = select(*_EVENT_COLUMNS, _E.event, _E.properties).where(_E.workspace_id == _WS)
+_EVENTS_OF_ONE = (
+    _ONE_EVENTS.where(_E.user_id.in_(_ids("users"))),
+    _ONE_EVENTS.where(_E.anonymous_id.in_(_ids("anons")), _E.user_id.is_(None)),
+)
+_TOUCHPOINTS_OF_ONE = tuple(
+    select(touchpoints).where(_T.workspace_id == _WS, where)
+    for where in (
+        _T.user_id.in_(_ids("users")),
+        and_(_T.anonymous_id.in_(_ids("anons")), _T.user_id.is_(None)),
+        and_(_T.recipient.in_(_ids("named")), _T.user_id.is_(None)),
+    )
+)
+_USER_RECIPIENTS = select(_R.public_id, _R.key).where(_R.workspace_id == _WS, _R.kind == "user")
+_RECIPIENTS_OF_USERS = _USER_RECIPIENTS.where(_R.key.in_(_ids("users")))
+_RECIPIENTS_NAMED = _USER_RECIPIENTS.where(_R.public_id.in_(_ids("named")))
+_CLICKS_OF_ONE = (
+    select(*_CLICK_COLUMNS)
+    .select_from(_HUMAN_CLICKS)
+    .where(
+        clicks.c.recipient_id.in_(
+            select(_R.id).where(_R.workspace_id == _WS, _R.public_id.in_(_ids("named")))
+        ),
+        *_HUMAN,
+    )
+    .order_by(clicks.c.id)
+)
+
+
 def _identity_rows(
     conn: Connection, workspace_id: int, graph: IdentityGraph, goals: Sequence[Goal]
 ) -> _Rows:
     """The rows that can belong to the identity whose ids `graph` holds (a superset: the read
     keeps those `graph.identity_of` gives it), found through the indexes on the ids."""
-    user_ids, anonymous = sorted(graph.users), sorted(graph.anonymous)
-    named = set(graph.recipients) | set(
-        _user_recipients(conn, workspace_id, recipients.c.key.in_(user_ids))
-    )
-    e, t = events.c, touchpoints.c
-    rows = conn.execute(
-        select(*_EVENT_COLUMNS, e.event, e.properties).where(
-            e.workspace_id == workspace_id,
-            or_(e.user_id.in_(user_ids), e.anonymous_id.in_(anonymous)),
-        )
-    ).all()
-    stored = conn.execute(
-        select(touchpoints).where(
-            t.workspace_id == workspace_id,
-            or_(
-                t.user_id.in_(user_ids),
-                t.anonymous_id.in_(anonymous),
-                t.recipient.in_(sorted(named)),
-            ),
-        )
-    ).all()
-    human_clicks = conn.execute(
-        select(*_CLICK_COLUMNS)
-        .select_from(_HUMAN_CLICKS)
-        .where(
-            links.c.workspace_id == workspace_id, recipients.c.public_id.in_(sorted(named)), *_HUMAN
-        )
-    ).all()
-    mentioned = {r.recipient for r in stored if r.recipient} | named
+    bound: dict[str, Any] = {
+        "ws": workspace_id,
+        "users": sorted(graph.users),
+        "anons": sorted(graph.anonymous),
+    }
+    users_of = conn.execute(_RECIPIENTS_OF_USERS, bound).all()
+    bound["named"] = sorted(set(graph.recipients) | {str(r.public_id) for r in users_of})
+    rows = [row for query in _EVENTS_OF_ONE for row in conn.execute(query, bound)]
+    by_id = {row.id: row for query in _TOUCHPOINTS_OF_ONE for row in conn.execute(query, bound)}
+    stored = [by_id[k] for k in sorted(by_id)]
+    human_clicks = conn.execute(_CLICKS_OF_ONE, bound).all()
+    users = {str(r.public_id): str(r.key) for r in users_of}
+    mentioned = ({r.recipient for r in stored if r.recipient} | set(bound["named"])) - set(users)
+    if mentioned:
+        more = conn.execute(_RECIPIENTS_NAMED, {**bound, "named": sorted(mentioned)})
+        users.update((str(r.public_id), str(r.key)) for r in more)
     events_of_goals = {g.event for g in goals}
     return _Rows(
         events=rows,
         stored=stored,
         human_clicks=human_clicks,
         goal_rows=[r for r in rows if r.type == "track" and r.event in events_of_goals],
-        users=_user_recipients(conn, workspace_id, recipients.c.public_id.in_(sorted(mentioned))),
+        users=users,
     )
 
 
@@ -408,10 +429,13 @@ def user_profile(
     *,
     timeout: timedelta = timedelta(minutes=30),
     new_session_on_campaign_change: bool = False,
+    fold: bool = True,
 ) -> dict[str, Any]:
     """`profile_of` the user, reading only its identity's rows (NotFound for a user id no
-    stored fact names)."""
-    catch_up(engine)
+    stored fact names). `fold`: first fold rows the mapping lacks (`catch_up`, a few index
+    lookups when there are none); a server's reads skip it, its writer folds."""
+    if fold:
+        catch_up(engine)
     with engine.connect() as conn:
         identity = identity_of_user(conn, workspace_id, user_id)
     if identity is None:

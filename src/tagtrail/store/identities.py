@@ -52,6 +52,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -76,6 +77,7 @@ __all__ = ["FACT_TABLES", "SOURCES", "fold", "fold_all", "graph_of", "identity_o
 SOURCES: Final = ("events", "identity_facts", "touchpoints", "clicks")
 #: The sources whose every row may carry a fact (a click does only when it names a recipient).
 FACT_TABLES: Final = frozenset(SOURCES[:3])
+_CLUSTERS: Final = "identity:clusters"  # the last cluster id given
 CHUNK: Final = 20_000  # rows per source and fold: bounds a catch-up transaction
 _IN: Final = 400  # ids per IN list (SQLite's bound-parameter limit is shared by the columns)
 
@@ -182,12 +184,23 @@ def _marks(conn: Connection) -> dict[str, int]:
     return {s: found.get(_mark_name(s), 0) for s in SOURCES}
 
 
+_PENDING: Final = text(
+    "SELECT "
+    + ", ".join(
+        f"(SELECT max(id) FROM {source}), "
+        f"(SELECT mark FROM rollup_marks WHERE name = '{_mark_name(source)}')"
+        for source in SOURCES
+    )
+)
+
+
 def pending(conn: Connection) -> dict[str, int]:
-    """How many rows of each source are not folded in yet (by id range)."""
-    names = [_mark_name(s) for s in SOURCES]
-    query = select(rollup_marks.c.name, rollup_marks.c.mark).where(rollup_marks.c.name.in_(names))
-    found = {name: int(mark) for name, mark in conn.execute(query)}
-    return {s: max(0, _highest(conn, s) - found.get(_mark_name(s), 0)) for s in SOURCES}
+    """How many rows of each source are not folded in yet (by id range; one statement)."""
+    found = conn.execute(_PENDING).one()
+    return {
+        source: max(0, int(found[2 * k] or 0) - int(found[2 * k + 1] or 0))
+        for k, source in enumerate(SOURCES)
+    }
 
 
 def _highest(conn: Connection, source: str) -> int:
@@ -315,49 +328,71 @@ def _edges_of(conn: Connection, workspace_id: int, where: Any) -> list[_Edge]:
     ]
 
 
-def _news(conn: Connection, workspace_id: int, facts: dict[FactKey, datetime]) -> list[FactKey]:
-    """Store the facts that change something (not stored yet, or earlier than the stored copy;
-    new ones in cluster 0 until `_apply` places them) and return them."""
-    e = identity_edges.c
-    columns = (e.kind, e.anonymous_id, e.user_id, e.previous_id, e.recipient)
-    stored: dict[FactKey, tuple[int, datetime]] = {}
-    for part in _chunks(list(facts)):
-        for edge in _edges_of(conn, workspace_id, tuple_(*columns).in_([k[1:] for k in part])):
-            stored[edge.key] = (edge.id, edge.timestamp)
-    inserts: list[dict[str, Any]] = []
-    earlier: list[dict[str, Any]] = []
-    news: list[FactKey] = []
-    for key, when in facts.items():
-        old = stored.get(key)
-        if old is None:
-            _, kind, anon, user, previous, recipient = key
-            inserts.append(
-                {
-                    "workspace_id": workspace_id,
-                    "kind": kind,
-                    "anonymous_id": anon,
-                    "user_id": user,
-                    "previous_id": previous,
-                    "recipient": recipient,
-                    "timestamp": when,
-                    "cluster": 0,
-                }
-            )
-        elif when < old[1]:
-            earlier.append({"edge": old[0], "when": when})
-        else:
-            continue
-        news.append(key)
-    if inserts:
-        conn.execute(identity_edges.insert(), inserts)
-    if earlier:
-        conn.execute(
-            update(identity_edges)
-            .where(e.id == bindparam("edge"))
-            .values(timestamp=bindparam("when")),
-            earlier,
+_STORED_PG: Final = text(
+    "SELECT e.id, e.kind, e.anonymous_id, e.user_id, e.previous_id, e.recipient, e.timestamp, "
+    "e.cluster FROM unnest(CAST(:kinds AS text[]), CAST(:anons AS text[]), "
+    "CAST(:users AS text[]), CAST(:previous AS text[]), CAST(:recipients AS text[])) "
+    "AS k(kind, anonymous_id, user_id, previous_id, recipient) JOIN identity_edges e "
+    "ON e.workspace_id = :ws AND e.kind = k.kind AND e.anonymous_id = k.anonymous_id "
+    "AND e.user_id = k.user_id AND e.previous_id = k.previous_id AND e.recipient = k.recipient"
+)
+
+
+def _stored(conn: Connection, workspace_id: int, keys: list[FactKey]) -> dict[FactKey, _Edge]:
+    """The stored copies of these facts. SQLite: row-value IN lists; PostgreSQL plans those
+    badly, so there the keys are joined as arrays (`unnest`), one index probe a key."""
+    if conn.dialect.name == "postgresql":
+        if not keys:
+            return {}
+        kinds, anons, users, previous, recipients_ = (
+            list(c) for c in zip(*(k[1:] for k in keys), strict=True)
         )
-    return news
+        rows = conn.execute(
+            _STORED_PG,
+            {
+                "ws": workspace_id,
+                "kinds": kinds,
+                "anons": anons,
+                "users": users,
+                "previous": previous,
+                "recipients": recipients_,
+            },
+        )
+        return {
+            (workspace_id, k, a, u, p, r): _Edge(int(i), (workspace_id, k, a, u, p, r), ts, int(c))
+            for i, k, a, u, p, r, ts, c in rows
+        }
+    e = identity_edges.c
+    columns = tuple_(e.kind, e.anonymous_id, e.user_id, e.previous_id, e.recipient)
+    found: dict[FactKey, _Edge] = {}
+    for part in _chunks(keys):
+        for edge in _edges_of(conn, workspace_id, columns.in_([k[1:] for k in part])):
+            found[edge.key] = edge
+    return found
+
+
+def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Rows at the driver's speed: SQLite's executemany runs in C; PostgreSQL's is a round
+    trip a row, so there they go by COPY, in the caller's transaction."""
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        conn.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[k] for k in columns])
+
+
+def _new_clusters(conn: Connection, count: int) -> int:
+    """The first of `count` new cluster ids (a counter in `rollup_marks`, under the fold's lock)."""
+    mark = rollup_marks.c
+    counter = select(mark.mark).where(mark.name == _CLUSTERS)
+    first = int(conn.execute(counter).scalar_one()) + 1
+    conn.execute(update(rollup_marks).where(mark.name == _CLUSTERS).values(mark=first + count - 1))
+    return first
 
 
 def _clusters_named(conn: Connection, workspace_id: int, names: set[_Name]) -> set[int]:
@@ -413,30 +448,58 @@ def _fact(edge: _Edge) -> IdentityFact:
 
 
 def _apply(conn: Connection, workspace_id: int, facts: dict[FactKey, datetime]) -> None:
-    facts = {k: v for k, v in facts.items() if any(_names(k))}
-    news = _news(conn, workspace_id, facts)
-    if not news:
+    """Store the facts that change something (new, or earlier than the stored copy) and
+    resolve again the clusters they touch, joined as their facts join them."""
+    stored = _stored(conn, workspace_id, [k for k in facts if any(_names(k))])
+    new = [
+        _Edge(0, key, when, 0)
+        for key, when in facts.items()
+        if key not in stored and any(_names(key))
+    ]
+    earlier = [
+        (stored[key], when)
+        for key, when in facts.items()
+        if key in stored and when < stored[key].timestamp
+    ]
+    if not new and not earlier:
         return
-    names = {name for key in news for name in _names(key)}
-    old = sorted(_clusters_named(conn, workspace_id, names))
     e, n, c = identity_edges.c, identity_nodes.c, identity_conflicts.c
-    where = e.cluster == 0 if not old else or_(e.cluster == 0, e.cluster.in_(old))
-    moved: list[dict[str, Any]] = []
-    nodes: list[dict[str, Any]] = []
-    conflicts: list[dict[str, Any]] = []
-    for edges in _components(_edges_of(conn, workspace_id, where)):
-        cluster = min(edge.id for edge in edges)
-        moved += [{"edge": x.id, "cluster": cluster} for x in edges if x.cluster != cluster]
-        graph = resolve(_fact(edge) for edge in edges)
-        nodes += _node_rows(workspace_id, cluster, graph)
-        conflicts += _conflict_rows(workspace_id, cluster, graph)
-    if moved:
+    if earlier:
         conn.execute(
             update(identity_edges)
             .where(e.id == bindparam("edge"))
-            .values(cluster=bindparam("cluster")),
-            moved,
+            .values(timestamp=bindparam("when")),
+            [{"edge": edge.id, "when": when} for edge, when in earlier],
         )
+    names = {name for edge in new for name in _names(edge.key)}
+    names |= {name for edge, _ in earlier for name in _names(edge.key)}
+    old = sorted(_clusters_named(conn, workspace_id, names) | {edge.cluster for edge, _ in earlier})
+    edges = _edges_of(conn, workspace_id, e.cluster.in_(old)) if old else []
+    for x in edges:  # a stored fact seen again, earlier: its earlier time
+        if x.key in facts and facts[x.key] < x.timestamp:
+            x.timestamp = facts[x.key]
+    components = _components(edges + new)
+    fresh = sum(1 for edges_ in components if not any(x.cluster for x in edges_))
+    next_id = _new_clusters(conn, fresh) if fresh else 0
+    inserts: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
+    conflicts: list[dict[str, Any]] = []
+    for members in components:
+        before = sorted({x.cluster for x in members if x.cluster})
+        if before:
+            cluster = before[0]
+            if len(before) > 1:  # clusters joined by a new fact: one id for all their edges
+                conn.execute(
+                    update(identity_edges)
+                    .where(e.workspace_id == workspace_id, e.cluster.in_(before[1:]))
+                    .values(cluster=cluster)
+                )
+        else:
+            cluster, next_id = next_id, next_id + 1
+        inserts += [_edge_row(workspace_id, cluster, x) for x in members if not x.id]
+        graph = resolve(_fact(x) for x in members)
+        nodes += _node_rows(workspace_id, cluster, graph)
+        conflicts += _conflict_rows(workspace_id, cluster, graph)
     for part in _chunks(old):  # the clusters resolved again: their rows are written anew
         conn.execute(
             delete(identity_nodes).where(n.workspace_id == workspace_id, n.cluster.in_(part))
@@ -444,10 +507,23 @@ def _apply(conn: Connection, workspace_id: int, facts: dict[FactKey, datetime]) 
         conn.execute(
             delete(identity_conflicts).where(c.workspace_id == workspace_id, c.cluster.in_(part))
         )
-    if nodes:
-        conn.execute(identity_nodes.insert(), nodes)
-    if conflicts:
-        conn.execute(identity_conflicts.insert(), conflicts)
+    _insert(conn, identity_edges, inserts)
+    _insert(conn, identity_nodes, nodes)
+    _insert(conn, identity_conflicts, conflicts)
+
+
+def _edge_row(workspace_id: int, cluster: int, edge: _Edge) -> dict[str, Any]:
+    _, kind, anon, user, previous, recipient = edge.key
+    return {
+        "workspace_id": workspace_id,
+        "kind": kind,
+        "anonymous_id": anon,
+        "user_id": user,
+        "previous_id": previous,
+        "recipient": recipient,
+        "timestamp": edge.timestamp,
+        "cluster": cluster,
+    }
 
 
 def _node_rows(workspace_id: int, cluster: int, graph: IdentityGraph) -> list[dict[str, Any]]:

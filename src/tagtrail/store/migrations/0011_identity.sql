@@ -69,3 +69,5 @@ INSERT INTO rollup_marks (name, mark) VALUES ('identity:identity_facts', 0);
 INSERT INTO rollup_marks (name, mark) VALUES ('identity:touchpoints', 0);
 
 INSERT INTO rollup_marks (name, mark) VALUES ('identity:clicks', 0);
+
+INSERT INTO rollup_marks (name, mark) VALUES ('identity:clusters', 0);

@@ -422,7 +422,7 @@ def load_identity(
     )
 
 
-def user_profile(
+def user_journey(
     engine: Engine,
     workspace_id: int,
     user_id: str,
@@ -431,9 +431,11 @@ def user_profile(
     new_session_on_campaign_change: bool = False,
     fold: bool = True,
 ) -> dict[str, Any]:
-    """`profile_of` the user, reading only its identity's rows (NotFound for a user id no
-    stored fact names). `fold`: first fold rows the mapping lacks (`catch_up`, a few index
-    lookups when there are none); a server's reads skip it, its writer folds."""
+    """The user's profile (`profile_of`), arrivals and conversions, oldest first, reading only
+    its identity's rows (NotFound for a user id no stored fact names). `fold`: first fold rows
+    the mapping lacks (`catch_up`, a few index lookups when there are none), so a reader can
+    read its writes: an identify answered a moment ago is in the profile, folded here if the
+    writer's fold thread has not come to it yet."""
     if fold:
         catch_up(engine)
     with engine.connect() as conn:
@@ -447,7 +449,35 @@ def user_profile(
         timeout=timeout,
         new_session_on_campaign_change=new_session_on_campaign_change,
     )
-    return profile_of(collected, user_id)
+    return {
+        "profile": profile_of(collected, user_id),
+        "touches": sorted(collected.arrivals.get(identity, []), key=lambda t: t.timestamp),
+        "conversion_list": sorted(
+            collected.conversions.get(identity, []), key=lambda c: c.timestamp
+        ),
+    }
+
+
+def user_profile(
+    engine: Engine,
+    workspace_id: int,
+    user_id: str,
+    *,
+    timeout: timedelta = timedelta(minutes=30),
+    new_session_on_campaign_change: bool = False,
+    fold: bool = True,
+) -> dict[str, Any]:
+    """`user_journey`'s profile: what `GET /api/profiles/{id}` and `tagtrail profile` show."""
+    found = user_journey(
+        engine,
+        workspace_id,
+        user_id,
+        timeout=timeout,
+        new_session_on_campaign_change=new_session_on_campaign_change,
+        fold=fold,
+    )
+    profile: dict[str, Any] = found["profile"]
+    return profile
 
 
 def _unknown_user(user_id: str) -> NotFound:

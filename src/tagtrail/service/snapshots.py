@@ -15,7 +15,8 @@ click is a touchpoint. So a page never waits for that beyond `WAIT`:
   the helper process starts, which sign-in begins), so a small store is always shown fresh;
   else it shows the last snapshot at once and says how old it is, or, before the first, that
   it is being computed;
-- the figures drawn from a snapshot (conversions per period, the model comparison, a profile)
+- the figures drawn from a snapshot (conversions per period, the model comparison; a profile
+  reads its own identity's rows through the stored mapping instead, `collected.user_journey`)
   are computed in the helper process once per snapshot and key, with the same bounded wait, and
   only they (small) come back to the server;
 - a reload starts at the earliest twice its last duration after the previous one began, so a
@@ -41,8 +42,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, select, text
 
-from tagtrail.errors import NotFound
-from tagtrail.service.collected import Collected, load_collected, profile_of
+from tagtrail.service.collected import Collected, load_collected
 from tagtrail.service.insights import insights, model_comparison
 from tagtrail.service.worker import Worker
 from tagtrail.settings import Settings
@@ -63,7 +63,7 @@ _IDS = len(_COLLECTED)
 _COUNTERS = _IDS + 1
 _WORKER = Worker("tagtrail-journeys")
 
-#: (what, argument): ("insights", Window), ("models", Window) or ("profile", user id).
+#: (what, argument): ("insights", Window) or ("models", Window).
 Key = tuple[str, Any]
 
 
@@ -167,24 +167,11 @@ def _held_compute(url: str, workspace_id: int, minutes: float, split: bool, key:
 
 
 def compute(collected: Collected, key: Key) -> Any:
-    """The figure `key` names, from `collected` (a missing profile is `{"missing": message}`)."""
+    """The figure `key` names, from `collected`."""
     what, argument = key
     if what == "insights":
         return insights(collected, argument)
-    if what == "models":
-        return model_comparison(collected, argument)
-    try:
-        result = profile_of(collected, argument)
-    except NotFound as exc:
-        return {"missing": exc.args[0], "hint": exc.hint}
-    identity = collected.graph.users[argument]
-    return {
-        "profile": result,
-        "touches": sorted(collected.arrivals.get(identity, []), key=lambda t: t.timestamp),
-        "conversion_list": sorted(
-            collected.conversions.get(identity, []), key=lambda c: c.timestamp
-        ),
-    }
+    return model_comparison(collected, argument)
 
 
 # --- in the server ---------------------------------------------------------------------------

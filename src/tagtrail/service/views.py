@@ -3,6 +3,7 @@ thread by the routes, and shared with `tagtrail report`."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -11,8 +12,8 @@ from sqlalchemy import Engine, select
 
 from tagtrail import charts
 from tagtrail.charts import Series
-from tagtrail.errors import NotFound
 from tagtrail.service import reports, snapshots
+from tagtrail.service.collected import user_journey
 from tagtrail.service.insights import (
     CHART_MODELS,
     Insights,
@@ -185,13 +186,13 @@ def attribution(
     }
 
 
-def profile(
-    engine: Engine, ws: int, settings: Settings, user_id: str, *, wait: float | None = None
-) -> dict[str, Any]:
-    found, note = _journeys(engine, ws, settings, ("profile", user_id), wait)
-    if found is None:
-        return note
-    if "missing" in found:
-        raise NotFound(found["missing"], hint=found["hint"])
-    context: dict[str, Any] = {**found, **note}
-    return context
+def profile(engine: Engine, ws: int, settings: Settings, user_id: str) -> dict[str, Any]:
+    """The user's profile, arrivals and conversions, read from its identity's rows at once
+    through the stored mapping (rows the writer has not folded yet are folded first)."""
+    return user_journey(
+        engine,
+        ws,
+        user_id,
+        timeout=timedelta(minutes=settings.session_timeout_minutes),
+        new_session_on_campaign_change=settings.session_on_campaign_change,
+    )

@@ -49,7 +49,6 @@ async def show_profile(user_id: str, state: State, who: Admin) -> dict[str, Any]
             user_id,
             timeout=timedelta(minutes=settings.session_timeout_minutes),
             new_session_on_campaign_change=settings.session_on_campaign_change,
-            fold=False,  # the writer folds every commit's facts within ~0.1 s
         )
     )
 

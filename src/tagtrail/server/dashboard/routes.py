@@ -279,7 +279,7 @@ async def profile(request: Request) -> Response:
         if not user:
             return {"user": ""}
         try:
-            found = views.profile(state.engine, s.workspace_id, state.settings, user, wait=WAIT)
+            found = views.profile(state.engine, s.workspace_id, state.settings, user)
         except NotFound as exc:
             return {"user": user, "error": exc}
         return {"user": user, **found}

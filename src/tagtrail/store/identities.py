@@ -241,6 +241,11 @@ def fold(conn: Connection, bounds: Mapping[str, int] | None = None, *, chunk: in
     for source in SOURCES:
         low = marks[source]
         top = _highest(conn, source) if bounds is None else bounds[source]
+        if top < low:  # the largest rows were deleted: SQLite hands their ids out again
+            conn.execute(
+                update(rollup_marks).where(rollup_marks.c.name == _mark_name(source)).values(mark=top)
+            )
+            continue
         high = min(top, low + chunk)
         if high <= low:
             continue

@@ -32,6 +32,7 @@ chunks, each its own transaction, so an interrupted catch-up resumes where it st
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -53,7 +54,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
     update,
 )
 
@@ -243,7 +243,9 @@ def fold(conn: Connection, bounds: Mapping[str, int] | None = None, *, chunk: in
         top = _highest(conn, source) if bounds is None else bounds[source]
         if top < low:  # the largest rows were deleted: SQLite hands their ids out again
             conn.execute(
-                update(rollup_marks).where(rollup_marks.c.name == _mark_name(source)).values(mark=top)
+                update(rollup_marks)
+                .where(rollup_marks.c.name == _mark_name(source))
+                .values(mark=top)
             )
             continue
         high = min(top, low + chunk)
@@ -333,47 +335,56 @@ def _edges_of(conn: Connection, workspace_id: int, where: Any) -> list[_Edge]:
     ]
 
 
-_STORED_PG: Final = text(
-    "SELECT e.id, e.kind, e.anonymous_id, e.user_id, e.previous_id, e.recipient, e.timestamp, "
-    "e.cluster FROM unnest(CAST(:kinds AS text[]), CAST(:anons AS text[]), "
-    "CAST(:users AS text[]), CAST(:previous AS text[]), CAST(:recipients AS text[])) "
-    "AS k(kind, anonymous_id, user_id, previous_id, recipient) JOIN identity_edges e "
-    "ON e.workspace_id = :ws AND e.kind = k.kind AND e.anonymous_id = k.anonymous_id "
+_EDGE_COLUMNS = (
+    "e.id, e.kind, e.anonymous_id, e.user_id, e.previous_id, e.recipient, e.timestamp, e.cluster"
+)
+_KEY_MATCH = (
+    "e.workspace_id = :ws AND e.kind = k.kind AND e.anonymous_id = k.anonymous_id "
     "AND e.user_id = k.user_id AND e.previous_id = k.previous_id AND e.recipient = k.recipient"
 )
+#: The stored copies of a list of facts, one index probe a fact. Row-value IN lists use only the
+#: index's first column on both SQLite and PostgreSQL (a scan of the workspace's edges), so the
+#: keys are a table joined first: arrays through `unnest` on PostgreSQL, a JSON array through
+#: `json_each` on SQLite (CROSS JOIN keeps that order).
+_STORED: Final = {
+    "postgresql": text(
+        f"SELECT {_EDGE_COLUMNS} FROM unnest(CAST(:kinds AS text[]), CAST(:anons AS text[]), "
+        "CAST(:users AS text[]), CAST(:previous AS text[]), CAST(:recipients AS text[])) "
+        "AS k(kind, anonymous_id, user_id, previous_id, recipient) "
+        f"JOIN identity_edges e ON {_KEY_MATCH}"
+    ),
+    "sqlite": text(
+        f"SELECT {_EDGE_COLUMNS} FROM (SELECT json_extract(value, '$[0]') AS kind, "
+        "json_extract(value, '$[1]') AS anonymous_id, json_extract(value, '$[2]') AS user_id, "
+        "json_extract(value, '$[3]') AS previous_id, json_extract(value, '$[4]') AS recipient "
+        f"FROM json_each(:keys)) AS k CROSS JOIN identity_edges e ON {_KEY_MATCH}"
+    ),
+}
 
 
 def _stored(conn: Connection, workspace_id: int, keys: list[FactKey]) -> dict[FactKey, _Edge]:
-    """The stored copies of these facts. SQLite: row-value IN lists; PostgreSQL plans those
-    badly, so there the keys are joined as arrays (`unnest`), one index probe a key."""
+    """The stored copies of these facts (`_STORED`)."""
+    if not keys:
+        return {}
+    columns = ("kinds", "anons", "users", "previous", "recipients")
     if conn.dialect.name == "postgresql":
-        if not keys:
-            return {}
-        kinds, anons, users, previous, recipients_ = (
-            list(c) for c in zip(*(k[1:] for k in keys), strict=True)
+        values = dict(
+            zip(columns, (list(c) for c in zip(*(k[1:] for k in keys), strict=True)), strict=True)
         )
-        rows = conn.execute(
-            _STORED_PG,
-            {
-                "ws": workspace_id,
-                "kinds": kinds,
-                "anons": anons,
-                "users": users,
-                "previous": previous,
-                "recipients": recipients_,
-            },
-        )
-        return {
-            (workspace_id, k, a, u, p, r): _Edge(int(i), (workspace_id, k, a, u, p, r), ts, int(c))
-            for i, k, a, u, p, r, ts, c in rows
-        }
-    e = identity_edges.c
-    columns = tuple_(e.kind, e.anonymous_id, e.user_id, e.previous_id, e.recipient)
+        bound: dict[str, Any] = {"ws": workspace_id, **values}
+    else:
+        bound = {"ws": workspace_id, "keys": json.dumps([k[1:] for k in keys])}
+    rows = conn.execute(_STORED[conn.dialect.name], bound)
     found: dict[FactKey, _Edge] = {}
-    for part in _chunks(keys):
-        for edge in _edges_of(conn, workspace_id, columns.in_([k[1:] for k in part])):
-            found[edge.key] = edge
+    for i, k, a, u, p, r, ts, c in rows:
+        key = (workspace_id, k, a, u, p, r)
+        found[key] = _Edge(int(i), key, _datetime(ts), int(c))
     return found
+
+
+def _datetime(value: Any) -> datetime:
+    """A timestamp as text SQL gives it on SQLite (`YYYY-MM-DD HH:MM:SS[.ffffff]`)."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -401,20 +412,19 @@ def _new_clusters(conn: Connection, count: int) -> int:
 
 
 def _clusters_named(conn: Connection, workspace_id: int, names: set[_Name]) -> set[int]:
+    """The clusters of the nodes these names can be: one kind per query, so that the primary
+    key (workspace, kind, id) is what the planner probes (with an IN list of kinds, or with
+    DISTINCT, SQLite scanned the workspace's nodes by cluster)."""
     n = identity_nodes.c
     people = sorted(v for k, v in names if k == "p")
     recipients_ = sorted(v for k, v in names if k == "r")
     found: set[int] = set()
-    for kinds, values in ((("user", "anon"), people), (("recipient",), recipients_)):
+    for kind, values in (("user", people), ("anon", people), ("recipient", recipients_)):
         for part in _chunks(values):
-            found.update(
-                int(c)
-                for (c,) in conn.execute(
-                    select(n.cluster)
-                    .where(n.workspace_id == workspace_id, n.kind.in_(kinds), n.id.in_(part))
-                    .distinct()
-                )
+            query = select(n.cluster).where(
+                n.workspace_id == workspace_id, n.kind == kind, n.id.in_(part)
             )
+            found.update(int(c) for c in conn.scalars(query))
     return found
 
 

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     )
     workers: int = Field(1, ge=1, le=64, description="Server processes for `tagtrail serve`.")
     server: Literal["uvicorn", "granian"] = Field(
-        "uvicorn", description="The HTTP server `tagtrail serve` runs the app under."
+        "granian", description="The HTTP server `tagtrail serve` runs the app under."
     )
     forwarded_allow_ips: str = Field(
         "",

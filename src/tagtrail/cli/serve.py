@@ -27,7 +27,8 @@ from tagtrail.settings import Settings, load_settings
 from tagtrail.store.journal import journal_process
 
 logger = logging.getLogger(__name__)
-APP = "tagtrail.server.factory:app"
+APP = "tagtrail.server.factory:app"  # ASGI, under uvicorn
+RSGI_APP = "tagtrail.server.factory:rsgi_app"  # under Granian
 
 
 @click.command()
@@ -185,15 +186,16 @@ def _run_uvicorn(settings: Settings, listener: socket.socket, serving: Callable[
 
 
 def _run_granian(settings: Settings, serving: Callable[[], None]) -> None:
-    """Granian's ASGI interface on uvloop, HTTP/1 only (as uvicorn with httptools), failed
-    workers started again; `serving` runs once Granian has bound the address."""
+    """Granian's RSGI interface (`server.rsgi`) on uvloop, HTTP/1 only (as uvicorn with
+    httptools), failed workers started again; `serving` runs once Granian has bound the
+    address."""
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.log import LogLevels
     from granian.server import Server
 
-    fixed = {"interface": Interfaces.ASGI, "loop": Loops.uvloop, "http": HTTPModes.http1}
+    fixed = {"interface": Interfaces.RSGI, "loop": Loops.uvloop, "http": HTTPModes.http1}
     server = Server(
-        APP,
+        RSGI_APP,
         address=settings.host,
         port=settings.port,
         workers=settings.workers,

@@ -223,7 +223,7 @@ class Redirector:
             verdict = classify_click(facts, state.bot_rules)
         url = None  # a human click's landing URL is its touchpoint (read in service/journeys)
         if not verdict.is_bot:
-            url = strip_hint(location)  # no hint, no email or phone number (forward_query)
+            url = redirect.stored_url  # no hint, no email or phone number (forward_query)
         row = (
             link.id,
             second.text(micro) if state.times_as_text else second.at(micro),
@@ -367,9 +367,12 @@ class Answer:
     head_body: Message  # the same for HEAD: no body
     headers: list[tuple[str, str]]  # RSGI's
     payload: bytes  # RSGI's body (HEAD: the server sends none)
+    stored_url: str | None = None  # a redirect's: the landing URL a human click stores
 
 
-def _answer(status: int, headers: list[tuple[bytes, bytes]], payload: bytes) -> Answer:
+def _answer(
+    status: int, headers: list[tuple[bytes, bytes]], payload: bytes, stored_url: str | None = None
+) -> Answer:
     return Answer(
         status,
         {"type": "http.response.start", "status": status, "headers": headers},
@@ -377,13 +380,15 @@ def _answer(status: int, headers: list[tuple[bytes, bytes]], payload: bytes) -> 
         _NO_BODY,
         [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers],
         payload,
+        stored_url,
     )
 
 
 @lru_cache(maxsize=4096)
 def _redirect(location: str, extra: Headers) -> Answer:
-    """The 302 to `location`, built once per location (the servers only read it). Raises
-    ValueError when `location` is not printable ASCII (a header cannot carry it)."""
+    """The 302 to `location`, and the URL a human click on it stores (`strip_hint`), built
+    once per location (the servers only read it). Raises ValueError when `location` is not
+    printable ASCII (a header cannot carry it)."""
     if not _LOCATION.fullmatch(location):
         raise ValueError(f"not a valid Location: {location!r}")
     headers = [
@@ -393,7 +398,7 @@ def _redirect(location: str, extra: Headers) -> Answer:
         (b"referrer-policy", b"no-referrer-when-downgrade"),
         *extra,
     ]
-    return _answer(302, headers, b"")
+    return _answer(302, headers, b"", strip_hint(location))
 
 
 @lru_cache(maxsize=16)

@@ -1,4 +1,5 @@
-"""`tagtrail serve`: run the server under uvicorn (default) or Granian (`--server granian`).
+"""`tagtrail serve`: run the server under Granian's RSGI interface (default) or uvicorn
+(`--server uvicorn`).
 
 Either way the journal (the writer process) starts first and is started again if it dies, the
 app is `tagtrail.server.factory:app` built in each worker from the settings `serve` read, the
@@ -50,8 +51,8 @@ RSGI_APP = "tagtrail.server.factory:rsgi_app"  # under Granian
 @click.option("--workers", type=click.IntRange(1, 64), help="Server processes [1].")
 @click.option(
     "--server",
-    type=click.Choice(["uvicorn", "granian"]),
-    help="HTTP server to run the app under [uvicorn].",
+    type=click.Choice(["granian", "uvicorn"]),
+    help="HTTP server to run the app under [granian].",
 )
 @click.option(
     "--forwarded-allow-ips",

@@ -113,11 +113,12 @@ def _address(address: str) -> tuple[str, int] | None:
 
 
 class _Bridge:
-    """One RSGI request handed to an ASGI app: the body read whole (as Starlette reads it
-    anyway), the answer sent in one piece unless the app streams it."""
+    """One RSGI request handed to an ASGI app: the body passed on as Granian reads it, the
+    answer sent in one piece unless the app streams it."""
 
     def __init__(self, scope: Any, protocol: Any, state: dict[str, Any]) -> None:
         self._protocol = protocol
+        self._body: Any = None  # the body's chunks, once asked for
         self._read = False
         self._status = 500
         self._headers: list[tuple[str, str]] = []
@@ -148,8 +149,14 @@ class _Bridge:
 
     async def receive(self) -> Message:
         if not self._read:
-            self._read = True
-            return {"type": "http.request", "body": await self._protocol(), "more_body": False}
+            if self._body is None:
+                self._body = aiter(self._protocol)
+            try:
+                chunk = await anext(self._body)
+            except StopAsyncIteration:
+                self._read = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": bytes(chunk), "more_body": True}
         await self._protocol.client_disconnect()
         return {"type": "http.disconnect"}
 

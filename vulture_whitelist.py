@@ -6,6 +6,7 @@ _ = object()
 _._jvm  # pyspark's gateway, reached through the session (attribution/spark_engine.py)
 _._pool  # httpcore's connection pool attribute, set on the guarded transport (check/transport.py)
 _.redirect_slashes  # Starlette's Router reads it (server/slashes.py)
+rsgi_app  # Granian imports it by name, `tagtrail.server.factory:rsgi_app` (cli/serve.py)
 _.isolation_level  # set on the sqlite3 connection so SQLAlchemy, not the driver, begins
 # Profile fields: written out by dataclasses.asdict in the profile's JSON (collect/profiles.py)
 initial_utm_content

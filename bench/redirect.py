@@ -12,7 +12,8 @@ click: the click row is its touchpoint too):
   uvicorn (`bench/bare_asgi.py`: uvloop, httptools) and under Granian (the same app on its ASGI
   interface, and `bench/bare_rsgi.py` on its RSGI interface; uvloop, HTTP/1), one worker each;
 - tagtrail: `tagtrail serve` with its default settings on a fresh data dir (SQLite, `FULL`, one
-  worker, the writer process), on one short link, under each server (`--server`).
+  worker, the writer process), on one short link, under each server (`--server`: Granian, the
+  default, on its RSGI interface; uvicorn).
 Each round prints its runs and the load average it began at; the summary gives each set-up's
 median rate and the median of its per-round ratio to that round's nginx, with every round's
 ratio. After the rounds, each server's tagtrail again at half its median rate, paced by a wrk
@@ -214,7 +215,7 @@ def postgres_up() -> bool:
     return True
 
 
-SERVERS = ("uvicorn", "granian")  # `tagtrail serve --server`, the default first
+SERVERS = ("granian", "uvicorn")  # `tagtrail serve --server`, the default (RSGI) first
 BARE = ("uvicorn", "granian", "granian-rsgi")
 
 

@@ -44,8 +44,8 @@ class Settings(BaseSettings):
         None, description="Signs recipient tokens and hashes; default: data_dir/secret.key."
     )
     workers: int = Field(1, ge=1, le=64, description="Server processes for `tagtrail serve`.")
-    server: Literal["uvicorn", "granian"] = Field(
-        "uvicorn", description="The HTTP server `tagtrail serve` runs the app under."
+    server: Literal["granian", "uvicorn"] = Field(
+        "granian", description="The HTTP server `tagtrail serve` runs the app under."
     )
     forwarded_allow_ips: str = Field(
         "",

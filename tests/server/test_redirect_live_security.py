@@ -7,6 +7,7 @@ import asyncio
 import base64
 import json
 import random
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +42,11 @@ EXPECTED_HEADERS = {
     "connection",
     "transfer-encoding",
 }
+# Granian, the default server, names itself in a `server` header unless the answer carries one
+# (it has no option to send none: emmett-framework/granian#594), so tagtrail sends it empty:
+# present, but saying nothing (OWASP: "remove this header or set non-informative values").
+BLANK_HEADERS = {"server"}
+_NOT_A_URI = re.compile(r"[^A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]")  # outside RFC 3986's set
 
 # Paths that are no link code: each must be a 404, never a redirect.
 UNKNOWN = [
@@ -159,11 +165,16 @@ def test_open_redirect_attempts_never_leave_the_link_hosts(server: LiveServer) -
     assert len(attempts) + len(refused) >= 50
     for path, link in attempts:
         answer = _one(server, path)
-        names = [line.partition(":")[0].lower() for line in answer.head.split("\r\n")[1:] if line]
-        assert set(names) <= EXPECTED_HEADERS, path  # nothing injected (x-injected, set-cookie)
+        fields = [line.partition(":") for line in answer.head.split("\r\n")[1:] if line]
+        names = [name.lower() for name, _, _ in fields]
+        assert set(names) <= EXPECTED_HEADERS | BLANK_HEADERS, path  # nothing injected
+        blank = [value.strip() for name, _, value in fields if name.lower() in BLANK_HEADERS]
+        assert blank in ([], [""]), path  # an empty `server`, if any: no name, no version
         locations = names.count("location")
         if link is None:
-            assert answer.status == 404, path
+            # Granian refuses a target with characters no URI may hold (`<`) before the app
+            # sees it: a 400, as strict a no as the 404.
+            assert answer.status in ((400, 404) if _NOT_A_URI.search(path) else (404,)), path
             assert locations == 0, path
             continue
         assert answer.status == 302 and locations == 1, path

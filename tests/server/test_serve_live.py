@@ -5,6 +5,7 @@ lines printed once the address is bound (issue 16 item 17)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -187,3 +188,33 @@ def _worker_pids(live: LiveServer) -> list[str]:
 
 def _workers(live: LiveServer) -> int:
     return len(_worker_pids(live))
+
+
+def test_a_streamed_request_and_answer_pass_whole(tmp_path: Path, server_name: str) -> None:
+    """The messages' render route reads its body as a stream and streams its answer: under
+    Granian both go through the RSGI front's bridge to the ASGI app."""
+    recipients = [f"user-{i}" for i in range(3_000)]  # a body of several chunks, and answers
+    csv_text = "recipient\n" + "\n".join(recipients) + "\n"
+    with serve(tmp_path, server_name) as live:
+        live.api("POST", "/api/campaigns", json={"name": "spring"})
+        body = '<a href="https://shop.example/sale">Sale</a>'
+        created = live.api(
+            "POST",
+            "/api/messages",
+            json={"campaign": "spring", "channel": "email", "body": body, "preset": "intercom"},
+        )
+
+        def chunks() -> Iterator[bytes]:
+            data = csv_text.encode()
+            for start in range(0, len(data), 4096):
+                yield data[start : start + 4096]
+
+        with httpx.Client(base_url=live.origin, headers=live.headers, timeout=60) as client:
+            answer = client.post(
+                f"/api/messages/{created['message']}/render",
+                content=chunks(),
+                headers={"content-type": "text/csv"},
+            )
+        assert answer.status_code == 200, answer.text
+        lines = [json.loads(line) for line in answer.text.splitlines()]
+        assert [line["recipient"] for line in lines] == recipients

@@ -1,4 +1,5 @@
-"""`tagtrail serve`: run the server under uvicorn (default) or Granian (`--server granian`).
+"""`tagtrail serve`: run the server under Granian's RSGI interface (default) or uvicorn
+(`--server uvicorn`).
 
 Either way the journal (the writer process) starts first and is started again if it dies, the
 app is `tagtrail.server.factory:app` built in each worker from the settings `serve` read, the
@@ -27,7 +28,8 @@ from tagtrail.settings import Settings, load_settings
 from tagtrail.store.journal import journal_process
 
 logger = logging.getLogger(__name__)
-APP = "tagtrail.server.factory:app"
+APP = "tagtrail.server.factory:app"  # ASGI, under uvicorn
+RSGI_APP = "tagtrail.server.factory:rsgi_app"  # under Granian
 
 
 @click.command()
@@ -49,8 +51,8 @@ APP = "tagtrail.server.factory:app"
 @click.option("--workers", type=click.IntRange(1, 64), help="Server processes [1].")
 @click.option(
     "--server",
-    type=click.Choice(["uvicorn", "granian"]),
-    help="HTTP server to run the app under [uvicorn].",
+    type=click.Choice(["granian", "uvicorn"]),
+    help="HTTP server to run the app under [granian].",
 )
 @click.option(
     "--forwarded-allow-ips",
@@ -185,15 +187,16 @@ def _run_uvicorn(settings: Settings, listener: socket.socket, serving: Callable[
 
 
 def _run_granian(settings: Settings, serving: Callable[[], None]) -> None:
-    """Granian's ASGI interface on uvloop, HTTP/1 only (as uvicorn with httptools), failed
-    workers started again; `serving` runs once Granian has bound the address."""
+    """Granian's RSGI interface (`server.rsgi`) on uvloop, HTTP/1 only (as uvicorn with
+    httptools), failed workers started again; `serving` runs once Granian has bound the
+    address."""
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.log import LogLevels
     from granian.server import Server
 
-    fixed = {"interface": Interfaces.ASGI, "loop": Loops.uvloop, "http": HTTPModes.http1}
+    fixed = {"interface": Interfaces.RSGI, "loop": Loops.uvloop, "http": HTTPModes.http1}
     server = Server(
-        APP,
+        RSGI_APP,
         address=settings.host,
         port=settings.port,
         workers=settings.workers,

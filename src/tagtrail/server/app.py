@@ -23,16 +23,22 @@ from tagtrail.server.api import (
 )
 from tagtrail.server.batch import BatchEndpoint
 from tagtrail.server.dashboard import routes as dashboard_routes
-from tagtrail.server.redirect import Headers, Redirector, is_link_path
+from tagtrail.server.redirect import Headers, Redirector, is_click
 from tagtrail.server.slashes import relative_slash_redirects
 from tagtrail.server.state import ServerState
-from tagtrail.service.links import RESERVED_CODES
 from tagtrail.settings import Settings
 
 
 def create_app(settings: Settings, *, server_header: bytes | None = None) -> ASGIApp:
     """The whole server as one ASGI app (its lifespan opens the store and the writer).
     `server_header`: a `server` header put in every answer (none by default)."""
+    return create_apps(settings, server_header=server_header)[0]
+
+
+def create_apps(
+    settings: Settings, *, server_header: bytes | None = None
+) -> tuple[ASGIApp, Redirector]:
+    """`create_app`'s app and its redirect handler, which an RSGI front calls directly."""
     state = ServerState(settings)
 
     @asynccontextmanager
@@ -75,11 +81,9 @@ def create_app(settings: Settings, *, server_header: bytes | None = None) -> ASG
     rest = with_headers(api, extra)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            path = scope["path"]
-            if is_link_path(path) and path[1:].lower() not in RESERVED_CODES:
-                await redirect(scope, receive, send)
-                return
+        if scope["type"] == "http" and is_click(scope["method"], scope["path"]):
+            await redirect(scope, receive, send)
+            return
         if scope["type"] == "http" and snippet.wants_cors(scope["path"]):
             if scope["method"] == "POST" and scope["path"] == "/v1/batch":
                 await batch(scope, receive, send)
@@ -89,7 +93,7 @@ def create_app(settings: Settings, *, server_header: bytes | None = None) -> ASG
         await rest(scope, receive, send)
 
     app.state = state  # type: ignore[attr-defined]
-    return app
+    return app, redirect
 
 
 def with_headers(app: ASGIApp, extra: Headers) -> ASGIApp:

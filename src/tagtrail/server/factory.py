@@ -15,7 +15,8 @@ from pydantic import SecretStr
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from tagtrail.server.app import create_app
+from tagtrail.server.app import create_app, create_apps
+from tagtrail.server.rsgi import ClientAddress, RSGIApp
 from tagtrail.settings import Settings
 
 #: Not a `TAGTRAIL_*` name, so that the settings model never reads it as a setting.
@@ -38,14 +39,32 @@ def settings_environment(settings: Settings) -> Iterator[None]:
         os.environ.pop(_HANDOVER, None)
 
 
-def app() -> ASGIApp:
+def _settings() -> Settings:
     handed = os.environ.get(_HANDOVER)
-    settings = Settings() if handed is None else Settings.model_validate_json(handed)
-    # Granian names itself in a `server` header unless the response has one: an empty one.
-    served = create_app(settings, server_header=b"" if settings.server == "granian" else None)
+    return Settings() if handed is None else Settings.model_validate_json(handed)
+
+
+def app() -> ASGIApp:
+    """The ASGI app (`--server uvicorn`; under Granian's ASGI interface, with an empty
+    `server` header, as Granian names itself in one unless the answer has one)."""
+    settings = _settings()
+    blank = b"" if settings.server == "granian" else None
+    return _proxied(create_app(settings, server_header=blank), settings)
+
+
+def rsgi_app() -> RSGIApp:
+    """The RSGI app (`--server granian`): clicks natively, the rest through the ASGI app,
+    every answer with an empty `server` header."""
+    settings = _settings()
+    served, redirector = create_apps(settings, server_header=b"")
+    proxied = _proxied(served, settings)
+    return RSGIApp(proxied, redirector, ClientAddress(settings.forwarded_allow_ips))
+
+
+def _proxied(served: ASGIApp, settings: Settings) -> ASGIApp:
+    """The client address and scheme from a trusted proxy's X-Forwarded-For and
+    X-Forwarded-Proto (uvicorn's middleware, plain ASGI, under either server)."""
     if not settings.forwarded_allow_ips:
         return served
-    # The client address and scheme from a trusted proxy's X-Forwarded-For and
-    # X-Forwarded-Proto: uvicorn's middleware is plain ASGI, so it runs under either server.
     proxied = ProxyHeadersMiddleware(served, trusted_hosts=settings.forwarded_allow_ips)  # type: ignore[arg-type]
     return cast(ASGIApp, proxied)

@@ -35,6 +35,7 @@ from tagtrail.server import pages
 from tagtrail.server.state import ServerState
 from tagtrail.service.clicks import flag_burst
 from tagtrail.service.collect import strip_hint
+from tagtrail.service.links import RESERVED_CODES
 from tagtrail.service.sends import last_send_before
 from tagtrail.store.schema import clicks
 
@@ -48,6 +49,7 @@ _OWN = (f"{TOKEN_PARAMETER}=", f"{HINT_PARAMETER}=")
 _NO_STORE = (b"cache-control", b"private, no-store")
 _NO_BODY: Message = {"type": "http.response.body", "body": b""}
 _BURST_WINDOW = timedelta(seconds=2)
+_CLICK_METHODS = ("GET", "HEAD")
 Headers = tuple[tuple[bytes, bytes], ...]
 CLICK_COLUMNS = (
     "link_id",
@@ -119,19 +121,7 @@ class Redirector:
         return sent_at <= self._long_ago
 
     async def __call__(self, scope: Scope, _receive: Receive, send: Send) -> None:
-        state = self.state
-        code = scope["path"][1:]
-        method = scope["method"]
-        link = state.cache.cached(code)
-        if link is False:
-            link = await state.cache.get(code)
-        second, micro = self._clock.now()  # kept: other clicks move the clock on meanwhile
-        if link is None:
-            await _page(send, 404, pages.NOT_FOUND, method, self._extra)
-            return
-        if link.disabled or (link.expires_at is not None and link.expires_at <= second.at(micro)):
-            await _page(send, 410, pages.GONE, method, self._extra)
-            return
+        """The ASGI handler: the request's parts read from its scope, the answer sent."""
         user_agent = referer = ""
         signals: tuple[tuple[str, str], ...] = ()  # the prefetch headers, rarely any
         for name, value in scope["headers"]:
@@ -141,7 +131,41 @@ class Redirector:
                 referer = value.decode("latin-1")
             elif name in _PREFETCH_HEADERS:
                 signals += ((name.decode(), value.decode("latin-1")),)
-        query = scope["query_string"].decode("latin-1")
+        client = scope.get("client")
+        method = scope["method"]
+        answer = await self.click(
+            scope["path"][1:],
+            method,
+            user_agent,
+            referer,
+            signals,
+            scope["query_string"].decode("latin-1"),
+            client[0] if client else None,
+        )
+        await send(answer.start)
+        await send(answer.head_body if method == "HEAD" else answer.body)
+
+    async def click(
+        self,
+        code: str,
+        method: str,
+        user_agent: str,
+        referer: str,
+        signals: tuple[tuple[str, str], ...],
+        query: str,
+        ip: str | None,
+    ) -> Answer:
+        """The answer to a click on `code` (GET or HEAD): its 302 once the click is stored,
+        or the page saying why not. Each server's adapter reads the request and sends this."""
+        state = self.state
+        link = state.cache.cached(code)
+        if link is False:
+            link = await state.cache.get(code)
+        second, micro = self._clock.now()  # kept: other clicks move the clock on meanwhile
+        if link is None:
+            return _page(404, pages.NOT_FOUND, self._extra)
+        if link.disabled or (link.expires_at is not None and link.expires_at <= second.at(micro)):
+            return _page(410, pages.GONE, self._extra)
         recipient = link.recipient  # a per-recipient code names its recipient itself
         if query and recipient is None:
             token = _parameter(query, TOKEN_PARAMETER)
@@ -166,12 +190,10 @@ class Redirector:
                 extra.append(f"{HINT_PARAMETER}={hint}")
             location = append_query(link.target, extra) if extra else link.target
         try:  # before the click is written: a click is stored only if its 302 can be sent
-            start = _redirect_start(location, self._extra)
+            redirect = _redirect(location, self._extra)
         except ValueError:
             logger.error("link %s has a destination no Location header can carry", code)
-            await _page(send, 500, pages.BROKEN, method, self._extra)
-            return
-        ip = scope["client"][0] if scope.get("client") else None
+            return _page(500, pages.BROKEN, self._extra)
         visitor = visitor_hash(
             state.secret, second.day, ip or "", user_agent, str(link.workspace_id)
         )
@@ -201,7 +223,7 @@ class Redirector:
             verdict = classify_click(facts, state.bot_rules)
         url = None  # a human click's landing URL is its touchpoint (read in service/journeys)
         if not verdict.is_bot:
-            url = strip_hint(location)  # no hint, no email or phone number (forward_query)
+            url = redirect.stored_url  # no hint, no email or phone number (forward_query)
         row = (
             link.id,
             second.text(micro) if state.times_as_text else second.at(micro),
@@ -220,8 +242,7 @@ class Redirector:
             await state.writer.write_row(clicks, CLICK_COLUMNS, row)
         except StoreError:
             logger.error("click on %s not stored; answering 503", code)
-            await _page(send, 503, pages.UNAVAILABLE, method, self._extra)
-            return
+            return _page(503, pages.UNAVAILABLE, self._extra)
         if verdict.is_bot and "burst" in verdict.reasons:
             since = second.at(micro) - _BURST_WINDOW
             await state.writer.call(
@@ -231,8 +252,7 @@ class Redirector:
                 visitor=visitor,
                 since=since,
             )
-        await send(start)
-        await send(_NO_BODY)
+        return redirect
 
 
 def _memoised_classify(rules: BotRules) -> Callable[..., BotVerdict]:
@@ -336,42 +356,69 @@ def _forwarded(query: str, target: str) -> list[str]:
     return kept
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A redirect's or a page's answer, in the form of each server interface: ASGI's start and
+    body messages, RSGI's status, headers and body. Built once per location or page."""
+
+    status: int
+    start: Message  # ASGI's `http.response.start`
+    body: Message  # ASGI's `http.response.body`
+    head_body: Message  # the same for HEAD: no body
+    headers: list[tuple[str, str]]  # RSGI's
+    payload: bytes  # RSGI's body (HEAD: the server sends none)
+    stored_url: str | None = None  # a redirect's: the landing URL a human click stores
+
+
+def _answer(
+    status: int, headers: list[tuple[bytes, bytes]], payload: bytes, stored_url: str | None = None
+) -> Answer:
+    return Answer(
+        status,
+        {"type": "http.response.start", "status": status, "headers": headers},
+        {"type": "http.response.body", "body": payload},
+        _NO_BODY,
+        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in headers],
+        payload,
+        stored_url,
+    )
+
+
 @lru_cache(maxsize=4096)
-def _redirect_start(location: str, extra: Headers) -> Message:
-    """The 302's start message, built once per location (the server only reads messages).
-    Raises ValueError when `location` is not printable ASCII (a header cannot carry it)."""
+def _redirect(location: str, extra: Headers) -> Answer:
+    """The 302 to `location`, and the URL a human click on it stores (`strip_hint`), built
+    once per location (the servers only read it). Raises ValueError when `location` is not
+    printable ASCII (a header cannot carry it)."""
     if not _LOCATION.fullmatch(location):
         raise ValueError(f"not a valid Location: {location!r}")
-    return {
-        "type": "http.response.start",
-        "status": 302,
-        "headers": [
-            (b"location", location.encode("latin-1")),
-            _NO_STORE,
-            (b"content-length", b"0"),
-            (b"referrer-policy", b"no-referrer-when-downgrade"),
-            *extra,
-        ],
-    }
+    headers = [
+        (b"location", location.encode("latin-1")),
+        _NO_STORE,
+        (b"content-length", b"0"),
+        (b"referrer-policy", b"no-referrer-when-downgrade"),
+        *extra,
+    ]
+    return _answer(302, headers, b"", strip_hint(location))
 
 
-async def _page(send: Send, status: int, body: bytes, method: str, extra: Headers) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/html; charset=utf-8"),
-                _NO_STORE,
-                (b"content-length", str(len(body)).encode()),
-                *extra,
-            ],
-        }
-    )
-    payload = b"" if method == "HEAD" else body
-    await send({"type": "http.response.body", "body": payload})
+@lru_cache(maxsize=16)
+def _page(status: int, body: bytes, extra: Headers) -> Answer:
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        _NO_STORE,
+        (b"content-length", str(len(body)).encode()),
+        *extra,
+    ]
+    return _answer(status, headers, body)
 
 
 def is_link_path(path: str) -> bool:
     """A single path segment that can be a short-link code."""
     return len(path) > 1 and "/" not in path[1:]
+
+
+def is_click(method: str, path: str) -> bool:
+    """A request the redirect answers: GET or HEAD of a path that can be a code."""
+    return (
+        method in _CLICK_METHODS and is_link_path(path) and path[1:].lower() not in RESERVED_CODES
+    )

@@ -185,9 +185,8 @@ def _same_as_from_scratch(engine: Engine, ws: int) -> None:
     for identity in set(oracle.graph.users.values()) | set(oracle.graph.anonymous.values()):
         one = load_identity(engine, ws, identity)
         assert one.arrivals.get(identity, []) == oracle.arrivals.get(identity, [])
-        by_id = lambda items: sorted(items, key=lambda c: (c.timestamp, c.message_id))  # noqa: E731
         # (a read's conversions come in the order its rows do: the journeys sort them)
-        assert by_id(one.conversions.get(identity, [])) == by_id(
+        assert _in_time_order(one.conversions.get(identity, [])) == _in_time_order(
             oracle.conversions.get(identity, [])
         )
         assert one.journey_rows() == [r for r in oracle.journey_rows() if r.user_id == identity]

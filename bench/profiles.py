@@ -300,8 +300,8 @@ def main() -> None:
         "user's event rows by its ids"
     )
     print(
-        f"{'store':<12}{'events':>12}{'seed s':>8}{'fold s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-        f"{'SELECT p50':>12}{'SELECT p99':>12}"
+        f"{'store':<12}{'events':>12}{'seed s':>8}{'fold s':>8}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'max ms':>9}{'SELECT p50':>12}{'SELECT p99':>12}"
     )
     for r in results:
         print(

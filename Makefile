@@ -44,6 +44,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/shapley.py
 	$(BIN)/python bench/redirect.py
 	$(BIN)/python bench/collect.py
+	$(BIN)/python bench/profiles.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/messages.py
 	$(BIN)/python bench/lift.py

@@ -56,6 +56,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import DBAPIError
 
 from tagtrail.collect.identity import Conflict, FactKind, IdentityFact, IdentityGraph, resolve
 from tagtrail.store.schema import (
@@ -276,6 +277,9 @@ def fold_all(
     """Fold until the mapping is up to date, one transaction per chunk (an interrupted run
     resumes where it stopped); `progress(rows)` is told each chunk's size."""
     total = 0
+    with engine.connect() as conn:
+        if not has_mapping(conn):
+            return 0
     while True:
         with engine.connect() as conn:
             moved = fold_once(conn, chunk=chunk)
@@ -286,11 +290,22 @@ def fold_all(
             progress(moved)
 
 
+def has_mapping(conn: Connection) -> bool:
+    """Whether the store has the mapping's tables (a store migrated only to an older version,
+    as tests of older migrations make, has none: nothing to fold)."""
+    query = select(rollup_marks.c.mark).where(rollup_marks.c.name == _mark_name(SOURCES[0]))
+    try:
+        with conn.begin():  # on a connection outside any transaction
+            return conn.execute(query).first() is not None
+    except DBAPIError:
+        return False
+
+
 def catch_up(engine: Engine) -> int:
     """`fold_all` when rows are waiting (rows stored by a path that does not fold itself: a
     store an older version wrote, a bulk load); a few index lookups when none are."""
     with engine.connect() as conn:
-        waiting = any(pending(conn).values())
+        waiting = has_mapping(conn) and any(pending(conn).values())
     return fold_all(engine) if waiting else 0
 
 

@@ -80,9 +80,9 @@ def _no_holdout(what: str, note: str) -> InvalidInput:
     return InvalidInput(
         f"lift needs a holdout: {what}",
         hint="hold out a share of the recipients before sending: tagtrail messages "
-        '--holdout 10%, the campaign\'s holdout setting (PATCH /api/campaigns/NAME {"holdout": '
-        f'"10%"}}) or the workspace\'s global_holdout{note}; sends made elsewhere carry '
-        "held_out: true",
+        "--holdout 10%, the campaign's holdout (tagtrail campaigns update NAME --holdout 10%, "
+        "or PATCH /api/campaigns/NAME) or the workspace's global_holdout (tagtrail workspace "
+        f"--global-holdout 5%){note}; sends made elsewhere carry held_out: true",
     )
 
 

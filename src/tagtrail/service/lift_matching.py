@@ -65,18 +65,20 @@ def register(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, Any])
 
 
 def _sql(engine: Engine, query: Any) -> str:
-    """`query` as plain SQL text of the store's dialect (ADBC runs text: values are literals)."""
+    """`query` as plain SQL text of the store's dialect (`read_arrow` runs text: values are
+    literals)."""
     return str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
 
 
 def _text(column: Any) -> Any:
-    """A nullable text column as '' for NULL (so SQLite's driver always reads it as text)."""
+    """A nullable text column as '' for NULL (so it is read as text even when every row is
+    NULL)."""
     return func.coalesce(column, "")
 
 
 def _typed(table: pa.Table, **types: pa.DataType) -> pa.Table:
-    """`table`, or with no rows an empty table of `types` (SQLite's driver types the columns
-    of no rows as integers)."""
+    """`table`, or with no rows an empty table of `types` (a SQLite column of no value has no
+    type)."""
     if table.num_rows:
         return table
     return pa.table({name: pa.array([], kind) for name, kind in types.items()})

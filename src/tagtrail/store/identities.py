@@ -584,6 +584,10 @@ def graph_of(conn: Connection, workspace_id: int, identity: str | None = None) -
     return graph_of_identities(conn, workspace_id, None if identity is None else [identity])
 
 
+#: Identities per IN list of `graph_of_identities` (one column bound: far below SQLite's limit).
+_IDENTITIES_IN: Final = 4_000
+
+
 def graph_of_identities(
     conn: Connection, workspace_id: int, identities: Collection[str] | None
 ) -> IdentityGraph:
@@ -597,7 +601,7 @@ def graph_of_identities(
         node_rows = list(conn.execute(nodes))
         refused_rows = list(conn.execute(refused))
     else:  # in chunks of ids; a refused merge naming two of them is read twice, kept once
-        chunks = list(_chunks(sorted(set(identities))))
+        chunks = list(_chunks(sorted(set(identities)), _IDENTITIES_IN))
         node_rows = [r for ids in chunks for r in conn.execute(nodes.where(n.identity.in_(ids)))]
         by_id = {
             r.id: r

@@ -7,20 +7,30 @@ throw-away database on the local PostgreSQL with --postgres) gets one campaign w
 holdout, its recipients (user ids) and one send each, held out by the real keyed assignment
 (`lift.is_held_out`); ~5.4 % of them convert on the goal within a week (6 % treated, 5 % held
 out), a third of the treated converters after a page view of the campaign, through the real
-event parser. Then `service.lift.store_lift` builds the whole §10 document (sends into DuckDB,
-recipients matched to conversions, outcome, statistics, and the attribution engine over the
-converters' journeys), `--repeat` times; the phases of the last run are timed apart.
-Anchors, same run, same rows: the store counting the campaign's sends by group
-(`SELECT held_out, count(*) … GROUP BY held_out` through the same driver), and the same rows read
-into DuckDB and counted there. Prints a table and writes bench/out/lift.json.
+event parser. Then, `--repeat` times each:
+
+- the command itself, `tagtrail lift --campaign … --goal … --json` on the store, a process of
+  its own: wall time, CPU and peak RSS (the whole §10 document: sends into DuckDB, recipients
+  matched to conversions, outcome, statistics, and the attribution engine over the
+  recipients' collected journeys);
+- in this process, `service.lift.store_lift` without the attribution (the §10 figures: the
+  issue's <= 2 s), and the whole document; the phases of one run are timed apart.
+
+Anchors, same run, same rows: a process that opens the store and counts the campaign's sends
+by group (`SELECT held_out, count(*) … GROUP BY held_out`: what a process start and the store's
+own reading cost), the same count in this process, the same rows read into DuckDB and counted
+there, and statsmodels' two-proportion z-test on the document's counts. Prints a table and
+writes bench/out/lift.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +57,7 @@ from tagtrail.service import lift_matching  # noqa: E402
 from tagtrail.service.collect import event_row  # noqa: E402
 from tagtrail.service.keys import ensure_workspace  # noqa: E402
 from tagtrail.store.database import prepare_store  # noqa: E402
+from tagtrail.store.identities import fold_all  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 TARGET_S = 2.0
@@ -126,6 +137,7 @@ def seed(engine: Engine, recipients: int, rng: random.Random) -> dict[str, int]:
     counts["events"] = _bulk(
         engine, "events", columns, (tuple(r[c] for c in columns) for r in rows)
     )
+    fold_all(engine)  # the mapping the server's writer keeps (a bulk load bypasses it)
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             for table in ("recipients", "sends", "campaigns"):
@@ -218,13 +230,65 @@ def _anchors(engine: Engine) -> dict[str, tuple[float, float]]:
     return out
 
 
-def stores(postgres: bool) -> Iterator[tuple[str, str]]:
+_ANCHOR = """
+import sys
+from sqlalchemy import text
+from tagtrail.store.database import open_store
+engine = open_store(sys.argv[1])
+query = "SELECT held_out, count(*) FROM sends WHERE campaign_id = 1 GROUP BY held_out"
+with engine.connect() as conn:
+    conn.execute(text(query)).all()
+"""
+
+
+_TIME = Path("/usr/bin/time")  # GNU time: the peak RSS of the command alone
+
+
+def _process(args: list[str]) -> tuple[float, float, float]:
+    """Run a process to its end: (wall s, CPU s, peak RSS MB). Through GNU time when there is
+    one: the rusage of a child of this (large) process counts the pages it shared before exec."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAGTRAIL_")}
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        timed = [str(_TIME), "-f", "%M", "-o", report.name] if _TIME.exists() else []
+        wall = time.perf_counter()
+        proc = subprocess.Popen(
+            [*timed, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - wall
+        if os.waitstatus_to_exitcode(status) != 0:
+            error = proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"{args[:2]} failed: {error}")
+        peak_kb = int(report.read().split()[-1]) if timed else usage.ru_maxrss
+    return wall, usage.ru_utime + usage.ru_stime, peak_kb / 1024
+
+
+def _command(url: str, folder: str) -> list[str]:
+    tagtrail = str(Path(sys.executable).parent / "tagtrail")
+    return [
+        tagtrail, "lift", "--campaign", CAMPAIGN, "--goal", GOAL, "--json",
+        "--database-url", url, "--data-dir", folder,
+    ]  # fmt: skip
+
+
+def _proportions_anchor(document: dict[str, Any]) -> tuple[float, float]:
+    from statsmodels.stats.proportion import proportions_ztest
+
+    t, c = document["treatment"], document["control"]
+    counts = np.array([t["converters"], c["converters"]])
+    sizes = np.array([t["recipients"], c["recipients"]])
+    wall, cpu, _ = _timed(lambda: proportions_ztest(counts, sizes))
+    return wall, cpu
+
+
+def stores(postgres: bool) -> Iterator[tuple[str, str, str]]:
+    """(backend, store URL, data folder) of each store to measure."""
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=OUT, prefix="lift-") as folder:
-        yield "sqlite", f"sqlite:///{folder}/tagtrail.db"
+        yield "sqlite", f"sqlite:///{folder}/tagtrail.db", folder
         if postgres:
             with postgres_database() as url:
-                yield "postgresql", url
+                yield "postgresql", url, folder
 
 
 def main() -> int:
@@ -235,7 +299,7 @@ def main() -> int:
     args = parser.parse_args()
     results: dict[str, Any] = {"recipients": args.recipients, "target_s": TARGET_S, "stores": {}}
     ok = True
-    for backend, url in stores(args.postgres):
+    for backend, url, folder in stores(args.postgres):
         engine = prepare_store(url)
         try:
             t = time.perf_counter()
@@ -244,21 +308,33 @@ def main() -> int:
             runs: list[tuple[float, float]] = []
             figures: list[tuple[float, float]] = []
             document: dict[str, Any] = {}
+            commands: list[tuple[float, float, float]] = []
+            processes: list[tuple[float, float, float]] = []
             for _ in range(args.repeat):
+                commands.append(_process(_command(url, folder)))
+                processes.append(_process([sys.executable, "-c", _ANCHOR, url]))
                 wall, cpu, document = _timed(partial(_lift, engine))
                 runs.append((wall, cpu))
                 wall, cpu, _ = _timed(partial(_lift, engine, ()))
                 figures.append((wall, cpu))
             phases = _phases(engine)
             anchors = _anchors(engine)
+            anchors["statsmodels proportions_ztest"] = _proportions_anchor(document)
         finally:
             engine.dispose()
+        median_command = statistics.median(r[0] for r in commands)
+        median_process = statistics.median(r[0] for r in processes)
         median = statistics.median(r[0] for r in runs)
         median_figures = statistics.median(r[0] for r in figures)
         ok = ok and median_figures <= TARGET_S
         results["stores"][backend] = {
             "rows": counts,
             "seed_s": seeded,
+            "command": " ".join(_command(url, "DIR")[1:]),
+            "command_wall_cpu_s_rss_mb": commands,
+            "command_median_s": median_command,
+            "anchor_process_wall_cpu_s_rss_mb": processes,
+            "anchor_process_median_s": median_process,
             "lift_wall_cpu_s": runs,
             "lift_median_s": median,
             "figures_wall_cpu_s": figures,
@@ -275,7 +351,13 @@ def main() -> int:
             listed = ", ".join(f"{w:.3f}/{c:.3f}" for w, c in rows)
             print(f"  {label:<44} median {median:6.3f} s wall (wall/CPU: {listed})")
 
-        show("lift, whole §10 document", median, runs)
+        def shown(label: str, median: float, rows: list[tuple[float, float, float]]) -> None:
+            listed = ", ".join(f"{w:.2f}/{c:.2f}/{m:.0f}" for w, c, m in rows)
+            print(f"  {label:<44} median {median:6.3f} s wall (wall/CPU/peak RSS MB: {listed})")
+
+        shown("`tagtrail lift --json`, a process", median_command, commands)
+        shown("anchor: a process counting the sends", median_process, processes)
+        show("lift, whole §10 document (in process)", median, runs)
         show(f"lift figures, no attribution (<= {TARGET_S} s)", median_figures, figures)
         for name, (wall, cpu) in phases.items():
             print(f"    {name:<42} {wall:6.3f} s wall {cpu:6.3f} s CPU")

@@ -114,6 +114,18 @@ class Client:
     def get_campaign(self, name: str) -> dict[str, Any]:
         return self._json("GET", f"/api/campaigns/{quote(name, safe='')}")
 
+    def create_campaign(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._json("POST", "/api/campaigns", json=body)
+
+    def update_campaign(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._json("PATCH", f"/api/campaigns/{quote(name, safe='')}", json=body)
+
+    def workspace(self) -> dict[str, Any]:
+        return self._json("GET", "/api/workspace")
+
+    def update_workspace(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._json("PATCH", "/api/workspace", json=body)
+
     def campaign_stats(self, name: str) -> dict[str, Any]:
         return self._json("GET", f"/api/campaigns/{quote(name, safe='')}/stats")
 

@@ -108,6 +108,6 @@ def test_an_unknown_campaign_lists_the_campaigns_of_the_file(run_cli: Run, examp
 
 def test_bad_options_are_usage_errors(run_cli: Run, example) -> None:
     assert run_cli(*_args(example, "--window", "soon")).code == 2
-    assert run_cli(*_args(example, "--holdout", "150%")).code == 1
+    assert run_cli(*_args(example, "--holdout", "150%")).code == 2
     sends, _ = example
     assert run_cli("lift", "--sends", str(sends), "--campaign", "spring").code == 2

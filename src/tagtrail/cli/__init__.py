@@ -47,6 +47,7 @@ COMMANDS = {
     "mcp": "tagtrail.cli.mcp:mcp",
     "export": "tagtrail.cli.transfer:export",
     "lift": "tagtrail.cli.lift:lift",
+    "workspace": "tagtrail.cli.workspace:workspace",
 }
 
 

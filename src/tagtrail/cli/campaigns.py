@@ -1,7 +1,9 @@
-"""`tagtrail campaigns list|show|stats`: campaigns on the local store or a running server.
+"""`tagtrail campaigns list|show|stats|create|update`: campaigns on the local store or a running
+server.
 
 The figures are those of `/api/campaigns` (the same service functions on a local store, the
-API through `--api`), printed as Rich text or, with `--json`, as the API's documents.
+API through `--api`), printed as Rich text or, with `--json`, as the API's documents. `create`
+and `update` set a campaign's holdout (DESIGN §10), as `POST` and `PATCH /api/campaigns` do.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from tagtrail.cli.link_views import render_stats
 from tagtrail.cli.output import json_option, stdout_console
 from tagtrail.cli.targets import answer, backend_options, document_command
 from tagtrail.service.backends import Target
+from tagtrail.service.options import parse_holdout
 
 
 @click.group()
 def campaigns() -> None:
-    """Campaigns: list them, show one, and its clicks over every link.
+    """Campaigns: list them, show one, its clicks over every link, and its holdout.
 
     They act on the store in --data-dir (also while `tagtrail serve` runs on it), or on a
     running server with --api URL --key KEY.
@@ -61,6 +64,7 @@ def _render_campaign(campaign: dict[str, Any]) -> None:
         ("campaign", campaign["name"]),
         ("links", str(campaign["links"])),
         ("default UTMs", _utm(campaign["default_utm"])),
+        ("holdout", campaign["holdout"]),
         ("created", campaign["created_at"]),
     ):
         grid.add_row(label, escape(value))
@@ -82,6 +86,40 @@ for _name, _read, _render, _doc in (
     ),
 ):
     document_command(campaigns, _name, "name", _read, _render, _doc)
+
+
+_HOLDOUT = (
+    "Share of the campaign's recipients held out of its messages, for its lift: 10% or 10 "
+    "(0 for none). Applies to the sends made after it."
+)
+
+
+@campaigns.command("create")
+@click.argument("name")
+@click.option("--holdout", metavar="PCT", help=_HOLDOUT + "  [default: 0%]")
+@backend_options
+@json_option
+def create(name: str, holdout: str | None, target: Target, as_json: bool) -> None:
+    """A new campaign (its name is its links' default utm_campaign), with its holdout."""
+    share = None if holdout is None else parse_holdout(holdout, "holdout")
+    answer(
+        target,
+        as_json,
+        lambda backend: backend.create_campaign(name, holdout=share),
+        _render_campaign,
+        create=True,
+    )
+
+
+@campaigns.command("update")
+@click.argument("name")
+@click.option("--holdout", metavar="PCT", required=True, help=_HOLDOUT)
+@backend_options
+@json_option
+def update(name: str, holdout: str, target: Target, as_json: bool) -> None:
+    """Change a campaign's holdout (its messages' held-out share; DESIGN §10)."""
+    share = parse_holdout(holdout, "holdout")
+    answer(target, as_json, lambda b: b.update_campaign(name, holdout=share), _render_campaign)
 
 
 def _utm(values: Mapping[str, Any]) -> str:

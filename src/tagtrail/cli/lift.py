@@ -15,7 +15,7 @@ from tagtrail.client import Client
 from tagtrail.lift.document import summary_line
 from tagtrail.service.backends import Target, utcnow
 from tagtrail.service.lift import LiftQuery, file_lift, lift_document
-from tagtrail.service.options import parse_duration
+from tagtrail.service.options import parse_duration, parse_holdout
 
 
 def _percent(x: float | None) -> str:
@@ -121,6 +121,7 @@ def lift(
     to the campaign over the same recipients. docs/lift.md defines every figure.
     """
     seconds = parse_duration(window, "--window")
+    holdout = None if holdout is None else parse_holdout(holdout, "holdout")
     if sends is None and events is None:
         if not goal:
             raise click.UsageError("give --goal GOAL (on the store) or --sends and --events")

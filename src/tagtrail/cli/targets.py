@@ -87,9 +87,12 @@ def answer(
     as_json: bool,
     read: Callable[[Backend], Any],
     render: Callable[[Any], None],
+    *,
+    create: bool = False,
 ) -> None:
-    """Read one document from the backend; print it as JSON, or `render` it for people."""
-    with open_backend(target) as backend:
+    """Read (or, with `create`, write) one document on the backend; print it as JSON, or
+    `render` it for people."""
+    with open_backend(target, create=create) as backend:
         value = read(backend)
     if as_json:
         emit_json(value)

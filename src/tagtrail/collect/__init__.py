@@ -27,6 +27,7 @@ from tagtrail.collect.journey_rows import (
     Goal,
     JourneyRow,
     conversion_for,
+    goal_value,
     journey_csv,
     journey_rows,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "conversion_for",
     "drop_click_landings",
     "fact_of",
+    "goal_value",
     "journey_csv",
     "journey_rows",
     "normalize",

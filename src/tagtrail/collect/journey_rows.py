@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from tagtrail.collect.normalize import NormalizedEvent, as_utc
 from tagtrail.collect.touchpoints import DIRECT, Touchpoint
@@ -101,9 +101,15 @@ def conversion_for(event: NormalizedEvent, goals: Iterable[Goal]) -> Conversion 
         return None
     for goal in goals:
         if goal.event == event.event:
-            value = _amount(event.properties.get(goal.revenue)) if goal.revenue else Decimal(0)
+            value = goal_value(goal, event.properties)
             return Conversion(event.message_id, event.timestamp, goal.event, value)
     return None
+
+
+def goal_value(goal: Goal, properties: Mapping[str, Any]) -> Decimal:
+    """A conversion's value: the goal's revenue property when it is a finite number (or a
+    string of one), else 0."""
+    return _amount(properties.get(goal.revenue)) if goal.revenue else Decimal(0)
 
 
 def format_timestamp(value: datetime) -> str:

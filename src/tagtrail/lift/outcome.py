@@ -33,8 +33,9 @@ WHERE c.ts >= f.first_send AND c.ts <= f.first_send + to_seconds(CAST($window AS
 GROUP BY f.recipient
 """
 
+# A table, not a view: the groups, the curves and the attribution each read it.
 _OUTCOME = """
-CREATE OR REPLACE TEMP VIEW lift_outcome AS
+CREATE OR REPLACE TEMP TABLE lift_outcome AS
 SELECT f.recipient, f.first_send, f.held_out, f.mixed, coalesce(v.conversions, 0) AS conversions,
        coalesce(v.value, 0.0) AS value, v.first_ts
 FROM lift_first f LEFT JOIN lift_converted v USING (recipient)

@@ -22,15 +22,15 @@ from sqlalchemy import Engine
 
 from tagtrail.client import Client
 from tagtrail.collect import journey_csv
-from tagtrail.errors import InvalidInput
+from tagtrail.errors import InvalidInput, NotFound
 from tagtrail.service import campaigns, imports
 from tagtrail.service import links as link_service
+from tagtrail.service import workspace as workspace_service
 from tagtrail.service.collected import load_collected, user_profile
 from tagtrail.service.goals import add_goal, goal_json, list_goals
 from tagtrail.service.keys import ensure_workspace, first_workspace
 from tagtrail.service.recipients import recipient_url
 from tagtrail.service.stats import campaign_stats, link_stats
-from tagtrail.service.workspace import untracked_link
 from tagtrail.settings import Settings
 from tagtrail.store import identities
 from tagtrail.store.database import (
@@ -63,6 +63,10 @@ class Backend(Protocol):
     def list_campaigns(self) -> dict[str, Any]: ...
     def get_campaign(self, name: str) -> dict[str, Any]: ...
     def campaign_stats(self, name: str) -> dict[str, Any]: ...
+    def create_campaign(self, name: str, *, holdout: str | None) -> dict[str, Any]: ...
+    def update_campaign(self, name: str, *, holdout: str | None) -> dict[str, Any]: ...
+    def workspace(self) -> dict[str, Any]: ...
+    def update_workspace(self, *, global_holdout: str | None) -> dict[str, Any]: ...
 
 
 def utcnow() -> datetime:
@@ -152,7 +156,7 @@ class LocalBackend:
 
     def create_link(self, spec: link_service.LinkSpec) -> dict[str, Any]:
         if spec.url:  # a destination on an excluded domain gets no short link, as in the API
-            untracked = untracked_link(
+            untracked = workspace_service.untracked_link(
                 self.engine, self.workspace_id, spec.url, campaign=spec.campaign, utm=spec.utm
             )
             if untracked is not None:
@@ -228,6 +232,32 @@ class LocalBackend:
     def campaign_stats(self, name: str) -> dict[str, Any]:
         return campaign_stats(self.engine, self.workspace_id, name)
 
+    def create_campaign(self, name: str, *, holdout: str | None) -> dict[str, Any]:
+        made = campaigns.create_campaign(
+            self.engine, self.workspace_id, name, holdout=holdout, now=utcnow()
+        )
+        return made.to_json()
+
+    def update_campaign(self, name: str, *, holdout: str | None) -> dict[str, Any]:
+        changed = campaigns.update_campaign(
+            self.engine, self.workspace_id, name, default_utm=None, holdout=holdout
+        )
+        return changed.to_json()
+
+    def workspace(self) -> dict[str, Any]:
+        if self.workspace_id == NO_WORKSPACE:
+            raise NotFound(
+                "the store has no workspace yet",
+                hint="`tagtrail init` makes it (so does any command that writes)",
+            )
+        return workspace_service.get_workspace(self.engine, self.workspace_id).to_json()
+
+    def update_workspace(self, *, global_holdout: str | None) -> dict[str, Any]:
+        changed = workspace_service.update_workspace(
+            self.engine, self.workspace_id, global_holdout=global_holdout
+        )
+        return changed.to_json()
+
 
 class RemoteBackend:
     def __init__(self, api: str, key: str) -> None:
@@ -276,6 +306,18 @@ class RemoteBackend:
 
     def campaign_stats(self, name: str) -> dict[str, Any]:
         return self.client.campaign_stats(name)
+
+    def create_campaign(self, name: str, *, holdout: str | None) -> dict[str, Any]:
+        return self.client.create_campaign(_given(name=name, holdout=holdout))
+
+    def update_campaign(self, name: str, *, holdout: str | None) -> dict[str, Any]:
+        return self.client.update_campaign(name, _given(holdout=holdout))
+
+    def workspace(self) -> dict[str, Any]:
+        return self.client.workspace()
+
+    def update_workspace(self, *, global_holdout: str | None) -> dict[str, Any]:
+        return self.client.update_workspace(_given(global_holdout=global_holdout))
 
     def import_csv(self, text: str, progress: Progress) -> dict[str, Any]:
         """POST the file in blocks of whole rows (for progress), line numbers kept."""
@@ -376,6 +418,11 @@ def open_collect(
 ) -> closing[CollectBackend]:
     """A `CollectBackend`, closed at the end of the `with` block."""
     return closing(CollectBackend(target, announce, create=create))
+
+
+def _given(**fields: Any) -> dict[str, Any]:
+    """A request body of the fields given (None: left out, so the server keeps the value)."""
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 def _records(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:

@@ -9,7 +9,7 @@ and window, and shape the §10 document with `lift.document`.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +30,7 @@ from tagtrail.lift.assignment import holdout_share, share_text
 from tagtrail.lift.document import LiftReport, lift_report
 from tagtrail.lift.outcome import compute_outcome
 from tagtrail.service.campaigns import get_campaign
-from tagtrail.service.collected import load_collected
+from tagtrail.service.collected import Collected, load_identities
 from tagtrail.service.goals import list_goals
 from tagtrail.service.lift_matching import (
     load_store_conversions,
@@ -38,6 +38,7 @@ from tagtrail.service.lift_matching import (
     register,
 )
 from tagtrail.service.workspace import get_workspace
+from tagtrail.store.identities import catch_up, identities_of
 
 DEFAULT_WINDOW = 7 * 86_400
 MAX_WINDOW = 366 * 86_400
@@ -80,9 +81,9 @@ def _no_holdout(what: str, note: str) -> InvalidInput:
     return InvalidInput(
         f"lift needs a holdout: {what}",
         hint="hold out a share of the recipients before sending: tagtrail messages "
-        '--holdout 10%, the campaign\'s holdout setting (PATCH /api/campaigns/NAME {"holdout": '
-        f'"10%"}}) or the workspace\'s global_holdout{note}; sends made elsewhere carry '
-        "held_out: true",
+        "--holdout 10%, the campaign's holdout (tagtrail campaigns update NAME --holdout 10%, "
+        "or PATCH /api/campaigns/NAME) or the workspace's global_holdout (tagtrail workspace "
+        f"--global-holdout 5%){note}; sends made elsewhere carry held_out: true",
     )
 
 
@@ -151,6 +152,27 @@ def expected_share(campaign_share: float, global_share: float) -> float | None:
     return share if share > 0 else None
 
 
+def recipients_collected(
+    engine: Engine, workspace_id: int, people: Collection[str]
+) -> tuple[dict[str, str], Collected]:
+    """The identity of each matched person (`u:<user id>`, `a:<anonymous id>`) that a fact
+    ever named, and those identities' collected arrivals and conversions.
+
+    The one place the lift reads collected journeys: through the stored identity mapping
+    (`store.identities`, caught up first: a few index lookups when nothing waits), only the
+    rows of these identities, found by their ids (`collected.load_identities`), the same as
+    the whole workspace's read gives them. The journeys built in DuckDB (the same rows as
+    Arrow, sessions in SQL) plug in here, behind the same answer."""
+    catch_up(engine)
+    users = [w[2:] for w in people if w.startswith("u:")]
+    anonymous = [w[2:] for w in people if w.startswith("a:")]
+    with engine.connect() as conn:
+        of_user, of_anonymous = identities_of(conn, workspace_id, users=users, anonymous=anonymous)
+    identity = {f"u:{u}": i for u, i in of_user.items()}
+    identity.update((f"a:{a}", i) for a, i in of_anonymous.items())
+    return identity, load_identities(engine, workspace_id, set(identity.values()))
+
+
 def _store_attributed(
     con: duckdb.DuckDBPyConnection,
     engine: Engine,
@@ -164,11 +186,10 @@ def _store_attributed(
     """The attribution engine by campaign over the matched recipients' collected journeys:
     their touches, their goal conversions within their window, and the campaign's treated
     sends as exposures (billboard)."""
-    collected = load_collected(engine, workspace_id)
+    tokens = [str(w) for (w,) in con.execute("SELECT DISTINCT who FROM lift_tokens").fetchall()]
+    identity, collected = recipients_collected(engine, workspace_id, tokens)
     with_data = set(collected.arrivals) | set(collected.conversions)
-    graph = collected.graph
-    who = [(f"u:{u}", i) for u, i in graph.users.items() if i in with_data]
-    who += [(f"a:{a}", i) for a, i in graph.anonymous.items() if i in with_data]
+    who = [(w, i) for w, i in identity.items() if i in with_data]
     register(
         con,
         "lift_identities",

@@ -1,6 +1,11 @@
 """The store's side of the lift: a campaign's sends and its recipients' goal conversions, loaded
 into DuckDB's `lift_sends` and `lift_conversions` (docs/lift.md, "Matching").
 
+The rows are read as Arrow (`store.arrow`: the campaign's sends, the goal's events, the identify
+calls, the user recipients the events name) and matched in DuckDB SQL; Python sees only the
+identify calls' traits (their keyed hashes) and the goal events' revenue property (read as
+the attribution journeys read it, `collect.goal_value`).
+
 A recipient is matched to the people of the collected events in two ways:
 
 - a `user` recipient (sent to a user id) is the user with that `userId`;
@@ -18,21 +23,20 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from itertools import chain
 from typing import Any
 
 import duckdb
 import numpy as np
-from sqlalchemy import Engine, case, func, select
+import pyarrow as pa
+from sqlalchemy import Engine, func, select
 
-from tagtrail.collect import Goal, NormalizedEvent, conversion_for
+from tagtrail.collect import Goal, goal_value
 from tagtrail.errors import InvalidInput
 from tagtrail.service.recipients import recipient_key
+from tagtrail.store.arrow import read_arrow
 from tagtrail.store.schema import events, recipients, sends
 
 _TRAITS = ("email", "phone")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +53,6 @@ class Matching:
         }
 
 
-def _epoch(engine: Engine, column: Any) -> Any:
-    if engine.dialect.name == "sqlite":
-        return func.cast(func.strftime("%s", column), type_=sends.c.id.type)
-    return func.cast(func.floor(func.extract("epoch", column)), type_=sends.c.id.type)
-
-
 def register(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, Any]) -> None:
     """A temporary table `name` from numpy columns (object columns become VARCHAR, so an
     empty one still has a type)."""
@@ -66,42 +64,46 @@ def register(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, Any])
     con.unregister(f"{name}_in")
 
 
-def _driver_rows(engine: Engine, query: Any) -> list[tuple[Any, ...]]:
-    """Every row of `query` through the driver's own cursor (no per-row Result objects:
-    a campaign's million sends are read in a third of the time)."""
-    compiled = query.compile(dialect=engine.dialect)
-    params: Any = compiled.params
-    if engine.dialect.paramstyle == "qmark":
-        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute(str(compiled), params)
-        rows = list(cursor.fetchall())
-        cursor.close()
-    finally:
-        raw.close()
-    return rows
+def _sql(engine: Engine, query: Any) -> str:
+    """`query` as plain SQL text of the store's dialect (`read_arrow` runs text: values are
+    literals)."""
+    return str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _text(column: Any) -> Any:
+    """A nullable text column as '' for NULL (so it is read as text even when every row is
+    NULL)."""
+    return func.coalesce(column, "")
+
+
+def _typed(table: pa.Table, **types: pa.DataType) -> pa.Table:
+    """`table`, or with no rows an empty table of `types` (a SQLite column of no value has no
+    type)."""
+    if table.num_rows:
+        return table
+    return pa.table({name: pa.array([], kind) for name, kind in types.items()})
+
+
+#: Whole seconds of a stored time read as Arrow (text on SQLite, a timestamp on PostgreSQL).
+_SECONDS = "date_trunc('second', CAST({} AS TIMESTAMP))"
 
 
 def load_store_sends(con: duckdb.DuckDBPyConnection, engine: Engine, campaign_id: int) -> int:
     """Fill `lift_sends(recipient, sent_at, held_out)` for one campaign (recipient = the
-    recipients row id); return how many sends it has."""
+    recipients row id, times in whole seconds); return how many sends it has."""
     query = select(
-        sends.c.recipient_id,
-        _epoch(engine, sends.c.sent_at),
-        case((sends.c.held_out, 1), else_=0),
+        sends.c.recipient_id.label("recipient"), sends.c.sent_at, sends.c.held_out
     ).where(sends.c.campaign_id == campaign_id)
-    rows = _driver_rows(engine, query)
-    flat = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows))
-    table = flat.reshape(-1, 3)
-    register(con, "lift_rows", {"recipient": table[:, 0], "t": table[:, 1], "h": table[:, 2]})
+    table = read_arrow(engine, {"sends": _sql(engine, query)})["sends"]
+    table = _typed(table, recipient=pa.int64(), sent_at=pa.timestamp("us"), held_out=pa.bool_())
+    con.register("lift_sends_in", table)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE lift_sends AS SELECT recipient, "
-        "make_timestamp(t * 1000000) AS sent_at, h <> 0 AS held_out FROM lift_rows"
+        "CREATE OR REPLACE TEMP TABLE lift_sends AS SELECT CAST(recipient AS BIGINT) AS recipient, "
+        f"{_SECONDS.format('sent_at')} AS sent_at, CAST(held_out AS BOOLEAN) AS held_out "
+        "FROM lift_sends_in"
     )
-    con.execute("DROP TABLE lift_rows")
-    return len(rows)
+    con.unregister("lift_sends_in")
+    return int(table.num_rows)
 
 
 _CHUNK = 2_000
@@ -139,6 +141,89 @@ def _goal(goals: list[Goal], name: str) -> Goal:
     )
 
 
+def _store_queries(engine: Engine, workspace_id: int, goal: str) -> dict[str, str]:
+    """The goal's events, the identify calls (in time order) and the user recipients the
+    events name, as SQL for the store's dialect."""
+    ws = events.c.workspace_id == workspace_id
+    named = select(events.c.user_id).where(ws, events.c.user_id.is_not(None))
+    found = {
+        "goal": select(
+            events.c.message_id,
+            events.c.timestamp.label("ts"),
+            _text(events.c.anonymous_id).label("anonymous_id"),
+            _text(events.c.user_id).label("user_id"),
+            events.c.properties,
+        ).where(ws, events.c.type == "track", events.c.event == goal),
+        "identifies": select(
+            _text(events.c.anonymous_id).label("anonymous_id"),
+            _text(events.c.user_id).label("user_id"),
+            events.c.traits,
+        )
+        .where(ws, events.c.type == "identify")
+        .order_by(events.c.timestamp, events.c.id),
+        # Recipients are looked up by key for the people the events know only: the cost
+        # follows the collected users, not the campaign's size.
+        "users": select(recipients.c.id.label("recipient"), recipients.c.key).where(
+            recipients.c.workspace_id == workspace_id,
+            recipients.c.kind == "user",
+            recipients.c.key.in_(named),
+        ),
+    }
+    return {name: _sql(engine, query) for name, query in found.items()}
+
+
+def _identified(
+    rows: pa.Table, secret: bytes
+) -> tuple[dict[str, str], dict[tuple[str, str], set[str]]]:
+    """From the identify calls: the user each anonymous id was first identified as, and the
+    people (`u:<user>` or `a:<anonymous id>`) each keyed hash of an email/phone trait names."""
+    anonymous, users, traits = (rows.column(c).to_pylist() for c in rows.column_names)
+    first_user: dict[str, str] = {}
+    for anonymous_id, user_id in zip(anonymous, users, strict=True):
+        if anonymous_id and user_id and anonymous_id not in first_user:
+            first_user[anonymous_id] = user_id
+    by_trait: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for anonymous_id, user_id, text in zip(anonymous, users, traits, strict=True):
+        person = user_id or first_user.get(anonymous_id)
+        who = f"u:{person}" if person else f"a:{anonymous_id}"
+        found = _json_object(text)
+        for name in _TRAITS:
+            value = found.get(name)
+            if not isinstance(value, str) or not value.strip():
+                continue
+            try:
+                kind, key = recipient_key(value, secret)
+            except InvalidInput:
+                continue
+            if kind != "user":  # an address the recipients table keeps as a keyed hash
+                by_trait[(kind, key)].add(who)
+    return first_user, by_trait
+
+
+_GOAL_ROWS = f"""
+CREATE OR REPLACE TEMP TABLE lift_goal AS
+SELECT CASE WHEN g.user_id <> '' THEN 'u:' || g.user_id
+            WHEN f.user_id IS NOT NULL THEN 'u:' || f.user_id
+            ELSE 'a:' || g.anonymous_id END AS who,
+       g.message_id, {_SECONDS.format("g.ts")} AS ts, v.value
+FROM lift_goal_in g POSITIONAL JOIN lift_values v
+LEFT JOIN lift_first_user f ON g.user_id = '' AND f.anonymous_id = g.anonymous_id
+"""
+
+_TOKENS = """
+CREATE OR REPLACE TEMP TABLE lift_tokens AS
+SELECT DISTINCT recipient, who FROM (
+    SELECT CAST(recipient AS BIGINT) AS recipient, 'u:' || key AS who FROM lift_users_in
+    UNION ALL SELECT recipient, who FROM lift_trait_tokens
+) WHERE recipient IN (SELECT recipient FROM lift_sends)
+"""
+
+_CONVERSIONS = """
+CREATE OR REPLACE TEMP TABLE lift_conversions AS SELECT DISTINCT t.recipient, g.message_id,
+g.ts, g.value FROM lift_tokens t JOIN lift_goal g USING (who)
+"""
+
+
 def load_store_conversions(
     con: duckdb.DuckDBPyConnection,
     engine: Engine,
@@ -148,109 +233,53 @@ def load_store_conversions(
     goal: str,
     secret: bytes,
 ) -> Matching:
-    """Fill `lift_conversions(recipient, ts, value)` with the goal conversions of the people
-    `lift_sends`' recipients are matched to; count the recipients matched to anybody."""
+    """Fill `lift_conversions(recipient, message_id, ts, value)` with the goal conversions of
+    the people `lift_sends`' recipients are matched to, and `lift_tokens(recipient, who)` with
+    those people; count the recipients matched to anybody."""
     wanted = _goal(goals, goal)
-    ws = events.c.workspace_id == workspace_id
-    with engine.connect() as conn:
-        identifies = conn.execute(
-            select(events.c.timestamp, events.c.anonymous_id, events.c.user_id, events.c.traits)
-            .where(ws, events.c.type == "identify")
-            .order_by(events.c.timestamp)
-        ).all()
-        users = [
-            str(u)
-            for (u,) in conn.execute(
-                select(events.c.user_id).distinct().where(ws, events.c.user_id.is_not(None))
-            )
-        ]
-    # The goal's events through the driver's cursor, times as whole seconds since the epoch.
-    goal_rows = _driver_rows(
-        engine,
-        select(
-            events.c.message_id,
-            _epoch(engine, events.c.timestamp),
-            events.c.anonymous_id,
-            events.c.user_id,
-            events.c.properties,
-        ).where(ws, events.c.type == "track", events.c.event == wanted.event),
+    tables = read_arrow(engine, _store_queries(engine, workspace_id, wanted.event))
+    first_user, by_trait = _identified(tables["identifies"], secret)
+    text = pa.string()
+    goal_rows = _typed(
+        tables["goal"], message_id=text, ts=pa.timestamp("us"), anonymous_id=text,
+        user_id=text, properties=text,
+    )  # fmt: skip
+    if wanted.revenue:
+        texts = goal_rows.column("properties").to_pylist()
+        values = [float(goal_value(wanted, _json_object(t))) for t in texts]
+    else:
+        values = [0.0] * goal_rows.num_rows
+    con.register("lift_goal_in", goal_rows)
+    con.register("lift_values", pa.table({"value": pa.array(values, pa.float64())}))
+    register(
+        con,
+        "lift_first_user",
+        {
+            "anonymous_id": np.array(list(first_user), dtype=object),
+            "user_id": np.array(list(first_user.values()), dtype=object),
+        },
     )
-    # An anonymous id belongs to the first user it was identified as.
-    first_user: dict[str, str] = {}
-    by_trait: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for row in identifies:
-        if row.anonymous_id and row.user_id and row.anonymous_id not in first_user:
-            first_user[row.anonymous_id] = row.user_id
-    for row in identifies:
-        person = row.user_id or first_user.get(row.anonymous_id or "")
-        who = f"u:{person}" if person else f"a:{row.anonymous_id}"
-        try:
-            traits = json.loads(row.traits or "{}")
-        except ValueError:
-            continue
-        for name in _TRAITS:
-            value = traits.get(name) if isinstance(traits, dict) else None
-            if not isinstance(value, str) or not value.strip():
-                continue
-            try:
-                kind, key = recipient_key(value, secret)
-            except InvalidInput:
-                continue
-            if kind != "user":  # an address the recipients table keeps as a keyed hash
-                by_trait[(kind, key)].add(who)
-    conversions: list[tuple[str, str, int, float]] = []
-    for message_id, epoch, anonymous_id, user_id, properties in goal_rows:
-        person = user_id or first_user.get(anonymous_id or "")
-        who = f"u:{person}" if person else f"a:{anonymous_id}"
-        # conversion_for gives the goal's value (its revenue property) exactly as the
-        # attribution journeys do; the time is not needed for that.
-        event = NormalizedEvent(
-            message_id=message_id,
-            type="track",
-            timestamp=_EPOCH,
-            received_at=_EPOCH,
-            event=wanted.event,
-            properties=_properties(properties),
-        )
-        converted = conversion_for(event, [wanted])
-        if converted is not None:
-            conversions.append((who, message_id, int(epoch), float(converted.value)))
-    # Recipients are looked up by key, for the people the events know only: the cost
-    # follows the collected users, not the campaign's size.
-    tokens = [(rid, f"u:{key}") for rid, key in _recipient_ids(engine, workspace_id, "user", users)]
+    con.execute(_GOAL_ROWS)
     by_kind: dict[str, list[str]] = defaultdict(list)
     for kind, key in by_trait:
         by_kind[kind].append(key)
+    traits: list[tuple[int, str]] = []
     for kind, keys in by_kind.items():
         for rid, key in _recipient_ids(engine, workspace_id, kind, keys):
-            tokens += [(rid, who) for who in sorted(by_trait[(kind, key)])]
+            traits += [(rid, who) for who in sorted(by_trait[(kind, key)])]
     register(
         con,
-        "lift_tokens_all",
+        "lift_trait_tokens",
         {
-            "recipient": np.array([t[0] for t in tokens], dtype=np.int64),
-            "who": np.array([t[1] for t in tokens], dtype=object),
+            "recipient": np.array([t[0] for t in traits], dtype=np.int64),
+            "who": np.array([t[1] for t in traits], dtype=object),
         },
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE lift_tokens AS SELECT * FROM lift_tokens_all "
-        "WHERE recipient IN (SELECT recipient FROM lift_sends)"
-    )
-    register(
-        con,
-        "lift_goal",
-        {
-            "who": np.array([c[0] for c in conversions], dtype=object),
-            "message_id": np.array([c[1] for c in conversions], dtype=object),
-            "t": np.array([c[2] for c in conversions], dtype=np.int64),
-            "value": np.array([c[3] for c in conversions], dtype=np.float64),
-        },
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE lift_conversions AS SELECT DISTINCT t.recipient, "
-        "g.message_id, make_timestamp(g.t * 1000000) AS ts, g.value "
-        "FROM lift_tokens t JOIN lift_goal g USING (who)"
-    )
+    con.register("lift_users_in", _typed(tables["users"], recipient=pa.int64(), key=text))
+    con.execute(_TOKENS)
+    con.execute(_CONVERSIONS)
+    for name in ("lift_goal_in", "lift_values", "lift_users_in"):
+        con.unregister(name)
     found = con.execute(
         "SELECT (SELECT count(DISTINCT recipient) FROM lift_sends), "
         "(SELECT count(DISTINCT recipient) FROM lift_tokens)"
@@ -259,7 +288,7 @@ def load_store_conversions(
     return Matching(int(found[0]), int(found[1]))
 
 
-def _properties(text: str | None) -> dict[str, Any]:
+def _json_object(text: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text or "{}")
     except ValueError:

@@ -1,4 +1,5 @@
-"""The options the front ends share, read once: durations and the attribution path rules.
+"""The options the front ends share, read once: durations, holdouts and the attribution path
+rules.
 
 Each raises `InvalidOptions` naming the option as the caller took it (`lookback`,
 `touch_types`); the CLI words it as a usage error for `--lookback`, the MCP tools as is.
@@ -11,7 +12,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from tagtrail.attribution.path_rules import PathRules
-from tagtrail.errors import InvalidOptions
+from tagtrail.errors import InvalidInput, InvalidOptions
+from tagtrail.lift.assignment import holdout_share, share_text
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
@@ -22,6 +24,16 @@ def parse_duration(text: str, option: str) -> int:
     if not match:
         raise InvalidOptions(f"{text!r} is not a duration like 30d, 24h or 90m", option=option)
     return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_holdout(text: str, option: str) -> str:
+    """A holdout percentage (`10%`, `10`, `2.5%`) checked and written back as `10%`, the form
+    the service functions and the API read; a value outside 0 to 99.99 % or not a number is
+    refused naming `option`."""
+    try:
+        return share_text(holdout_share(text))
+    except InvalidInput as exc:
+        raise InvalidOptions(f"{exc.message}: {exc.hint}", option=option) from None
 
 
 def path_rules(

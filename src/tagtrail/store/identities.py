@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -596,20 +596,40 @@ def identity_of_user(conn: Connection, workspace_id: int, user_id: str) -> str |
 def graph_of(conn: Connection, workspace_id: int, identity: str | None = None) -> IdentityGraph:
     """The stored identity graph of the workspace, or only the part of it that is `identity`
     (its ids, and the refused merges that name it), as `resolve` gives it from scratch."""
+    return graph_of_identities(conn, workspace_id, None if identity is None else [identity])
+
+
+#: Identities per IN list of `graph_of_identities` (one column bound: far below SQLite's limit).
+_IDENTITIES_IN: Final = 4_000
+
+
+def graph_of_identities(
+    conn: Connection, workspace_id: int, identities: Collection[str] | None
+) -> IdentityGraph:
+    """`graph_of` for several identities at once (None: the whole workspace's graph)."""
     n, c = identity_nodes.c, identity_conflicts.c
     nodes = select(n.kind, n.id, n.identity).where(n.workspace_id == workspace_id)
-    refused = select(c.timestamp, c.kind, c.conflict_id, c.kept, c.refused, c.fact).where(
+    refused = select(c.id, c.timestamp, c.kind, c.conflict_id, c.kept, c.refused, c.fact).where(
         c.workspace_id == workspace_id
     )
-    if identity is not None:
-        nodes = nodes.where(n.identity == identity)
-        refused = refused.where(or_(c.kept == identity, c.refused == identity))
+    if identities is None:
+        node_rows = list(conn.execute(nodes))
+        refused_rows = list(conn.execute(refused))
+    else:  # in chunks of ids; a refused merge naming two of them is read twice, kept once
+        chunks = list(_chunks(sorted(set(identities)), _IDENTITIES_IN))
+        node_rows = [r for ids in chunks for r in conn.execute(nodes.where(n.identity.in_(ids)))]
+        by_id = {
+            r.id: r
+            for ids in chunks
+            for r in conn.execute(refused.where(or_(c.kept.in_(ids), c.refused.in_(ids))))
+        }
+        refused_rows = list(by_id.values())
     by_kind: dict[str, dict[str, str]] = {"user": {}, "anon": {}, "recipient": {}}
-    for kind, key, who in conn.execute(nodes):
+    for kind, key, who in node_rows:
         by_kind[kind][key] = who
     conflicts = sorted(
         Conflict(ts.replace(tzinfo=UTC), kind, key, kept, refused_, fact)
-        for ts, kind, key, kept, refused_, fact in conn.execute(refused)
+        for _, ts, kind, key, kept, refused_, fact in refused_rows
     )
     return IdentityGraph(
         users=MappingProxyType(by_kind["user"]),
@@ -617,3 +637,19 @@ def graph_of(conn: Connection, workspace_id: int, identity: str | None = None) -
         recipients=MappingProxyType(by_kind["recipient"]),
         conflicts=tuple(conflicts),
     )
+
+
+def identities_of(
+    conn: Connection, workspace_id: int, *, users: Collection[str], anonymous: Collection[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The identity of each of these user ids and anonymous ids that a fact ever named:
+    (user id → identity, anonymous id → identity)."""
+    n = identity_nodes.c
+    found: dict[str, dict[str, str]] = {"user": {}, "anon": {}}
+    for kind, ids in (("user", users), ("anon", anonymous)):
+        for chunk in _chunks(sorted(set(ids))):
+            query = select(n.id, n.identity).where(
+                n.workspace_id == workspace_id, n.kind == kind, n.id.in_(chunk)
+            )
+            found[kind].update((str(i), str(who)) for i, who in conn.execute(query))
+    return found["user"], found["anon"]

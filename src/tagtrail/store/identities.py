@@ -236,6 +236,12 @@ def fold(conn: Connection, bounds: Mapping[str, int] | None = None, *, chunk: in
     """Fold the rows committed since the marks, up to `bounds` (`committed`; None on SQLite)
     and at most `chunk` per source, into the mapping, in the caller's transaction; returns how
     many source rows it read past (0: up to date)."""
+    if conn.dialect.name == "postgresql":
+        # Every statement of a fold is index probes for a few thousand keys. While the
+        # mapping's tables grow faster than autovacuum analyses them, the planner takes them
+        # for small and hash-joins the keys against a whole workspace's edges.
+        conn.exec_driver_sql("SET LOCAL enable_hashjoin = off")
+        conn.exec_driver_sql("SET LOCAL enable_mergejoin = off")
     marks = _marks(conn)
     facts: dict[FactKey, datetime] = {}
     moved = 0

@@ -47,3 +47,9 @@ ORDER BY s.uid, e.ts, is_conv, e.rn
 COUNTS = """
 SELECT count(*) FROM ev
 """
+
+# What a run leaves in its connection, dropped before another run on the same one.
+CLEAR = """
+DROP VIEW IF EXISTS ev; DROP TABLE IF EXISTS ev_rows; DROP TABLE IF EXISTS channels;
+DROP TABLE IF EXISTS users
+"""

@@ -1,0 +1,209 @@
+"""The journeys builder's SQL (DuckDB), one named statement per step of `load_collected`.
+
+Inputs are the store's rows as Arrow tables (`journeys.py` registers them): `ev_in` (events),
+`tp_in` (stored touchpoints), `ck_in` (human clicks with their recipient's public id), `ru_in`
+(recipients that are users: public id → user id), `nodes_in` (the identity mapping),
+`traffic_in` (each click landing's traffic source, worked out in Python once per distinct
+(url, referrer)), `goal_in` (the goal events) and `goals_in` (the goals, in the order added).
+Times are microseconds since the epoch (BIGINT) throughout, as exact as Python's datetimes.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- typed inputs ------------------------------------------------------------------------------
+
+INPUTS: Final = """
+CREATE TEMP VIEW store_events AS SELECT
+  CAST(message_id AS VARCHAR) AS mid, epoch_us(CAST(ts AS TIMESTAMP)) AS ts,
+  CAST(anonymous_id AS VARCHAR) AS anon, CAST(user_id AS VARCHAR) AS uid,
+  CAST(tp_kind AS VARCHAR) AS kind, CAST(tp_source AS VARCHAR) AS source,
+  CAST(tp_medium AS VARCHAR) AS medium, CAST(tp_campaign AS VARCHAR) AS campaign,
+  CAST(tp_content AS VARCHAR) AS content, CAST(tp_term AS VARCHAR) AS term,
+  CAST(tp_channel AS VARCHAR) AS channel
+FROM ev_in;
+CREATE TEMP VIEW stored_touches AS SELECT
+  CAST(message_id AS VARCHAR) AS mid, epoch_us(CAST(ts AS TIMESTAMP)) AS ts,
+  CAST(kind AS VARCHAR) AS kind, CAST(source AS VARCHAR) AS source,
+  CAST(medium AS VARCHAR) AS medium, CAST(campaign AS VARCHAR) AS campaign,
+  CAST(content AS VARCHAR) AS content, CAST(term AS VARCHAR) AS term,
+  CAST(channel AS VARCHAR) AS channel, CAST(anonymous_id AS VARCHAR) AS anon,
+  CAST(user_id AS VARCHAR) AS uid, CAST(recipient AS VARCHAR) AS recipient,
+  CAST(visitor AS VARCHAR) AS visitor
+FROM tp_in;
+CREATE TEMP VIEW human_clicks AS SELECT
+  'click:' || CAST(id AS VARCHAR) AS mid, epoch_us(CAST(ts AS TIMESTAMP)) AS ts,
+  CAST(url AS VARCHAR) AS url, coalesce(CAST(referrer AS VARCHAR), '') AS referrer,
+  CAST(visitor AS VARCHAR) AS visitor, CAST(public_id AS VARCHAR) AS recipient
+FROM ck_in;
+CREATE TEMP VIEW user_recipients AS SELECT CAST(public_id AS VARCHAR) AS public_id, CAST(key AS VARCHAR) AS key
+FROM ru_in;
+CREATE TEMP TABLE nodes AS
+SELECT CAST(kind AS VARCHAR) AS kind, CAST(id AS VARCHAR) AS id, CAST(identity AS VARCHAR) AS identity
+FROM nodes_in
+"""
+
+DISTINCT_LANDINGS: Final = "SELECT DISTINCT url, referrer FROM human_clicks ORDER BY url, referrer"
+
+# `IdentityGraph.identity_of`: the user id first (a truthy one), then the anonymous id, the
+# recipient, the visitor hash; an id the mapping does not hold is its own identity.
+_WHO: Final = """
+WITH keyed AS (SELECT *,
+  CASE WHEN uid <> '' THEN 'user' WHEN anon <> '' THEN 'anon'
+    WHEN recipient <> '' THEN 'recipient' WHEN visitor <> '' THEN 'visitor' END AS id_kind,
+  CASE WHEN uid <> '' THEN uid WHEN anon <> '' THEN anon
+    WHEN recipient <> '' THEN recipient WHEN visitor <> '' THEN visitor END AS id_value
+  FROM ({rows}))
+SELECT keyed.* EXCLUDE (id_kind, id_value), coalesce(n.identity, CASE WHEN id_kind = 'user'
+  THEN id_value ELSE id_kind || ':' || id_value END) AS who
+FROM keyed LEFT JOIN nodes n ON n.kind = keyed.id_kind AND n.id = keyed.id_value
+WHERE id_kind IS NOT NULL
+"""
+
+
+def with_identity(rows: str) -> str:
+    """`rows` (a SELECT with uid, anon, recipient and visitor) with each row's identity `who`;
+    rows with no id at all are left out, as `load_collected` leaves them."""
+    return _WHO.format(rows=rows)
+
+
+# --- touchpoints: the events', the stored ones, the human clicks' -------------------------------
+
+TOUCH_ROWS: Final = """
+SELECT 0 AS src, mid, ts, kind, source, medium, campaign, content, term, channel, anon, uid,
+  NULL::VARCHAR AS recipient, NULL::VARCHAR AS visitor
+FROM store_events WHERE channel IS NOT NULL
+UNION ALL
+SELECT 1, t.mid, t.ts, t.kind, t.source, t.medium, t.campaign, t.content, t.term, t.channel,
+  t.anon, CASE WHEN t.uid <> '' THEN t.uid WHEN t.recipient <> '' THEN ru.key END,
+  t.recipient, t.visitor
+FROM stored_touches t LEFT JOIN user_recipients ru ON ru.public_id = t.recipient
+UNION ALL
+SELECT 2, c.mid, c.ts, 'click', tr.source, tr.medium, tr.campaign, tr.content, tr.term,
+  tr.channel, NULL, CASE WHEN c.recipient <> '' THEN ru.key END, c.recipient, c.visitor
+FROM human_clicks c JOIN traffic_in tr ON tr.url = c.url AND tr.referrer = c.referrer
+  LEFT JOIN user_recipients ru ON ru.public_id = c.recipient
+"""
+
+# `drop_click_landings`: a non-direct page view no more than `window` after a click of the same
+# identity with the same (source, medium, campaign, content, term) repeats the click.
+KEPT: Final = """
+CREATE TEMP TABLE kept AS
+SELECT CAST(row_number() OVER () AS BIGINT) AS tid, t.* FROM touches t
+WHERE NOT (t.kind = 'page' AND t.channel IS DISTINCT FROM 'Direct' AND EXISTS (
+  SELECT 1 FROM touches c
+  WHERE c.kind = 'click' AND c.who = t.who AND c.source IS NOT DISTINCT FROM t.source
+    AND c.medium IS NOT DISTINCT FROM t.medium AND c.campaign IS NOT DISTINCT FROM t.campaign
+    AND c.content IS NOT DISTINCT FROM t.content AND c.term IS NOT DISTINCT FROM t.term
+    AND c.ts <= t.ts AND c.ts >= t.ts - {window}))
+"""
+
+# --- hits and sessions (`sessionize`) ------------------------------------------------------------
+
+# A session's hits: the kept touches and every other event of the identity; a repeated message
+# id counts once, the first in (time, touch before event, click before page view, source) order.
+HITS: Final = """
+CREATE TEMP TABLE hits AS
+SELECT who, mid, ts, is_touch, device, tid, nondirect, touch_key FROM (
+  SELECT who, mid, ts, TRUE AS is_touch, kind <> 'click' AS late, src, anon AS device, tid,
+    channel IS DISTINCT FROM 'Direct' AS nondirect,
+    {key} AS touch_key
+  FROM kept
+  UNION ALL
+  SELECT who, mid, ts, FALSE, TRUE, 3, anon, NULL, FALSE, NULL FROM ({events}))
+QUALIFY row_number() OVER (PARTITION BY who, mid ORDER BY ts, NOT is_touch, late, src) = 1
+"""
+HIT_EVENTS: Final = """
+SELECT mid, ts, anon, uid, NULL::VARCHAR AS recipient, NULL::VARCHAR AS visitor
+FROM store_events WHERE channel IS NULL
+"""
+#: What "the same campaign" compares (`Touchpoint.key`), kept only for the campaign rule.
+CAMPAIGN_KEY: Final = "{'s': source, 'm': medium, 'c': campaign, 'n': content, 't': term}"
+
+# One device's hits in session order; `fresh` marks a hit that starts a session: the first,
+# or one at least `timeout` after the previous hit. `touches` counts the touches so far.
+STREAM: Final = "PARTITION BY who, device ORDER BY ts, NOT is_touch, mid"
+STREAMS: Final = """
+CREATE TEMP TABLE streams AS
+SELECT * EXCLUDE (previous), CASE WHEN previous IS NULL OR ts - previous >= {timeout}
+  THEN 1 ELSE 0 END AS fresh FROM (
+  SELECT *, lag(ts) OVER w AS previous,
+    sum(CAST(is_touch AS INTEGER)) OVER (w ROWS UNBOUNDED PRECEDING) AS touches
+  FROM hits WINDOW w AS ({stream}))
+"""
+
+# `new_session_on_campaign_change`: a non-direct touch also starts a session when the latest
+# non-direct touch before it on the device is of another campaign, or is in an earlier
+# session by the timeout (the session's campaign is reset then), or there is none.
+CAMPAIGN_SPLITS: Final = """
+CREATE TEMP TABLE split AS
+SELECT * EXCLUDE (fresh, latest, part), CASE WHEN fresh = 1 OR (nondirect AND (latest IS NULL
+  OR latest.k IS DISTINCT FROM touch_key OR latest.p <> part)) THEN 1 ELSE 0 END AS fresh FROM (
+  SELECT *, last_value(CASE WHEN nondirect THEN {{'k': touch_key, 'p': part}} END IGNORE NULLS)
+    OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS latest
+  FROM (SELECT *, sum(fresh) OVER (w ROWS UNBOUNDED PRECEDING) AS part FROM streams
+    WINDOW w AS ({stream}))
+  WINDOW w AS ({stream}))
+"""
+
+# `arrivals`: every non-direct touch, and a direct one that is its session's first touch.
+ARRIVALS: Final = """
+CREATE TEMP TABLE arrivals AS
+SELECT who, mid, ts, tid FROM (
+  SELECT *, max(CASE WHEN fresh = 1 THEN touches - CAST(is_touch AS INTEGER) END)
+    OVER (w ROWS UNBOUNDED PRECEDING) AS before
+  FROM {streams} WINDOW w AS ({stream}))
+WHERE is_touch AND (nondirect OR touches - before = 1)
+"""
+
+# --- conversions and journey rows ---------------------------------------------------------------
+
+CONVERSIONS: Final = """
+CREATE TEMP TABLE conversions AS
+SELECT who, mid, ts, goal,
+  CASE WHEN isfinite(number) THEN number ELSE 0.0 END AS value,
+  CASE WHEN isfinite(number) THEN coalesce(TRY_CAST(amount AS DECIMAL(38, 18)), 0) ELSE 0 END
+    AS exact
+FROM (SELECT *, TRY_CAST(amount AS DOUBLE) AS number FROM (
+  SELECT *, {amount} AS amount FROM (
+    SELECT * REPLACE (CASE WHEN json_valid(properties) THEN properties END AS properties)
+    FROM ({rows}))))
+"""
+GOAL_ROWS: Final = """
+SELECT CAST(message_id AS VARCHAR) AS mid, epoch_us(CAST(ts AS TIMESTAMP)) AS ts,
+  CAST(event AS VARCHAR) AS goal, CAST(properties AS VARCHAR) AS properties,
+  CAST(anonymous_id AS VARCHAR) AS anon, CAST(user_id AS VARCHAR) AS uid,
+  NULL::VARCHAR AS recipient, NULL::VARCHAR AS visitor
+FROM goal_in
+"""
+
+# `default_goal`: the most value, then a revenue property, then the most conversions, then the
+# goal added first.
+DEFAULT_GOAL: Final = """
+SELECT g.event FROM goals_in g LEFT JOIN conversions c ON c.goal = g.event
+GROUP BY g.event, g.position, g.revenue
+ORDER BY coalesce(sum(c.exact), 0) DESC, g.revenue IS NOT NULL DESC, count(c.mid) DESC, g.position
+LIMIT 1
+"""
+
+# The DESIGN §7 rows of one goal (`journey_rows`): sorted by identity, second, touch before
+# conversion, message id; `line` is the row's line in the events file `journey_csv` writes.
+JOURNEYS: Final = """
+CREATE OR REPLACE TEMP TABLE journeys AS
+SELECT user_id, make_timestamptz(second * 1000000) AS "timestamp", type, channel, source, medium,
+  campaign, value, content,
+  CAST(row_number() OVER (ORDER BY user_id, second, type = 'conversion', mid) + 1 AS BIGINT)
+    AS line
+FROM (
+  SELECT a.who AS user_id, a.ts // 1000000 AS second, 'touch' AS type, a.mid,
+    CASE WHEN t.channel = 'Direct' THEN 'direct' ELSE t.channel END AS channel,
+    CASE WHEN t.channel = 'Direct' THEN '(direct)' ELSE t.source END AS source,
+    CASE WHEN t.channel = 'Direct' THEN '(none)' ELSE t.medium END AS medium,
+    t.campaign, NULL::DOUBLE AS value,
+    CASE WHEN t.channel = 'Direct' THEN '(direct)' ELSE coalesce(t.content, '') END AS content
+  FROM arrivals a JOIN kept t USING (tid) WHERE a.ts < {end}
+  UNION ALL
+  SELECT who, ts // 1000000, 'conversion', mid, NULL, NULL, NULL, NULL, value, NULL
+  FROM conversions WHERE goal = {goal} AND ts >= {start} AND ts < {end})
+"""

@@ -39,6 +39,7 @@ from tagtrail.collect.touchpoints import CLICK_LANDING_WINDOW
 from tagtrail.service import journeys_sql as sql
 from tagtrail.service.goals import list_goals
 from tagtrail.store.arrow import read_arrow, sql_text
+from tagtrail.store.identities import catch_up
 from tagtrail.store.schema import clicks, events, identity_nodes, links, recipients, touchpoints
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -212,6 +213,7 @@ def collected_journeys(
     """The workspace's arrivals and conversions in a fresh DuckDB connection, closed on exit."""
     if timeout <= timedelta(0):
         raise ValueError("the session timeout must be positive")
+    catch_up(engine)  # rows a bulk load or an older version stored, not folded yet
     goals = list_goals(engine, workspace_id)
     tables = read_arrow(engine, _store_queries(engine, workspace_id, goals))
     con = duckdb.connect()

@@ -37,10 +37,12 @@ CREATE TEMP VIEW human_clicks AS SELECT
   CAST(url AS VARCHAR) AS url, coalesce(CAST(referrer AS VARCHAR), '') AS referrer,
   CAST(visitor AS VARCHAR) AS visitor, CAST(public_id AS VARCHAR) AS recipient
 FROM ck_in;
-CREATE TEMP VIEW user_recipients AS SELECT CAST(public_id AS VARCHAR) AS public_id, CAST(key AS VARCHAR) AS key
+CREATE TEMP VIEW user_recipients AS
+SELECT CAST(public_id AS VARCHAR) AS public_id, CAST(key AS VARCHAR) AS key
 FROM ru_in;
 CREATE TEMP TABLE nodes AS
-SELECT CAST(kind AS VARCHAR) AS kind, CAST(id AS VARCHAR) AS id, CAST(identity AS VARCHAR) AS identity
+SELECT CAST(kind AS VARCHAR) AS kind, CAST(id AS VARCHAR) AS id,
+  CAST(identity AS VARCHAR) AS identity
 FROM nodes_in
 """
 

@@ -176,15 +176,19 @@ def load_relation(
     by: str = "channel",
     name: str,
 ) -> Collected:
-    """Build the paths of `table`, a relation of `con` with the events-file columns and `line`
-    (the row's line in the file it stands for): what `load` does once the file is read, so the
-    same rows give the same paths, skipped rows and line numbers. `con` is left open; its
+    """Build the paths of `table`, a relation of `con` with the events-file columns, `timestamp`
+    in whole seconds since the epoch (BIGINT), and `line` (the row's line in the file it stands
+    for): what `load` does once the file is read, so the same rows give the same paths, skipped
+    rows and line numbers. `con` is left open; its
     settings are the engine's afterwards (UTC, insertion order not kept), and a second call
     replaces the first one's tables."""
     if by not in DIMENSIONS:
         raise InvalidInput(f"unknown dimension {by!r}", hint=f"use one of {', '.join(DIMENSIONS)}")
     con.execute(sql.CLEAR)
-    return _load(con, (table, True), rules or PathRules(), by, False, name, row="line")
+    return _load(
+        con, (table, True), rules or PathRules(), by, False, name, row="line",
+        ts='CAST("timestamp" AS BIGINT)',
+    )  # fmt: skip
 
 
 def _load(
@@ -196,8 +200,10 @@ def _load(
     label: str,
     *,
     row: str = "file_row_number + 1",
+    ts: str | None = None,
 ) -> Collected:
-    """`read` is (the SQL that reads the rows, whether they carry their own line numbers)."""
+    """`read` is (the SQL that reads the rows, whether they carry their own line numbers);
+    `ts` the SQL of a row's time in epoch seconds (None: its ISO 8601 `timestamp`, checked)."""
     con.execute("SET TimeZone = 'UTC'")
     # Keep freed buffers for reuse instead of handing them back to the OS between statements
     # (each return meant page faults again on the next one); the connection frees all at close.
@@ -220,8 +226,11 @@ def _load(
             source=source,
             label=_label(by, direct),
             problem=_problem(touch_types),
-            iso=_quote(ISO_8601),
-            iso_text=iso_text(_TIMESTAMP, f"regexp_full_match({_TIMESTAMP}, {{}})"),
+            ts=ts
+            or sql.TIMESTAMP.format(
+                iso=_quote(ISO_8601),
+                iso_text=iso_text(_TIMESTAMP, f"regexp_full_match({_TIMESTAMP}, {{}})"),
+            ),
         )
     )
     # Row numbers are fixed now; later statements sort explicitly, so let them run unordered.

@@ -32,7 +32,7 @@ from typing import Final
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, case, or_, select
 
 from tagtrail.collect import Goal, click_touchpoint
 from tagtrail.collect.touchpoints import CLICK_LANDING_WINDOW
@@ -81,21 +81,15 @@ def _store_queries(engine: Engine, workspace_id: int, goals: list[Goal]) -> dict
             clicks.c.url,
             clicks.c.referrer,
             clicks.c.visitor,
+            clicks.c.recipient_id,
+            clicks.c.link_id,
+        ).where(clicks.c.is_bot.is_(False), clicks.c.url.is_not(None)),  # a full scan, fastest
+        "links_in": select(links.c.id).where(links.c.workspace_id == workspace_id),
+        "recipients_in": select(
+            recipients.c.id,
             recipients.c.public_id,
-        )
-        .select_from(
-            clicks.join(links, links.c.id == clicks.c.link_id).outerjoin(
-                recipients, recipients.c.id == clicks.c.recipient_id
-            )
-        )
-        .where(
-            links.c.workspace_id == workspace_id,
-            clicks.c.is_bot.is_(False),
-            clicks.c.url.is_not(None),
-        ),
-        "ru_in": select(recipients.c.public_id, recipients.c.key).where(
-            recipients.c.workspace_id == workspace_id, recipients.c.kind == "user"
-        ),
+            case((recipients.c.kind == "user", recipients.c.key)).label("user_id"),
+        ).where(recipients.c.workspace_id == workspace_id),
         "nodes_in": select(identity_nodes.c.kind, identity_nodes.c.id, identity_nodes.c.identity)
         .where(identity_nodes.c.workspace_id == workspace_id),
         "goal_in": select(
@@ -196,8 +190,8 @@ class Journeys:
         file order)."""
         target = sql_text(str(path))
         self.con.execute(
-            f"COPY (SELECT * EXCLUDE (line) FROM journeys ORDER BY line) TO {target} "
-            "(FORMAT parquet)"
+            "COPY (SELECT * EXCLUDE (line) REPLACE (make_timestamptz(\"timestamp\" * 1000000) AS"
+            f' "timestamp") FROM journeys ORDER BY line) TO {target} (FORMAT parquet)'
         )
         return path
 
@@ -242,13 +236,13 @@ def _build(
 ) -> None:
     con.execute(sql.INPUTS)
     con.register("traffic_in", _traffic(con))
+    con.execute(sql.SOURCES)
     window = CLICK_LANDING_WINDOW // timedelta(microseconds=1)
     con.execute("CREATE TEMP TABLE touches AS " + sql.with_identity(sql.TOUCH_ROWS))
     con.execute(sql.KEPT.format(window=window))
     con.execute("DROP TABLE touches")
     events = sql.with_identity(sql.HIT_EVENTS)
-    key = sql.CAMPAIGN_KEY if campaigns else "NULL"
-    con.execute(sql.HITS.format(key=key, events=events))
+    con.execute(sql.HITS.format(events=events))
     con.execute(sql.STREAMS.format(timeout=timeout // timedelta(microseconds=1), stream=sql.STREAM))
     con.execute("DROP TABLE hits")
     streams = "streams"

@@ -1,8 +1,8 @@
 """The journeys builder's SQL (DuckDB), one named statement per step of `load_collected`.
 
 Inputs are the store's rows as Arrow tables (`journeys.py` registers them): `ev_in` (events),
-`tp_in` (stored touchpoints), `ck_in` (human clicks with their recipient's public id), `ru_in`
-(recipients that are users: public id → user id), `nodes_in` (the identity mapping),
+`tp_in` (stored touchpoints), `ck_in` (human clicks), `links_in` (the workspace's links),
+`recipients_in` (its recipients, with the user id of those that are users), `nodes_in` (the identity mapping),
 `traffic_in` (each click landing's traffic source, worked out in Python once per distinct
 (url, referrer)), `goal_in` (the goal events) and `goals_in` (the goals, in the order added).
 Times are microseconds since the epoch (BIGINT) throughout, as exact as Python's datetimes.
@@ -33,20 +33,24 @@ CREATE TEMP VIEW stored_touches AS SELECT
   CAST(visitor AS VARCHAR) AS visitor
 FROM tp_in;
 CREATE TEMP VIEW human_clicks AS SELECT
-  'click:' || CAST(id AS VARCHAR) AS mid, epoch_us(CAST(ts AS TIMESTAMP)) AS ts,
-  CAST(url AS VARCHAR) AS url, coalesce(CAST(referrer AS VARCHAR), '') AS referrer,
-  CAST(visitor AS VARCHAR) AS visitor, CAST(public_id AS VARCHAR) AS recipient
-FROM ck_in;
+  'click:' || CAST(c.id AS VARCHAR) AS mid, epoch_us(CAST(c.ts AS TIMESTAMP)) AS ts,
+  CAST(c.url AS VARCHAR) AS url, coalesce(CAST(c.referrer AS VARCHAR), '') AS referrer,
+  CAST(c.visitor AS VARCHAR) AS visitor, CAST(r.public_id AS VARCHAR) AS recipient
+FROM ck_in c SEMI JOIN links_in l ON l.id = c.link_id
+  LEFT JOIN recipients_in r ON r.id = c.recipient_id;
 CREATE TEMP VIEW user_recipients AS
-SELECT CAST(public_id AS VARCHAR) AS public_id, CAST(key AS VARCHAR) AS key
-FROM ru_in;
+SELECT CAST(public_id AS VARCHAR) AS public_id, CAST(user_id AS VARCHAR) AS key
+FROM recipients_in WHERE user_id IS NOT NULL;
 CREATE TEMP TABLE nodes AS
 SELECT CAST(kind AS VARCHAR) AS kind, CAST(id AS VARCHAR) AS id,
   CAST(identity AS VARCHAR) AS identity
 FROM nodes_in
 """
 
-DISTINCT_LANDINGS: Final = "SELECT DISTINCT url, referrer FROM human_clicks ORDER BY url, referrer"
+DISTINCT_LANDINGS: Final = """
+SELECT DISTINCT CAST(url AS VARCHAR) AS url, coalesce(CAST(referrer AS VARCHAR), '') AS referrer
+FROM ck_in c SEMI JOIN links_in l ON l.id = c.link_id ORDER BY url, referrer
+"""
 
 # `IdentityGraph.identity_of`: the user id first (a truthy one), then the anonymous id, the
 # recipient, the visitor hash; an id the mapping does not hold is its own identity.
@@ -72,33 +76,61 @@ def with_identity(rows: str) -> str:
 
 # --- touchpoints: the events', the stored ones, the human clicks' -------------------------------
 
-TOUCH_ROWS: Final = """
-SELECT 0 AS src, mid, ts, kind, source, medium, campaign, content, term, channel, anon, uid,
+# Each distinct traffic source (source, medium, campaign, content, term, channel) once, numbered
+# (`sid`); `campaign_key` numbers (source, medium, campaign, content, term), what "the same
+# campaign" compares (`Touchpoint.key`). Touches carry the numbers, not the strings.
+SOURCES: Final = """
+CREATE TEMP TABLE sources AS
+SELECT CAST(row_number() OVER () AS INTEGER) AS sid,
+  CAST(dense_rank() OVER (ORDER BY source, medium, campaign, content, term) AS INTEGER)
+    AS campaign_key, *
+FROM (
+  SELECT DISTINCT source, medium, campaign, content, term, channel FROM (
+    SELECT source, medium, campaign, content, term, channel FROM store_events
+    WHERE channel IS NOT NULL
+    UNION ALL SELECT source, medium, campaign, content, term, channel FROM stored_touches
+    UNION ALL SELECT source, medium, campaign, content, term, channel FROM traffic_in));
+CREATE TEMP TABLE landing_sources AS
+SELECT t.url, t.referrer, s.sid FROM traffic_in t JOIN sources s
+  ON {'s': s.source, 'm': s.medium, 'c': s.campaign, 'n': s.content, 't': s.term,
+    'h': s.channel} = {'s': t.source, 'm': t.medium, 'c': t.campaign, 'n': t.content,
+    't': t.term, 'h': t.channel}
+"""
+_SID: Final = """(SELECT sid FROM sources s WHERE {'s': s.source, 'm': s.medium, 'c': s.campaign,
+  'n': s.content, 't': s.term, 'h': s.channel} = {'s': x.source, 'm': x.medium,
+  'c': x.campaign, 'n': x.content, 't': x.term, 'h': x.channel})"""
+
+TOUCH_ROWS: Final = f"""
+SELECT 0 AS src, mid, ts, kind, {_SID.replace("x.", "e.")} AS sid, anon, uid,
   NULL::VARCHAR AS recipient, NULL::VARCHAR AS visitor
-FROM store_events WHERE channel IS NOT NULL
+FROM store_events e WHERE channel IS NOT NULL
 UNION ALL
-SELECT 1, t.mid, t.ts, t.kind, t.source, t.medium, t.campaign, t.content, t.term, t.channel,
+SELECT 1, t.mid, t.ts, t.kind, {_SID.replace("x.", "t.")},
   t.anon, CASE WHEN t.uid <> '' THEN t.uid WHEN t.recipient <> '' THEN ru.key END,
   t.recipient, t.visitor
 FROM stored_touches t LEFT JOIN user_recipients ru ON ru.public_id = t.recipient
 UNION ALL
-SELECT 2, c.mid, c.ts, 'click', tr.source, tr.medium, tr.campaign, tr.content, tr.term,
-  tr.channel, NULL, CASE WHEN c.recipient <> '' THEN ru.key END, c.recipient, c.visitor
-FROM human_clicks c JOIN traffic_in tr ON tr.url = c.url AND tr.referrer = c.referrer
+SELECT 2, c.mid, c.ts, 'click', l.sid, NULL, CASE WHEN c.recipient <> '' THEN ru.key END,
+  c.recipient, c.visitor
+FROM human_clicks c JOIN landing_sources l ON l.url = c.url AND l.referrer = c.referrer
   LEFT JOIN user_recipients ru ON ru.public_id = c.recipient
 """
 
 # `drop_click_landings`: a non-direct page view no more than `window` after a click of the same
-# identity with the same (source, medium, campaign, content, term) repeats the click.
+# identity with the same (source, medium, campaign, content, term) repeats the click. Pages are
+# few and clicks many: the pages probe the clicks.
 KEPT: Final = """
 CREATE TEMP TABLE kept AS
-SELECT CAST(row_number() OVER () AS BIGINT) AS tid, t.* FROM touches t
-WHERE NOT (t.kind = 'page' AND t.channel IS DISTINCT FROM 'Direct' AND EXISTS (
-  SELECT 1 FROM touches c
-  WHERE c.kind = 'click' AND c.who = t.who AND c.source IS NOT DISTINCT FROM t.source
-    AND c.medium IS NOT DISTINCT FROM t.medium AND c.campaign IS NOT DISTINCT FROM t.campaign
-    AND c.content IS NOT DISTINCT FROM t.content AND c.term IS NOT DISTINCT FROM t.term
-    AND c.ts <= t.ts AND c.ts >= t.ts - {window}))
+WITH marked AS (
+  SELECT t.*, s.campaign_key, s.channel IS DISTINCT FROM 'Direct' AS nondirect
+  FROM touches t JOIN sources s USING (sid)),
+landings AS (
+  SELECT DISTINCT p.mid, p.src FROM marked p JOIN marked c
+    ON c.who = p.who AND c.campaign_key = p.campaign_key
+  WHERE p.kind = 'page' AND p.nondirect AND c.kind = 'click'
+    AND c.ts <= p.ts AND c.ts >= p.ts - {window})
+SELECT CAST(row_number() OVER () AS BIGINT) AS tid, m.* FROM marked m
+  ANTI JOIN landings l ON m.kind = 'page' AND l.mid = m.mid AND l.src = m.src
 """
 
 # --- hits and sessions (`sessionize`) ------------------------------------------------------------
@@ -107,21 +139,22 @@ WHERE NOT (t.kind = 'page' AND t.channel IS DISTINCT FROM 'Direct' AND EXISTS (
 # id counts once, the first in (time, touch before event, click before page view, source) order.
 HITS: Final = """
 CREATE TEMP TABLE hits AS
-SELECT who, mid, ts, is_touch, device, tid, nondirect, touch_key FROM (
+WITH every AS (
   SELECT who, mid, ts, TRUE AS is_touch, kind <> 'click' AS late, src, anon AS device, tid,
-    channel IS DISTINCT FROM 'Direct' AS nondirect,
-    {key} AS touch_key
+    nondirect, campaign_key AS touch_key
   FROM kept
   UNION ALL
-  SELECT who, mid, ts, FALSE, TRUE, 3, anon, NULL, FALSE, NULL FROM ({events}))
+  SELECT who, mid, ts, FALSE, TRUE, 3, anon, NULL, FALSE, NULL FROM ({events})),
+repeated AS (SELECT who, mid FROM every GROUP BY who, mid HAVING count(*) > 1)
+SELECT * EXCLUDE (late, src) FROM every ANTI JOIN repeated r USING (who, mid)
+UNION ALL
+SELECT * EXCLUDE (late, src) FROM every SEMI JOIN repeated r USING (who, mid)
 QUALIFY row_number() OVER (PARTITION BY who, mid ORDER BY ts, NOT is_touch, late, src) = 1
 """
 HIT_EVENTS: Final = """
 SELECT mid, ts, anon, uid, NULL::VARCHAR AS recipient, NULL::VARCHAR AS visitor
 FROM store_events WHERE channel IS NULL
 """
-#: What "the same campaign" compares (`Touchpoint.key`), kept only for the campaign rule.
-CAMPAIGN_KEY: Final = "{'s': source, 'm': medium, 'c': campaign, 'n': content, 't': term}"
 
 # One device's hits in session order; `fresh` marks a hit that starts a session: the first,
 # or one at least `timeout` after the previous hit. `touches` counts the touches so far.
@@ -193,7 +226,7 @@ LIMIT 1
 # conversion, message id; `line` is the row's line in the events file `journey_csv` writes.
 JOURNEYS: Final = """
 CREATE OR REPLACE TEMP TABLE journeys AS
-SELECT user_id, make_timestamptz(second * 1000000) AS "timestamp", type, channel, source, medium,
+SELECT user_id, second AS "timestamp", type, channel, source, medium,
   campaign, value, content,
   CAST(row_number() OVER (ORDER BY user_id, second, type = 'conversion', mid) + 1 AS BIGINT)
     AS line
@@ -204,7 +237,7 @@ FROM (
     CASE WHEN t.channel = 'Direct' THEN '(none)' ELSE t.medium END AS medium,
     t.campaign, NULL::DOUBLE AS value,
     CASE WHEN t.channel = 'Direct' THEN '(direct)' ELSE coalesce(t.content, '') END AS content
-  FROM arrivals a JOIN kept t USING (tid) WHERE a.ts < {end}
+  FROM arrivals a JOIN kept k USING (tid) JOIN sources t USING (sid) WHERE a.ts < {end}
   UNION ALL
   SELECT who, ts // 1000000, 'conversion', mid, NULL, NULL, NULL, NULL, value, NULL
   FROM conversions WHERE goal = {goal} AND ts >= {start} AND ts < {end})

@@ -11,6 +11,7 @@ attribution document must be the same.
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -243,3 +244,25 @@ def test_a_store_in_memory_is_refused_clearly() -> None:
             pass
     finally:
         engine.dispose()
+
+
+def random_store(engine: Engine, *, seed: int, size: int) -> int:
+    """A workspace of `size` random rows of every kind above (seeded), as a bulk load writes
+    them; returns its id (for tests that need a store with some of everything)."""
+    rng = random.Random(seed)
+    recipients = sorted(RECIPIENTS)
+
+    def when() -> tuple[int, int]:
+        return rng.randrange(3 * 86_400), rng.choice((0, rng.randrange(1_000_000)))
+
+    makers = (
+        lambda: ("identify", when(), rng.choice(ANONS), rng.choice(USERS)),
+        lambda: ("page", when(), rng.choice(ANONS), rng.choice((None, *USERS)), rng.choice(URLS),
+                 rng.choice(REFERRERS)),
+        lambda: ("track", when(), rng.choice(ANONS), rng.choice((None, *USERS)),
+                 rng.choice(("Signed Up", "Order Completed")), round(rng.uniform(1, 200), 2)),
+        lambda: ("hint", when(), rng.choice(ANONS), rng.choice(recipients)),
+        lambda: ("click", when(), rng.choice((None, *recipients)), rng.choice(("v1", "v2")),
+                 "human", rng.choice((LANDING, PAGES[1]))),
+    )  # fmt: skip
+    return _store(engine, [rng.choice(makers)() for _ in range(size)])

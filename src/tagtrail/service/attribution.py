@@ -28,7 +28,7 @@ from tagtrail.attribution.paths import Collected as Paths
 from tagtrail.collect import Conversion, JourneyRow, journey_csv
 from tagtrail.errors import InvalidInput
 from tagtrail.service.collected import Collected
-from tagtrail.service.journeys import collected_journeys
+from tagtrail.service.journeys import Journeys, collected_journeys
 
 #: How errors name the exported journeys (never the server's temporary path).
 SOURCE_NAME = "collected journeys"
@@ -57,10 +57,13 @@ def store_attribution(
     session_timeout: timedelta = timedelta(minutes=30),
     new_session_on_campaign_change: bool = False,
     ci: tuple[float, int] | None = None,
+    engine_name: str = "duckdb",
+    spark_master: str | None = None,
 ) -> dict[str, Any]:
     """The DESIGN §7 document for one goal of the workspace's collected journeys, built in the
     engine (`service.journeys`): the same document as `collected_attribution` on
-    `load_collected`, without loading the rows into Python."""
+    `load_collected`, without loading the rows into Python. `engine_name="spark"` hands the
+    journeys to Spark as a Parquet events file (`spark_master`: default local[2])."""
     _check_range(query.start, query.end)
     started = time.perf_counter()
     with collected_journeys(
@@ -72,12 +75,25 @@ def store_attribution(
         known = [g.event for g in found.goals]
         chosen = found.default_goal() if query.goal is None else _known_goal(known, query.goal)
         table = found.build(chosen, query.start, query.end)
-        loaded = duckdb_engine.load_relation(
-            found.con, table, rules=query.rules, by=query.by, name=SOURCE_NAME
-        )
-    document = _document(loaded, query, chosen, known, ci)
+        if engine_name == "spark":
+            loaded = _on_spark(found, query, spark_master)
+        else:
+            loaded = duckdb_engine.load_relation(
+                found.con, table, rules=query.rules, by=query.by, name=SOURCE_NAME
+            )
+    document = _document(loaded, query, chosen, known, ci, engine_name)
     document["meta"]["seconds"] = round(time.perf_counter() - started, 3)
     return document
+
+
+def _on_spark(found: Journeys, query: AttributionQuery, master: str | None) -> Paths:
+    from tagtrail.attribution import spark_engine
+
+    with tempfile.TemporaryDirectory(prefix="tagtrail-journeys-") as folder:
+        path = found.export_parquet(Path(folder) / "journeys.parquet")
+        return spark_engine.load(
+            path, rules=query.rules, by=query.by, master=master or spark_engine.DEFAULT_MASTER
+        )
 
 
 def _check_range(start: date | None, end: date | None) -> None:
@@ -142,10 +158,11 @@ def _document(
     chosen: str | None,
     goals: list[str],
     ci: tuple[float, int] | None,
+    engine: str = "duckdb",
 ) -> dict[str, Any]:
     rules, by, start, end, goal = query.rules, query.by, query.start, query.end, query.goal
     names = query.models
-    meta = run_meta(loaded, rules, by=by, engine="duckdb")
+    meta = run_meta(loaded, rules, by=by, engine=engine)
     meta["source"] = "store"
     meta["goal"] = chosen
     meta["goals"] = goals

@@ -31,10 +31,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
-from attribution import BIN, OUT, _child, largest_difference  # noqa: E402
-from dashboard_data import USERS, _bulk, seed  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 
+from attribution import BIN, OUT, _child, largest_difference  # noqa: E402
+from dashboard_data import USERS, _bulk, seed  # noqa: E402
 from tagtrail.service.keys import ensure_workspace  # noqa: E402
 from tagtrail.store.database import prepare_store  # noqa: E402
 from tagtrail.store.identities import SOURCES  # noqa: E402

@@ -190,7 +190,9 @@ def test_cli_engine_spark_json_equals_duckdb(
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_engine_spark_over_the_collected_store_equals_duckdb(
-    spark: Any, tmp_path: Path, backend: str
+    spark: Any,  # noqa: ARG001 (the test run's SparkSession, which the engine finds active)
+    tmp_path: Path,
+    backend: str,
 ) -> None:
     """`--engine spark` on the store: the journeys built in DuckDB, exported as Parquet, read
     by Spark, give DuckDB's credits under every model (and the same document otherwise)."""

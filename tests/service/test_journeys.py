@@ -156,7 +156,8 @@ def _store(engine: Engine, items: list[tuple[Any, ...]]) -> int:
 
 def _engine_rows(found: Any) -> list[tuple[Any, ...]]:
     rows = found.con.execute(
-        "SELECT user_id, strftime(make_timestamptz(timestamp * 1000000), '%Y-%m-%dT%H:%M:%SZ'), type, coalesce(channel, ''),"
+        "SELECT user_id, strftime(make_timestamptz(timestamp * 1000000), '%Y-%m-%dT%H:%M:%SZ'),"
+        " type, coalesce(channel, ''),"
         " coalesce(source, ''), coalesce(medium, ''), coalesce(campaign, ''), value,"
         " coalesce(content, '') FROM journeys ORDER BY line"
     ).fetchall()
@@ -176,7 +177,9 @@ def _strip(document: dict[str, Any]) -> dict[str, Any]:
 
 options = st.fixed_dictionaries(
     {
-        "timeout": st.sampled_from((timedelta(minutes=1), timedelta(minutes=30), timedelta(hours=5))),
+        "timeout": st.sampled_from(
+            (timedelta(minutes=1), timedelta(minutes=30), timedelta(hours=5))
+        ),
         "campaigns": st.booleans(),
         "goal": st.sampled_from((None, "Signed Up", "Order Completed")),
         "start": st.sampled_from((None, date(2026, 6, 1), date(2026, 6, 2))),
@@ -192,8 +195,9 @@ def workspace_source(engine: Engine) -> Engine:
     return engine
 
 
+@pytest.mark.timeout(1500)  # each example spawns the SQLite reader twice and runs every model
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

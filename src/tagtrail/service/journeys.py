@@ -90,8 +90,9 @@ def _store_queries(engine: Engine, workspace_id: int, goals: list[Goal]) -> dict
             recipients.c.public_id,
             case((recipients.c.kind == "user", recipients.c.key)).label("user_id"),
         ).where(recipients.c.workspace_id == workspace_id),
-        "nodes_in": select(identity_nodes.c.kind, identity_nodes.c.id, identity_nodes.c.identity)
-        .where(identity_nodes.c.workspace_id == workspace_id),
+        "nodes_in": select(
+            identity_nodes.c.kind, identity_nodes.c.id, identity_nodes.c.identity
+        ).where(identity_nodes.c.workspace_id == workspace_id),
         "goal_in": select(
             events.c.message_id,
             events.c.timestamp.label("ts"),
@@ -190,7 +191,7 @@ class Journeys:
         file order)."""
         target = sql_text(str(path))
         self.con.execute(
-            "COPY (SELECT * EXCLUDE (line) REPLACE (make_timestamptz(\"timestamp\" * 1000000) AS"
+            'COPY (SELECT * EXCLUDE (line) REPLACE (make_timestamptz("timestamp" * 1000000) AS'
             f' "timestamp") FROM journeys ORDER BY line) TO {target} (FORMAT parquet)'
         )
         return path
@@ -250,6 +251,4 @@ def _build(
         con.execute(sql.CAMPAIGN_SPLITS.format(stream=sql.STREAM))
         streams = "split"
     con.execute(sql.ARRIVALS.format(streams=streams, stream=sql.STREAM))
-    con.execute(
-        sql.CONVERSIONS.format(amount=_value(goals), rows=sql.with_identity(sql.GOAL_ROWS))
-    )
+    con.execute(sql.CONVERSIONS.format(amount=_value(goals), rows=sql.with_identity(sql.GOAL_ROWS)))

@@ -2,9 +2,10 @@
 
 Inputs are the store's rows as Arrow tables (`journeys.py` registers them): `ev_in` (events),
 `tp_in` (stored touchpoints), `ck_in` (human clicks), `links_in` (the workspace's links),
-`recipients_in` (its recipients, with the user id of those that are users), `nodes_in` (the identity mapping),
-`traffic_in` (each click landing's traffic source, worked out in Python once per distinct
-(url, referrer)), `goal_in` (the goal events) and `goals_in` (the goals, in the order added).
+`recipients_in` (its recipients, with the user id of those that are users), `nodes_in` (the
+identity mapping), `traffic_in` (each click landing's traffic source, worked out in Python
+once per distinct (url, referrer)), `goal_in` (the goal events) and `goals_in` (the goals, in
+the order added).
 Times are microseconds since the epoch (BIGINT) throughout, as exact as Python's datetimes.
 """
 

@@ -305,8 +305,9 @@ def models(
 ) -> tuple[dict[str, Any] | None, bool]:
     """The model comparison of `window` (`model_comparison`: the journeys built in the
     engine, no snapshot of the workspace) and whether it is of the store's current version.
-    Computed in the helper process once per version, with the same bounded wait; meanwhile the
-    last one computed is shown (None before the first). `wait=None`: here, now."""
+    Computed in the helper process once per version, with the same bounded wait (plus `STARTUP`
+    when there is nothing to show yet); meanwhile the last one computed is shown (None before
+    the first). `wait=None`: here, now."""
     minutes, split = _settings_key(settings)
     if wait is None:
         return _models_of(engine, workspace_id, minutes, split, window), True
@@ -320,8 +321,8 @@ def models(
                 previous = held.future.result()
             future = _WORKER.submit(_held_models, *key)
             held = _MODELS[key] = _Models(now_version, future, previous)
-    if not _WORKER.answering.is_set():
-        wait += STARTUP
+    if held.previous is None or not _WORKER.answering.is_set():
+        wait += STARTUP  # nothing to show yet, or the helper process is still starting
     try:
         return held.future.result(timeout=wait), held.version == now_version
     except FutureTimeout:

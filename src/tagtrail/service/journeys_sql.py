@@ -15,24 +15,25 @@ from typing import Final
 
 # --- typed inputs ------------------------------------------------------------------------------
 
-INPUTS: Final = """
-CREATE TEMP VIEW store_events AS SELECT
-  CAST(message_id AS VARCHAR) AS mid, epoch_us(CAST(ts AS TIMESTAMP)) AS ts,
-  CAST(anonymous_id AS VARCHAR) AS anon, CAST(user_id AS VARCHAR) AS uid,
-  CAST(tp_kind AS VARCHAR) AS kind, CAST(tp_source AS VARCHAR) AS source,
-  CAST(tp_medium AS VARCHAR) AS medium, CAST(tp_campaign AS VARCHAR) AS campaign,
-  CAST(tp_content AS VARCHAR) AS content, CAST(tp_term AS VARCHAR) AS term,
-  CAST(tp_channel AS VARCHAR) AS channel
-FROM ev_in;
-CREATE TEMP VIEW stored_touches AS SELECT
-  CAST(message_id AS VARCHAR) AS mid, epoch_us(CAST(ts AS TIMESTAMP)) AS ts,
-  CAST(kind AS VARCHAR) AS kind, CAST(source AS VARCHAR) AS source,
-  CAST(medium AS VARCHAR) AS medium, CAST(campaign AS VARCHAR) AS campaign,
-  CAST(content AS VARCHAR) AS content, CAST(term AS VARCHAR) AS term,
-  CAST(channel AS VARCHAR) AS channel, CAST(anonymous_id AS VARCHAR) AS anon,
-  CAST(user_id AS VARCHAR) AS uid, CAST(recipient AS VARCHAR) AS recipient,
-  CAST(visitor AS VARCHAR) AS visitor
-FROM tp_in;
+_TRAFFIC: Final = ("kind", "source", "medium", "campaign", "content", "term", "channel")
+
+
+def _text(columns: dict[str, str]) -> str:
+    """`CAST(column AS VARCHAR) AS name, …` for each name → column."""
+    return ", ".join(f"CAST({column} AS VARCHAR) AS {name}" for name, column in columns.items())
+
+
+_EVENT_COLUMNS: Final = {"anon": "anonymous_id", "uid": "user_id"} | {
+    name: f"tp_{name}" for name in _TRAFFIC
+}
+_STORED_COLUMNS: Final = {name: name for name in _TRAFFIC} | {
+    "anon": "anonymous_id", "uid": "user_id", "recipient": "recipient", "visitor": "visitor"
+}  # fmt: skip
+_KEYED: Final = "CAST(message_id AS VARCHAR) AS mid, epoch_us(CAST(ts AS TIMESTAMP)) AS ts"
+
+INPUTS: Final = f"""
+CREATE TEMP VIEW store_events AS SELECT {_KEYED}, {_text(_EVENT_COLUMNS)} FROM ev_in;
+CREATE TEMP VIEW stored_touches AS SELECT {_KEYED}, {_text(_STORED_COLUMNS)} FROM tp_in;
 CREATE TEMP VIEW human_clicks AS SELECT
   'click:' || CAST(c.id AS VARCHAR) AS mid, epoch_us(CAST(c.ts AS TIMESTAMP)) AS ts,
   CAST(c.url AS VARCHAR) AS url, coalesce(CAST(c.referrer AS VARCHAR), '') AS referrer,

@@ -210,7 +210,7 @@ def collected_journeys(
         raise ValueError("the session timeout must be positive")
     catch_up(engine)  # rows a bulk load or an older version stored, not folded yet
     goals = list_goals(engine, workspace_id)
-    tables = read_arrow(engine, _store_queries(engine, workspace_id, goals))
+    tables = read_arrow(engine, _store_queries(engine, workspace_id, goals), apart=True)
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")

@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/check.py
 	$(BIN)/python bench/attribution.py
+	$(BIN)/python bench/collected.py
 	$(BIN)/python bench/shapley.py
 	$(BIN)/python bench/redirect.py
 	$(BIN)/python bench/collect.py

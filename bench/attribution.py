@@ -82,13 +82,18 @@ def run_tagtrail(events: Path, engine: str = "duckdb") -> dict[str, Any]:
     return doc
 
 
-def compare_engines(duck: dict[str, Any], spark: dict[str, Any]) -> None:
-    worst = max(
+def largest_difference(duck: dict[str, Any], spark: dict[str, Any]) -> float:
+    """The largest |Δ| between two documents' credits, over every model, metric and channel."""
+    return max(
         abs(v - spark["models"][name][kind][channel])
         for name, body in duck["models"].items()
         for kind in ("conversions", "value")
         for channel, v in body[kind].items()
     )
+
+
+def compare_engines(duck: dict[str, Any], spark: dict[str, Any]) -> None:
+    worst = largest_difference(duck, spark)
     total = max(duck["meta"]["total_value"], 1.0)
     print(
         f"  Spark vs DuckDB: max |Δ| over every model and channel {worst:.2e} "

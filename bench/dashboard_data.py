@@ -102,9 +102,15 @@ def _reset_sequences(engine: Engine, tables: Sequence[str]) -> None:
 
 
 def seed(
-    engine: Engine, *, clicks: int = 1_000_000, workspace_id: int = 1, seed: int = 7
+    engine: Engine,
+    *,
+    clicks: int = 1_000_000,
+    workspace_id: int = 1,
+    seed: int = 7,
+    recipients: int = RECIPIENTS,
 ) -> dict[str, int]:
-    """Write the data set; return how many rows went into each table."""
+    """Write the data set; return how many rows went into each table (`recipients`: how many
+    recipients the campaigns were sent to, the first `USERS` of them user ids)."""
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     first_day = (now - timedelta(days=DAYS - 1)).replace(hour=0, minute=0, second=0)
@@ -174,7 +180,7 @@ def seed(
         link_rows,
     )
     recipient_rows = []
-    for r in range(1, RECIPIENTS + 1):
+    for r in range(1, recipients + 1):
         public = f"r{r:07d}"
         kind, key = ("user", f"u{r}") if r <= USERS else ("email", f"{rng.getrandbits(128):032x}")
         recipient_rows.append((r, workspace_id, public, kind, key, first_day))
@@ -194,7 +200,7 @@ def seed(
         if at < first_day or (at - first_day).total_seconds() > horizon:
             at = now
         bot = rng.random() < BOT_SHARE
-        recipient = rng.randrange(RECIPIENTS) + 1 if rng.random() < 0.75 else None
+        recipient = rng.randrange(recipients) + 1 if rng.random() < 0.75 else None
         visitor = f"{rng.getrandbits(64) if recipient is None or bot else recipient:032x}"
         click_rows.append(
             (

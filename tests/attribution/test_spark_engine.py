@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +186,45 @@ def test_cli_engine_spark_json_equals_duckdb(
         for kind in ("conversions", "value"):
             for channel, v in body[kind].items():
                 assert got["models"][name][kind][channel] == pytest.approx(v, abs=1e-9)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_engine_spark_over_the_collected_store_equals_duckdb(
+    spark: Any,  # noqa: ARG001 (the test run's SparkSession, which the engine finds active)
+    tmp_path: Path,
+    backend: str,
+) -> None:
+    """`--engine spark` on the store: the journeys built in DuckDB, exported as Parquet, read
+    by Spark, give DuckDB's credits under every model (and the same document otherwise)."""
+    from datetime import datetime
+
+    from harness.pg import postgres_database
+
+    from tagtrail.service.attribution import AttributionQuery, store_attribution
+    from tagtrail.service.keys import ensure_workspace
+    from tagtrail.store.database import prepare_store
+    from tests.service.test_journeys import random_store
+
+    with postgres_database() if backend == "postgresql" else _sqlite(tmp_path) as url:
+        engine = prepare_store(url)
+        try:
+            ensure_workspace(engine, now=datetime(2026, 5, 1))
+            ws = random_store(engine, seed=3, size=400)
+            query = AttributionQuery(tuple(MODEL_NAMES))
+            duck = store_attribution(engine, ws, query)
+            got = store_attribution(engine, ws, query, engine_name="spark")
+        finally:
+            engine.dispose()
+    assert got["meta"]["engine"] == "spark" and duck["meta"]["total_conversions"] > 0
+    for key in ("engine", "seconds"):
+        del got["meta"][key], duck["meta"][key]
+    assert got["meta"] == duck["meta"]
+    for name, body in duck["models"].items():
+        for kind in ("conversions", "value"):
+            for channel, v in body[kind].items():
+                assert got["models"][name][kind][channel] == pytest.approx(v, abs=1e-9)
+
+
+@contextmanager
+def _sqlite(folder: Path) -> Iterator[str]:
+    yield f"sqlite:///{folder / 'tagtrail.db'}"

@@ -157,7 +157,7 @@ def load(
     check_readable(path, label)
     con = duckdb.connect()
     try:
-        return _load(con, path, rules or PathRules(), by, strict, label)
+        return _load(con, _source(path), rules or PathRules(), by, strict, label)
     except duckdb.Error as exc:
         logger.debug("DuckDB cannot read %s: %s", label, exc)
         raise InvalidInput(
@@ -168,15 +168,48 @@ def load(
         con.close()
 
 
-def _load(
-    con: duckdb.DuckDBPyConnection, path: Path, rules: PathRules, by: str, strict: bool, label: str
+def load_relation(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    rules: PathRules | None = None,
+    by: str = "channel",
+    name: str,
 ) -> Collected:
+    """Build the paths of `table`, a relation of `con` with the events-file columns, `timestamp`
+    in whole seconds since the epoch (BIGINT), and `line` (the row's line in the file it stands
+    for): what `load` does once the file is read, so the same rows give the same paths, skipped
+    rows and line numbers. `con` is left open; its
+    settings are the engine's afterwards (UTC, insertion order not kept), and a second call
+    replaces the first one's tables."""
+    if by not in DIMENSIONS:
+        raise InvalidInput(f"unknown dimension {by!r}", hint=f"use one of {', '.join(DIMENSIONS)}")
+    con.execute(sql.CLEAR)
+    return _load(
+        con, (table, True), rules or PathRules(), by, False, name, row="line",
+        ts='CAST("timestamp" AS BIGINT)',
+    )  # fmt: skip
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    read: tuple[str, bool],
+    rules: PathRules,
+    by: str,
+    strict: bool,
+    label: str,
+    *,
+    row: str = "file_row_number + 1",
+    ts: str | None = None,
+) -> Collected:
+    """`read` is (the SQL that reads the rows, whether they carry their own line numbers);
+    `ts` the SQL of a row's time in epoch seconds (None: its ISO 8601 `timestamp`, checked)."""
     con.execute("SET TimeZone = 'UTC'")
     # Keep freed buffers for reuse instead of handing them back to the OS between statements
     # (each return meant page faults again on the next one); the connection frees all at close.
     con.execute("SET allocator_flush_threshold = '4GB'")
     con.execute("SET allocator_bulk_deallocation_flush_threshold = '4GB'")
-    source, parquet = _source(path)
+    source, parquet = read
     names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
     need = [*COLUMNS, *(("content",) if by == "content" else ())]
     missing = [c for c in need if c not in names]
@@ -187,15 +220,17 @@ def _load(
         )
     direct = DIRECT_LABEL[by] if by != "channel" else rules.direct
     touch_types = ", ".join(_quote(t) for t in rules.touch_types) or "''"
-    row = "file_row_number + 1" if parquet else "CAST(NULL AS BIGINT)"
     con.execute(
         sql.EVENTS.format(
-            row=row,
+            row=row if parquet else "CAST(NULL AS BIGINT)",
             source=source,
             label=_label(by, direct),
             problem=_problem(touch_types),
-            iso=_quote(ISO_8601),
-            iso_text=iso_text(_TIMESTAMP, f"regexp_full_match({_TIMESTAMP}, {{}})"),
+            ts=ts
+            or sql.TIMESTAMP.format(
+                iso=_quote(ISO_8601),
+                iso_text=iso_text(_TIMESTAMP, f"regexp_full_match({_TIMESTAMP}, {{}})"),
+            ),
         )
     )
     # Row numbers are fixed now; later statements sort explicitly, so let them run unordered.

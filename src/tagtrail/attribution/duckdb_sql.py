@@ -11,12 +11,15 @@ from __future__ import annotations
 # A CSV has no row number column, and row_number() OVER () would run the read on one thread:
 # the table is written in file order (preserve_insertion_order, DuckDB's default), so a row's
 # rowid + 1 is its ordinal. Parquet gives its own file_row_number.
+# A timestamp as the file writes it: ISO 8601 text (or a typed timestamp), whole seconds taken.
+TIMESTAMP = """CASE WHEN regexp_full_match(trim(CAST("timestamp" AS VARCHAR)), {iso})
+      THEN CAST(floor(epoch(TRY_CAST({iso_text} AS TIMESTAMPTZ))) AS BIGINT) END"""
+
 EVENTS = """
 CREATE TEMP TABLE ev_rows AS
 SELECT file_rn, u, ts, typ, ch, val, {problem} AS problem FROM (
   SELECT file_rn, user_id, channel, value, CAST(user_id AS VARCHAR) AS u,
-    CASE WHEN regexp_full_match(trim(CAST("timestamp" AS VARCHAR)), {iso}) THEN CAST(floor(epoch(
-      TRY_CAST({iso_text} AS TIMESTAMPTZ))) AS BIGINT) END AS ts,
+    {ts} AS ts,
     lower(trim(CAST(type AS VARCHAR))) AS typ,
     TRY_CAST(nullif(trim(CAST(value AS VARCHAR)), '') AS DOUBLE) AS val,
     {label} AS ch
@@ -46,4 +49,10 @@ ORDER BY s.uid, e.ts, is_conv, e.rn
 
 COUNTS = """
 SELECT count(*) FROM ev
+"""
+
+# What a run leaves in its connection, dropped before another run on the same one.
+CLEAR = """
+DROP VIEW IF EXISTS ev; DROP TABLE IF EXISTS ev_rows; DROP TABLE IF EXISTS channels;
+DROP TABLE IF EXISTS users
 """

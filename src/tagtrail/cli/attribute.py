@@ -175,7 +175,9 @@ def attribute(
         )
     check_range(start, end)
     if events is None:
-        document = _from_store(target, names, rules, by, start, end, goal, engine, ci_level)
+        document = _from_store(
+            target, names, rules, by, start, end, goal, engine, spark_master, ci_level
+        )
         _finish(document, html_path)
         if as_json:
             emit_json(document)
@@ -217,11 +219,14 @@ def _from_store(
     end: datetime | None,
     goal: str | None,
     engine: str,
+    spark_master: str | None,
     ci_level: float | None,
 ) -> dict[str, Any]:
     """The collected journeys of the local store, or of the --api server, attributed."""
-    if engine != "duckdb" or ci_level is not None:
-        raise click.UsageError("--engine spark and --ci work on an --events file")
+    if ci_level is not None:
+        raise click.UsageError("--ci works on an --events file")
+    if engine != "duckdb" and target.api is not None and target.key is not None:
+        raise click.UsageError("--engine spark works on an --events file or the local store")
     first = start.date() if start else None
     last = end.date() if end else None
     if target.api is not None and target.key is not None:
@@ -242,7 +247,10 @@ def _from_store(
     try:
         query = AttributionQuery(names, rules, by, first, last, goal)
         timeout = timedelta(minutes=target.settings.session_timeout_minutes)
-        return store_attribution(engine_, workspace_id, query, session_timeout=timeout)
+        return store_attribution(
+            engine_, workspace_id, query, session_timeout=timeout, engine_name=engine,
+            spark_master=spark_master,
+        )  # fmt: skip
     finally:
         engine_.dispose()
 

@@ -24,9 +24,11 @@ from sqlalchemy import Engine
 from tagtrail.attribution import duckdb_engine
 from tagtrail.attribution.document import bootstrap, result_document, run_meta, run_models
 from tagtrail.attribution.path_rules import PathRules
+from tagtrail.attribution.paths import Collected as Paths
 from tagtrail.collect import Conversion, JourneyRow, journey_csv
 from tagtrail.errors import InvalidInput
-from tagtrail.service.collected import Collected, load_collected
+from tagtrail.service.collected import Collected
+from tagtrail.service.journeys import Journeys, collected_journeys
 
 #: How errors name the exported journeys (never the server's temporary path).
 SOURCE_NAME = "collected journeys"
@@ -53,16 +55,50 @@ def store_attribution(
     query: AttributionQuery,
     *,
     session_timeout: timedelta = timedelta(minutes=30),
+    new_session_on_campaign_change: bool = False,
+    ci: tuple[float, int] | None = None,
+    engine_name: str = "duckdb",
+    spark_master: str | None = None,
 ) -> dict[str, Any]:
-    """The DESIGN §7 document for one goal of the workspace's collected journeys."""
-    start, end = query.start, query.end
-    if start is not None and end is not None and end < start:
-        raise InvalidInput(f"the range ends ({end}) before it starts ({start})")
+    """The DESIGN §7 document for one goal of the workspace's collected journeys, built in the
+    engine (`service.journeys`): the same document as `collected_attribution` on
+    `load_collected`, without loading the rows into Python. `engine_name="spark"` hands the
+    journeys to Spark as a Parquet events file (`spark_master`: default local[2])."""
+    _check_range(query.start, query.end)
     started = time.perf_counter()
-    collected = load_collected(engine, workspace_id, timeout=session_timeout)
-    document = collected_attribution(collected, query)
+    with collected_journeys(
+        engine,
+        workspace_id,
+        timeout=session_timeout,
+        new_session_on_campaign_change=new_session_on_campaign_change,
+    ) as found:
+        known = [g.event for g in found.goals]
+        chosen = found.default_goal() if query.goal is None else _known_goal(known, query.goal)
+        table = found.build(chosen, query.start, query.end)
+        if engine_name == "spark":
+            loaded = _on_spark(found, query, spark_master)
+        else:
+            loaded = duckdb_engine.load_relation(
+                found.con, table, rules=query.rules, by=query.by, name=SOURCE_NAME
+            )
+    document = _document(loaded, query, chosen, known, ci, engine_name)
     document["meta"]["seconds"] = round(time.perf_counter() - started, 3)
     return document
+
+
+def _on_spark(found: Journeys, query: AttributionQuery, master: str | None) -> Paths:
+    from tagtrail.attribution import spark_engine
+
+    with tempfile.TemporaryDirectory(prefix="tagtrail-journeys-") as folder:
+        path = found.export_parquet(Path(folder) / "journeys.parquet")
+        return spark_engine.load(
+            path, rules=query.rules, by=query.by, master=master or spark_engine.DEFAULT_MASTER
+        )
+
+
+def _check_range(start: date | None, end: date | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise InvalidInput(f"the range ends ({end}) before it starts ({start})")
 
 
 def default_goal(collected: Collected) -> str | None:
@@ -85,9 +121,12 @@ def default_goal(collected: Collected) -> str | None:
 
 
 def _goal(collected: Collected, goal: str | None) -> str | None:
-    known = [g.event for g in collected.goals]
     if goal is None:
         return default_goal(collected)
+    return _known_goal([g.event for g in collected.goals], goal)
+
+
+def _known_goal(known: list[str], goal: str) -> str:
     if goal not in known:
         raise InvalidInput(
             f"unknown goal {goal!r}",
@@ -104,18 +143,29 @@ def collected_attribution(
     """The DESIGN §7 document for `query` on `collected`; `ci` = (level, samples) adds
     bootstrap intervals (seed 0). No conversion is a valid answer: every model with zero
     credit. `meta.goal` is the goal attributed and `meta.goals` every goal of the workspace."""
-    rules, by, start, end, goal = query.rules, query.by, query.start, query.end, query.goal
-    chosen = _goal(collected, goal)
-    rows = _rows(collected, chosen, start, end)
+    chosen = _goal(collected, query.goal)
+    rows = _rows(collected, chosen, query.start, query.end)
     with tempfile.TemporaryDirectory(prefix="tagtrail-attribution-") as folder:
         path = Path(folder) / "journeys.csv"
-        path.write_text(journey_csv(rows, content=by == "content"), encoding="utf-8")
-        loaded = duckdb_engine.load(path, rules=rules, by=by, name=SOURCE_NAME)
+        path.write_text(journey_csv(rows, content=query.by == "content"), encoding="utf-8")
+        loaded = duckdb_engine.load(path, rules=query.rules, by=query.by, name=SOURCE_NAME)
+    return _document(loaded, query, chosen, [g.event for g in collected.goals], ci)
+
+
+def _document(
+    loaded: Paths,
+    query: AttributionQuery,
+    chosen: str | None,
+    goals: list[str],
+    ci: tuple[float, int] | None,
+    engine: str = "duckdb",
+) -> dict[str, Any]:
+    rules, by, start, end, goal = query.rules, query.by, query.start, query.end, query.goal
     names = query.models
-    meta = run_meta(loaded, rules, by=by, engine="duckdb")
+    meta = run_meta(loaded, rules, by=by, engine=engine)
     meta["source"] = "store"
     meta["goal"] = chosen
-    meta["goals"] = [g.event for g in collected.goals]
+    meta["goals"] = goals
     meta["range"] = {
         "from": start.isoformat() if start else None,
         "to": end.isoformat() if end else None,

@@ -1,6 +1,6 @@
 """Conversions, channels and attribution from the collected journeys (`load_collected`).
 
-The model comparison is `service.attribution.collected_attribution` on one goal, exactly what
+The model comparison is `service.attribution.store_attribution` on one goal, exactly what
 `tagtrail attribute --goal` prints. Campaign and link columns credit each conversion to its last
 non-direct arrival within the 30-day lookback after the previous conversion of the same goal
 (the `last_non_direct` model's rule with R2 per goal), so the two pages agree."""
@@ -13,11 +13,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine
+
 from tagtrail.attribution.path_rules import PathRules
 from tagtrail.collect.touchpoints import DIRECT
-from tagtrail.service.attribution import AttributionQuery, collected_attribution
+from tagtrail.service.attribution import (
+    AttributionQuery,
+    store_attribution,
+)
 from tagtrail.service.campaigns import touch_key
 from tagtrail.service.collected import Collected
+from tagtrail.service.goals import list_goals
 from tagtrail.service.reports import Window
 
 #: The models the comparison chart shows (docs/models.md defines each).
@@ -121,14 +127,25 @@ def link_credit(found: Insights, targets: Mapping[str, str]) -> dict[str, list[f
 
 
 def model_comparison(
-    collected: Collected, window: Window, *, ci_level: float = 0.9, samples: int = 60
+    engine: Engine,
+    workspace_id: int,
+    window: Window,
+    *,
+    session_timeout: timedelta,
+    new_session_on_campaign_change: bool,
+    ci_level: float = 0.9,
+    samples: int = 60,
 ) -> dict[str, Any]:
     """The engine's document for CHART_MODELS and the window's goal (default: the goal with
     revenue), with bootstrap intervals; `{}` when the workspace has no goal. Rows after the
-    window's end are left out, and conversions before its start."""
-    if not collected.goals:
+    window's end are left out, and conversions before its start. The journeys are built in the
+    engine over the store (`store_attribution`), not loaded into Python."""
+    if not list_goals(engine, workspace_id):
         return {}
     query = AttributionQuery(
         CHART_MODELS, PathRules(), "channel", window.start, window.end, window.goal
     )
-    return collected_attribution(collected, query, ci=(ci_level, samples))
+    return store_attribution(
+        engine, workspace_id, query, session_timeout=session_timeout,
+        new_session_on_campaign_change=new_session_on_campaign_change, ci=(ci_level, samples),
+    )  # fmt: skip

@@ -63,7 +63,8 @@ _IDS = len(_COLLECTED)
 _COUNTERS = _IDS + 1
 _WORKER = Worker("tagtrail-journeys")
 
-#: (what, argument): ("insights", Window) or ("models", Window).
+#: (what, argument): ("insights", Window). The model comparison needs no snapshot: `models`
+#: builds its journeys in the engine.
 Key = tuple[str, Any]
 
 
@@ -168,10 +169,7 @@ def _held_compute(url: str, workspace_id: int, minutes: float, split: bool, key:
 
 def compute(collected: Collected, key: Key) -> Any:
     """The figure `key` names, from `collected`."""
-    what, argument = key
-    if what == "insights":
-        return insights(collected, argument)
-    return model_comparison(collected, argument)
+    return insights(collected, key[1])
 
 
 # --- in the server ---------------------------------------------------------------------------
@@ -280,3 +278,64 @@ def derived(
         return future.result(timeout=wait)
     except FutureTimeout:
         return None
+
+
+# --- the model comparison, built in the engine over the store (no snapshot) ------------------
+
+
+@dataclass(slots=True)
+class _Models:
+    version: tuple[Any, ...]
+    future: Future[dict[str, Any]]
+    previous: dict[str, Any] | None  # the last document computed, shown while this one runs
+
+
+_MODELS: dict[tuple[Any, ...], _Models] = {}
+
+
+def _held_models(url: str, workspace_id: int, minutes: float, split: bool, window: Any) -> Any:
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES[url] = create_engine_for(url)
+    return _models_of(engine, workspace_id, minutes, split, window)
+
+
+def models(
+    engine: Engine, workspace_id: int, settings: Settings, window: Any, *, wait: float | None = WAIT
+) -> tuple[dict[str, Any] | None, bool]:
+    """The model comparison of `window` (`model_comparison`: the journeys built in the
+    engine, no snapshot of the workspace) and whether it is of the store's current version.
+    Computed in the helper process once per version, with the same bounded wait (plus `STARTUP`
+    when there is nothing to show yet); meanwhile the last one computed is shown (None before
+    the first). `wait=None`: here, now."""
+    minutes, split = _settings_key(settings)
+    if wait is None:
+        return _models_of(engine, workspace_id, minutes, split, window), True
+    now_version = version(engine, workspace_id)
+    key = (_url(engine), workspace_id, minutes, split, window)
+    with _SLOTS_LOCK:
+        held = _MODELS.get(key)
+        if held is None or (held.version != now_version and held.future.done()):
+            previous = held.previous if held is not None else None
+            if held is not None and held.future.exception() is None:
+                previous = held.future.result()
+            future = _WORKER.submit(_held_models, *key)
+            held = _MODELS[key] = _Models(now_version, future, previous)
+    if held.previous is None or not _WORKER.answering.is_set():
+        wait += STARTUP  # nothing to show yet, or the helper process is still starting
+    try:
+        return held.future.result(timeout=wait), held.version == now_version
+    except FutureTimeout:
+        return held.previous, False
+
+
+def _models_of(
+    engine: Engine, workspace_id: int, minutes: float, split: bool, window: Any
+) -> dict[str, Any]:
+    return model_comparison(
+        engine,
+        workspace_id,
+        window,
+        session_timeout=timedelta(minutes=minutes),
+        new_session_on_campaign_change=split,
+    )

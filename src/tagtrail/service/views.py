@@ -28,6 +28,10 @@ from tagtrail.store.schema import settings_versions
 HUMAN, BOT, CONV = "#4e79a7", "#e15759", "#59a14f"
 
 
+_MODELS_NOTE = "The model comparison is being recomputed with the newest data: reload in a moment."
+_FIRST_NOTE = "The model comparison is being computed: reload in a moment."
+
+
 def _journeys(
     engine: Engine, ws: int, settings: Settings, key: snapshots.Key, wait: float | None
 ) -> tuple[Any | None, dict[str, Any]]:
@@ -158,8 +162,10 @@ def channels(
 def attribution(
     engine: Engine, ws: int, settings: Settings, window: Window, *, wait: float | None = None
 ) -> dict[str, Any]:
-    """The model comparison of the window's goal (default: the goal with revenue)."""
-    document, note = _journeys(engine, ws, settings, ("models", window), wait)
+    """The model comparison of the window's goal (default: the goal with revenue), built in
+    the engine over the store (`snapshots.models`)."""
+    document, fresh = snapshots.models(engine, ws, settings, window, wait=wait)
+    note = {} if fresh else {"journeys_note": _MODELS_NOTE if document else _FIRST_NOTE}
     goals = (
         {"goal": document["meta"]["goal"], "goal_names": document["meta"]["goals"]}
         if document

@@ -9,20 +9,40 @@ SQLite, and two copies in one process do not see each other's locks: when its co
 closed, it took itself for the database's last user, checkpointed and deleted the WAL under
 the server's open connections, whose later commits no new connection saw (and POSIX locks are
 the process's: closing its files drops the locks the server's connections hold). So it is not
-used, here or anywhere a server may have the store open.
+used in a process that may have the store open: `read_arrow(..., apart=True)` (the journeys
+builder, millions of rows) runs it in a child process of its own (`_SQLITE_CHILD`), where its
+columns are made in C, at the cost of starting that process (about half a second).
+
+SQLite has no column types: ADBC infers each column's type from every value it reads
+(`_ALL_ROWS`; its default, the first 1,024 rows, fails on a column whose first values are NULL
+and later ones text).
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import tempfile
 from collections.abc import Mapping
 from itertools import chain
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Engine
 
+from tagtrail.errors import StoreError
+
 if TYPE_CHECKING:
     import pyarrow as pa
+
+_ALL_ROWS = {"adbc.sqlite.query.batch_rows": str(1 << 30)}
+
+
+def sql_text(value: str) -> str:
+    """A string literal, the same on SQLite and PostgreSQL (standard strings)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _postgresql(engine: Engine, queries: Mapping[str, str]) -> dict[str, pa.Table]:
@@ -67,11 +87,64 @@ def _sqlite(engine: Engine, queries: Mapping[str, str]) -> dict[str, pa.Table]:
     return found
 
 
-def read_arrow(engine: Engine, queries: Mapping[str, str]) -> dict[str, pa.Table]:
+#: The SQLite read for many rows, in its own process, where ADBC's second copy of SQLite is the
+#: only one (see above): its columns are made in C, and come back as Arrow IPC files,
+#: memory-mapped.
+_SQLITE_CHILD = """
+import json, sys
+import adbc_driver_sqlite.dbapi as sqlite
+import pyarrow as pa
+job = json.load(sys.stdin)
+with sqlite.connect(job["database"]) as connection, connection.cursor() as cursor:
+    cursor.adbc_statement.set_options(**job["options"])
+    for name, query in job["queries"].items():
+        cursor.execute(query)
+        table = cursor.fetch_arrow_table()
+        with pa.OSFile(job["folder"] + "/" + name + ".arrow", "wb") as sink:
+            with pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+    connection.rollback()
+"""
+
+
+def _sqlite_apart(database: str, queries: Mapping[str, str]) -> dict[str, pa.Table]:
+    import pyarrow as pa
+
+    with tempfile.TemporaryDirectory(prefix="tagtrail-arrow-") as folder:
+        job = {"database": database, "options": _ALL_ROWS, "queries": dict(queries)}
+        done = subprocess.run(
+            [sys.executable, "-c", _SQLITE_CHILD],
+            input=json.dumps({**job, "folder": folder}),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            reason = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise StoreError(f"cannot read the SQLite store {database}: {reason}")
+        found = {}
+        for name in queries:  # mapped, not copied; the files may go once they are mapped
+            source = pa.memory_map(str(Path(folder) / f"{name}.arrow"))
+            found[name] = pa.ipc.open_file(source).read_all()
+    return found
+
+
+def read_arrow(
+    engine: Engine, queries: Mapping[str, str], *, apart: bool = False
+) -> dict[str, pa.Table]:
     """Each query's rows as an Arrow table, all read in one transaction (one snapshot: SQLite's
     read transaction, PostgreSQL's REPEATABLE READ). Queries are plain SQL text (values as
     literals); a SQLite column of no value at all (no rows, or NULL in every row) has no type
-    here: the caller casts each column to what it expects."""
-    if engine.url.get_backend_name() == "sqlite":
+    here: the caller casts each column to what it expects. `apart`: SQLite's rows are read by
+    ADBC in a child process (for millions of rows; a store in memory is refused then)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite":
+        return _postgresql(engine, queries)
+    if not apart:
         return _sqlite(engine, queries)
-    return _postgresql(engine, queries)
+    if not url.database or url.database == ":memory:":
+        raise StoreError(
+            "a SQLite store in memory cannot be read by the journeys engine",
+            hint="use a store file (sqlite:///path.db)",
+        )
+    return _sqlite_apart(str(Path(url.database).resolve()), queries)

@@ -1,0 +1,254 @@
+"""Collected journeys built in the engine: the store's rows → identities → sessions → arrivals
+→ journey rows, in DuckDB SQL over Arrow tables, with no row ever a Python object.
+
+The same journeys as `collected.load_collected` + `collect.journey_rows` (the oracle: a property
+test compares them on random stores, SQLite and PostgreSQL), step by step (journeys_sql.py):
+
+1. the rows are read with the ADBC drivers (`store.arrow`): events, stored touchpoints, human
+   clicks with their recipient, the recipients that are users, the identity mapping
+   (`identity_nodes`, kept by `store.identities`) and the goal events;
+2. a click's traffic source is worked out by the Python rules (`click_touchpoint`) once per
+   distinct (landing URL, referrer), a small table joined back to the clicks;
+3. every touch and hit gets its identity as `IdentityGraph.identity_of` gives it (an id the
+   mapping lacks is its own identity); click landings are dropped; a repeated message id
+   counts once; sessions split per identity and device at the timeout (and, with
+   `new_session_on_campaign_change`, at a change of campaign); arrivals are the non-direct
+   touches and a session's first touch when direct — window functions, one sort each;
+4. conversions are the goal events valued by the goal's revenue property (JSON in SQL, with
+   `Decimal`'s grammar for numeric strings); `default_goal` is one query;
+5. one goal's rows, sorted as `journey_rows` sorts them, make the table `journeys` that the
+   DuckDB attribution engine reads in place (`duckdb_engine.load_relation`), or a Parquet file
+   in the DESIGN §7 format (`export_parquet`, what `--engine spark` reads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Engine, case, or_, select
+
+from tagtrail.collect import Goal, click_touchpoint
+from tagtrail.collect.touchpoints import CLICK_LANDING_WINDOW
+from tagtrail.service import journeys_sql as sql
+from tagtrail.service.goals import list_goals
+from tagtrail.store.arrow import read_arrow, sql_text
+from tagtrail.store.identities import catch_up
+from tagtrail.store.schema import clicks, events, identity_nodes, links, recipients, touchpoints
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROS: Final = 1_000_000
+#: `str.strip()`'s whitespace, for a numeric string revenue (`Decimal(str(value).strip())`).
+_SPACES: Final = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(
+    chr(c) for c in (*range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+)
+#: The finite numbers `Decimal` reads (ASCII digits, `_` between digits).
+_DECIMAL: Final = (
+    r"[+-]?([0-9](_?[0-9])*(\.([0-9](_?[0-9])*)?)?|\.[0-9](_?[0-9])*)([eE][+-]?[0-9](_?[0-9])*)?"
+)
+_NUMBER_TYPES: Final = "'BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE'"
+_STORED: Final = (
+    *("message_id", "kind", "source", "medium", "campaign", "content", "term", "channel"),
+    *("anonymous_id", "user_id", "recipient", "visitor"),
+)
+
+
+def _store_queries(engine: Engine, workspace_id: int, goals: list[Goal]) -> dict[str, str]:
+    """The rows to read, as SQL text for the store's dialect (workspace id and goal names are
+    bound as literals: ADBC runs plain text)."""
+    tp_columns = [c for c in events.c if c.name.startswith("tp_")]
+    found = {
+        "ev_in": select(
+            events.c.message_id,
+            events.c.timestamp.label("ts"),
+            events.c.anonymous_id,
+            events.c.user_id,
+            *tp_columns,
+        ).where(events.c.workspace_id == workspace_id),
+        "tp_in": select(
+            *(getattr(touchpoints.c, name) for name in _STORED),
+            touchpoints.c.timestamp.label("ts"),
+        ).where(touchpoints.c.workspace_id == workspace_id),
+        "ck_in": select(
+            clicks.c.id,
+            clicks.c.clicked_at.label("ts"),
+            clicks.c.url,
+            clicks.c.referrer,
+            clicks.c.visitor,
+            clicks.c.recipient_id,
+            clicks.c.link_id,
+        ).where(clicks.c.is_bot.is_(False), clicks.c.url.is_not(None)),  # a full scan, fastest
+        "links_in": select(links.c.id).where(links.c.workspace_id == workspace_id),
+        "recipients_in": select(
+            recipients.c.id,
+            recipients.c.public_id,
+            case((recipients.c.kind == "user", recipients.c.key)).label("user_id"),
+        ).where(recipients.c.workspace_id == workspace_id),
+        "nodes_in": select(
+            identity_nodes.c.kind, identity_nodes.c.id, identity_nodes.c.identity
+        ).where(identity_nodes.c.workspace_id == workspace_id),
+        "goal_in": select(
+            events.c.message_id,
+            events.c.timestamp.label("ts"),
+            events.c.event,
+            events.c.properties,
+            events.c.anonymous_id,
+            events.c.user_id,
+        ).where(
+            events.c.workspace_id == workspace_id,
+            events.c.type == "track",
+            or_(*(events.c.event == g.event for g in goals)) if goals else events.c.id < 0,
+        ),
+    }
+    dialect = engine.dialect
+    return {
+        name: str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        for name, query in found.items()
+    }
+
+
+def _traffic(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The traffic source of each distinct (landing URL, referrer) of the clicks."""
+    landings = con.execute(sql.DISTINCT_LANDINGS).fetchall()
+    names = ("source", "medium", "campaign", "content", "term", "channel")
+    columns: dict[str, list[str | None]] = {"url": [], "referrer": [], **{n: [] for n in names}}
+    for url, referrer in landings:
+        touch = click_touchpoint(
+            click_id=0, clicked_at=_EPOCH, destination=url, referrer=referrer or None
+        )
+        columns["url"].append(url)
+        columns["referrer"].append(referrer)
+        for name in names:
+            columns[name].append(getattr(touch, name))
+    return pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
+
+
+def _amount(pointer: str) -> str:
+    """SQL: the decimal text of the property at JSON `pointer` when it is a number or a string
+    `Decimal` reads, else NULL (`journey_rows._amount`)."""
+    at = f"properties, {sql_text(pointer)}"
+    text = f"trim(json_extract_string({at}), {sql_text(_SPACES)})"
+    return f"""CASE WHEN json_type(properties) <> 'OBJECT' THEN NULL
+      WHEN json_type({at}) IN ({_NUMBER_TYPES}) THEN json_extract_string({at})
+      WHEN json_type({at}) = 'VARCHAR' AND regexp_full_match({text}, {sql_text(_DECIMAL)})
+        THEN replace({text}, '_', '') END"""
+
+
+def _value(goals: list[Goal]) -> str:
+    valued = [g for g in goals if g.revenue]
+    if not valued:
+        return "NULL::VARCHAR"
+    cases = " ".join(
+        f"WHEN {sql_text(g.event)} THEN {_amount(_pointer(str(g.revenue)))}" for g in valued
+    )
+    return f"CASE goal {cases} END"
+
+
+def _pointer(key: str) -> str:
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def _micros(day: date) -> int:
+    return int((datetime(day.year, day.month, day.day, tzinfo=UTC) - _EPOCH).total_seconds()) * (
+        _MICROS
+    )
+
+
+@dataclass(slots=True)
+class Journeys:
+    """One workspace's arrivals and conversions, held in a DuckDB connection."""
+
+    con: duckdb.DuckDBPyConnection
+    goals: tuple[Goal, ...]
+
+    def default_goal(self) -> str | None:
+        """`service.attribution.default_goal`, in SQL: None when the workspace has no goal."""
+        if not self.goals:
+            return None
+        found = self.con.execute(sql.DEFAULT_GOAL).fetchone()
+        return None if found is None else str(found[0])
+
+    def build(self, goal: str | None, start: date | None = None, end: date | None = None) -> str:
+        """Make the table `journeys` (the DESIGN §7 columns, `content`, and `line`) of `goal`'s
+        conversions on days `start`..`end` and the arrivals up to `end`; return its name."""
+        after = _micros(start) if start is not None else -(1 << 62)
+        until = _micros(end + timedelta(days=1)) if end is not None else 1 << 62
+        self.con.execute(
+            sql.JOURNEYS.format(
+                goal="NULL" if goal is None else sql_text(goal), start=after, end=until
+            )
+        )
+        return "journeys"
+
+    def export_parquet(self, path: Path) -> Path:
+        """The table `journeys` as a Parquet events file (DESIGN §7 columns and `content`, in
+        file order)."""
+        target = sql_text(str(path))
+        self.con.execute(
+            'COPY (SELECT * EXCLUDE (line) REPLACE (make_timestamptz("timestamp" * 1000000) AS'
+            f' "timestamp") FROM journeys ORDER BY line) TO {target} (FORMAT parquet)'
+        )
+        return path
+
+
+@contextmanager
+def collected_journeys(
+    engine: Engine,
+    workspace_id: int,
+    *,
+    timeout: timedelta = timedelta(minutes=30),
+    new_session_on_campaign_change: bool = False,
+) -> Iterator[Journeys]:
+    """The workspace's arrivals and conversions in a fresh DuckDB connection, closed on exit."""
+    if timeout <= timedelta(0):
+        raise ValueError("the session timeout must be positive")
+    catch_up(engine)  # rows a bulk load or an older version stored, not folded yet
+    goals = list_goals(engine, workspace_id)
+    tables = read_arrow(engine, _store_queries(engine, workspace_id, goals), apart=True)
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        for name, table in tables.items():
+            con.register(name, table)
+        con.register(
+            "goals_in",
+            pa.table(
+                {
+                    "event": pa.array([g.event for g in goals], pa.string()),
+                    "revenue": pa.array([g.revenue for g in goals], pa.string()),
+                    "position": pa.array(range(len(goals)), pa.int64()),
+                }
+            ),
+        )
+        _build(con, timeout, new_session_on_campaign_change, goals)
+        yield Journeys(con, tuple(goals))
+    finally:
+        con.close()
+
+
+def _build(
+    con: duckdb.DuckDBPyConnection, timeout: timedelta, campaigns: bool, goals: list[Goal]
+) -> None:
+    con.execute(sql.INPUTS)
+    con.register("traffic_in", _traffic(con))
+    con.execute(sql.SOURCES)
+    window = CLICK_LANDING_WINDOW // timedelta(microseconds=1)
+    con.execute("CREATE TEMP TABLE touches AS " + sql.with_identity(sql.TOUCH_ROWS))
+    con.execute(sql.KEPT.format(window=window))
+    con.execute("DROP TABLE touches")
+    events = sql.with_identity(sql.HIT_EVENTS)
+    con.execute(sql.HITS.format(events=events))
+    con.execute(sql.STREAMS.format(timeout=timeout // timedelta(microseconds=1), stream=sql.STREAM))
+    con.execute("DROP TABLE hits")
+    streams = "streams"
+    if campaigns:
+        con.execute(sql.CAMPAIGN_SPLITS.format(stream=sql.STREAM))
+        streams = "split"
+    con.execute(sql.ARRIVALS.format(streams=streams, stream=sql.STREAM))
+    con.execute(sql.CONVERSIONS.format(amount=_value(goals), rows=sql.with_identity(sql.GOAL_ROWS)))

@@ -30,9 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for harness.live and harness.pg
 
-import psycopg  # noqa: E402
 from harness.live import LiveServer, start_server  # noqa: E402
-from harness.pg import ADMIN_URL, postgres_database  # noqa: E402
+from harness.pg import postgres_database, postgres_up  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from tagtrail.collect import normalize, parse_event  # noqa: E402
@@ -206,14 +205,6 @@ def measure(name: str, server: LiveServer, args: argparse.Namespace) -> Run:
     return Run(
         name, batches, acknowledged, stored, seconds, stored / seconds, raw, lag, users, batches * 4
     )
-
-
-def postgres_up() -> bool:
-    try:
-        with psycopg.connect(ADMIN_URL, connect_timeout=3):
-            return True
-    except psycopg.OperationalError:
-        return False
 
 
 def main() -> None:

@@ -41,9 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for harness
 
 import httpx  # noqa: E402
-import psycopg  # noqa: E402
 from harness.live import start_server  # noqa: E402
-from harness.pg import ADMIN_URL, postgres_database  # noqa: E402
+from harness.pg import postgres_database, postgres_up  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 
 from tagtrail.collect import normalize, parse_event  # noqa: E402
@@ -268,14 +267,6 @@ def freshness(data_dir: Path) -> list[float]:
             seconds.append(time.monotonic() - acked)
             assert client.post("/v1/track", json=track, headers=write).status_code == 200
     return seconds
-
-
-def postgres_up() -> bool:
-    try:
-        with psycopg.connect(ADMIN_URL, connect_timeout=3):
-            return True
-    except psycopg.OperationalError:
-        return False
 
 
 def main() -> None:

@@ -54,9 +54,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for harness.live (the live-server harness) and harness.pg
 
-import psycopg  # noqa: E402
 from harness.live import LiveServer, query, start_server  # noqa: E402
-from harness.pg import ADMIN_URL, postgres_database  # noqa: E402
+from harness.pg import postgres_database, postgres_up  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from nginx import free_port, listening, nginx  # noqa: E402  (bench/nginx.py)
@@ -205,14 +204,6 @@ def bare(server: str, args: argparse.Namespace) -> Run:
         wrk("warm-up", url, seconds=1, connections=args.connections)
         name = f"{server} bare {'RSGI' if server.endswith('rsgi') else 'ASGI'} 302"
         return wrk(name, url, seconds=args.seconds, connections=args.connections)
-
-
-def postgres_up() -> bool:
-    try:
-        psycopg.connect(ADMIN_URL, connect_timeout=2).close()
-    except psycopg.OperationalError:
-        return False
-    return True
 
 
 SERVERS = ("granian", "uvicorn")  # `tagtrail serve --server`, the default (RSGI) first

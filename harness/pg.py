@@ -31,3 +31,12 @@ def postgres_database() -> Iterator[str]:
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_up() -> bool:
+    """Whether the PostgreSQL server of this machine answers (benchmarks skip it when not)."""
+    try:
+        psycopg.connect(ADMIN_URL, connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True

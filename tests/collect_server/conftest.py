@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.live import LiveServer, start_server
 from harness.pg import postgres_database
 from sqlalchemy import func, select
 
@@ -73,3 +74,14 @@ def lite_collector(tmp_path: Path) -> Iterator[Collector]:
 
 
 __all__ = ["Collector", "events", "touchpoints"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    """A real `tagtrail serve` (its default server) on a new store of each backend."""
+    if request.param == "sqlite":
+        with start_server(data_dir=tmp_path / "data") as server:
+            yield server
+        return
+    with postgres_database() as url, start_server(database_url=url) as server:
+        yield server

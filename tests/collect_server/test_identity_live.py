@@ -7,28 +7,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
-import pytest
-from harness.live import LiveServer, start_server, write_key
-from harness.pg import postgres_database
+from harness.live import LiveServer, write_key
 
 from tagtrail.service.collected import load_collected, profile_of, user_profile
 from tagtrail.store import identities
 from tagtrail.store.database import open_store
 from tests.conftest import CliResult
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
-    if request.param == "sqlite":
-        with start_server(data_dir=tmp_path / "data") as server:
-            yield server
-        return
-    with postgres_database() as url, start_server(database_url=url) as server:
-        yield server
 
 
 def _mapped(server: LiveServer, user: str) -> bool:

@@ -5,30 +5,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from harness.live import LiveServer, start_server, write_key
-from harness.pg import postgres_database
+from harness.live import LiveServer, write_key
 from sqlalchemy import select
 
 from tagtrail.store.database import prepare_store
 from tagtrail.store.schema import events
 from tests.conftest import CliResult
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
-    if request.param == "sqlite":
-        with start_server(data_dir=tmp_path / "data") as server:
-            yield server
-        return
-    with postgres_database() as url, start_server(database_url=url) as server:
-        yield server
-
 
 _write_key = write_key
 

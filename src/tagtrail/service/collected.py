@@ -496,25 +496,10 @@ def user_journey(
     }
 
 
-def user_profile(
-    engine: Engine,
-    workspace_id: int,
-    user_id: str,
-    *,
-    timeout: timedelta = timedelta(minutes=30),
-    new_session_on_campaign_change: bool = False,
-    fold: bool = True,
-) -> dict[str, Any]:
-    """`user_journey`'s profile: what `GET /api/profiles/{id}` and `tagtrail profile` show."""
-    found = user_journey(
-        engine,
-        workspace_id,
-        user_id,
-        timeout=timeout,
-        new_session_on_campaign_change=new_session_on_campaign_change,
-        fold=fold,
-    )
-    profile: dict[str, Any] = found["profile"]
+def user_profile(engine: Engine, workspace_id: int, user_id: str, **options: Any) -> dict[str, Any]:
+    """`user_journey`'s profile (same options): what `GET /api/profiles/{id}` and `tagtrail
+    profile` show."""
+    profile: dict[str, Any] = user_journey(engine, workspace_id, user_id, **options)["profile"]
     return profile
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -129,6 +130,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'tagtrail.db').resolve()}"
+
+    @property
+    def sessions(self) -> dict[str, Any]:
+        """How collected journeys split into sessions, as the readers take it (`timeout`,
+        `new_session_on_campaign_change`)."""
+        return {
+            "timeout": timedelta(minutes=self.session_timeout_minutes),
+            "new_session_on_campaign_change": self.session_on_campaign_change,
+        }
 
     @property
     def public_origin(self) -> str:

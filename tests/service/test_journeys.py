@@ -5,8 +5,9 @@ Random identify, alias, page, track, identity-hint, short-link-click (human, bot
 landing) and stored-touchpoint rows, at random times (second ties and microseconds included;
 a stored touchpoint may reuse an event's message id), are written as a bulk load would write
 them; the builder folds the identity mapping itself (`catch_up`). For a random session timeout,
-campaign rule, goal, day range and dimension the journey rows, the default goal and the whole
-attribution document must be the same.
+campaign rule, goal, day range and dimension the journey rows, the default goal, the whole
+attribution document and the exported CSV (`tagtrail export`, `GET /api/journeys`) must be the
+same.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, insert
 
 from tagtrail.attribution.registry import MODELS
-from tagtrail.collect import JourneyRow
+from tagtrail.collect import JourneyRow, journey_csv
 from tagtrail.errors import StoreError
 from tagtrail.service.attribution import (
     AttributionQuery,
@@ -215,6 +216,7 @@ def test_the_engine_journeys_equal_the_from_scratch_ones(
             engine, ws, timeout=timeout, new_session_on_campaign_change=campaigns
         )
         assert found.default_goal() == default_goal(oracle)
+        assert found.csv_text() == journey_csv(oracle.journey_rows())  # the export
         goal = chosen["goal"] or default_goal(oracle)
         found.build(goal, chosen["start"], chosen["end"])
         expected = _rows(oracle, goal, chosen["start"], chosen["end"])
@@ -236,6 +238,7 @@ def test_a_workspace_without_goals_or_rows(workspace_source: Engine) -> None:
         assert found.default_goal() is None
         found.build(None)
         assert _engine_rows(found) == []
+        assert found.csv_text() == journey_csv([])
     document = store_attribution(engine, 1, AttributionQuery(("linear",)))
     assert document["meta"]["goal"] is None and document["meta"]["n_users"] == 0
 

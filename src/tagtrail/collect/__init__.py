@@ -30,6 +30,7 @@ from tagtrail.collect.journey_rows import (
     goal_value,
     journey_csv,
     journey_rows,
+    value_text,
 )
 from tagtrail.collect.normalize import Campaign, NormalizedEvent, normalize
 from tagtrail.collect.profiles import Profile, profile, profiles
@@ -88,6 +89,7 @@ __all__ = [
     "profiles",
     "resolve",
     "sessionize",
+    "value_text",
     "sessionize_all",
     "touchpoint_for",
     "verify_hint",

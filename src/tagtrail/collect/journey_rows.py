@@ -37,6 +37,7 @@ __all__ = [
     "format_timestamp",
     "journey_csv",
     "journey_rows",
+    "value_text",
 ]
 
 JOURNEY_COLUMNS: Final = (
@@ -115,6 +116,12 @@ def goal_value(goal: Goal, properties: Mapping[str, Any]) -> Decimal:
 def format_timestamp(value: datetime) -> str:
     """`2024-01-03T14:05:09Z`: UTC, whole seconds (a naive time is read as UTC)."""
     return as_utc(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def value_text(revenue: object) -> str:
+    """The `value` column of a conversion whose revenue property is `revenue` (absent: None),
+    as `journey_rows` writes it."""
+    return _value(_amount(revenue))
 
 
 def _value(amount: Decimal) -> str:

@@ -15,19 +15,19 @@ import io
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
 from tagtrail.client import Client
-from tagtrail.collect import journey_csv
 from tagtrail.errors import InvalidInput, NotFound
 from tagtrail.service import campaigns, imports
 from tagtrail.service import links as link_service
 from tagtrail.service import workspace as workspace_service
-from tagtrail.service.collected import load_collected, user_profile
+from tagtrail.service.collected import user_profile
 from tagtrail.service.goals import add_goal, goal_json, list_goals
+from tagtrail.service.journeys import journeys_csv
 from tagtrail.service.keys import ensure_workspace, first_workspace
 from tagtrail.service.recipients import recipient_url
 from tagtrail.service.stats import campaign_stats, link_stats
@@ -376,26 +376,11 @@ class CollectBackend:
         else:
             self.engine.dispose()
 
-    def _collected(self) -> Any:
-        settings = self.target.settings
-        return load_collected(
-            self.engine,
-            self.workspace_id,
-            timeout=timedelta(minutes=settings.session_timeout_minutes),
-            new_session_on_campaign_change=settings.session_on_campaign_change,
-        )
-
     def profile(self, user_id: str) -> dict[str, Any]:
         if self.client is not None:
             return self.client.profile(user_id)
         settings = self.target.settings
-        return user_profile(
-            self.engine,
-            self.workspace_id,
-            user_id,
-            timeout=timedelta(minutes=settings.session_timeout_minutes),
-            new_session_on_campaign_change=settings.session_on_campaign_change,
-        )
+        return user_profile(self.engine, self.workspace_id, user_id, **settings.sessions)
 
     def goals(self) -> dict[str, Any]:
         if self.client is not None:
@@ -410,7 +395,7 @@ class CollectBackend:
     def journeys_csv(self) -> str:
         if self.client is not None:
             return self.client.journeys_csv()
-        return journey_csv(self._collected().journey_rows())
+        return journeys_csv(self.engine, self.workspace_id, **self.target.settings.sessions)
 
 
 def open_collect(

@@ -18,23 +18,26 @@ test compares them on random stores, SQLite and PostgreSQL), step by step (journ
    `Decimal`'s grammar for numeric strings); `default_goal` is one query;
 5. one goal's rows, sorted as `journey_rows` sorts them, make the table `journeys` that the
    DuckDB attribution engine reads in place (`duckdb_engine.load_relation`), or a Parquet file
-   in the DESIGN §7 format (`export_parquet`, what `--engine spark` reads).
+   in the DESIGN §7 format (`export_parquet`, what `--engine spark` reads); every goal's rows
+   make the export's CSV (`csv_text`).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import duckdb
 import pyarrow as pa
 from sqlalchemy import Engine, case, or_, select
 
-from tagtrail.collect import Goal, click_touchpoint
+from tagtrail.collect import JOURNEY_COLUMNS, Goal, click_touchpoint, value_text
 from tagtrail.collect.touchpoints import CLICK_LANDING_WINDOW
 from tagtrail.service import journeys_sql as sql
 from tagtrail.service.goals import list_goals
@@ -44,6 +47,7 @@ from tagtrail.store.schema import clicks, events, identity_nodes, links, recipie
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROS: Final = 1_000_000
+_CHUNK: Final = 100_000  # rows fetched at a time for the CSV
 #: `str.strip()`'s whitespace, for a numeric string revenue (`Decimal(str(value).strip())`).
 _SPACES: Final = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(
     chr(c) for c in (*range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
@@ -186,6 +190,21 @@ class Journeys:
         )
         return "journeys"
 
+    def csv_text(self) -> str:
+        """Every arrival and every goal's conversion as the DESIGN §7 CSV, what
+        `journey_csv(load_collected(…).journey_rows())` writes (`tagtrail export`, `GET
+        /api/journeys`): rows sorted and formatted in SQL, each conversion's value from the text
+        of its revenue property by the same Python rule."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(JOURNEY_COLUMNS)
+        result = self.con.execute(sql.EXPORT)
+        while chunk := result.fetchmany(_CHUNK):
+            writer.writerows(
+                (*row[:7], "" if row[2] == "touch" else value_text(row[7])) for row in chunk
+            )
+        return out.getvalue()
+
     def export_parquet(self, path: Path) -> Path:
         """The table `journeys` as a Parquet events file (DESIGN §7 columns and `content`, in
         file order)."""
@@ -252,3 +271,10 @@ def _build(
         streams = "split"
     con.execute(sql.ARRIVALS.format(streams=streams, stream=sql.STREAM))
     con.execute(sql.CONVERSIONS.format(amount=_value(goals), rows=sql.with_identity(sql.GOAL_ROWS)))
+
+
+def journeys_csv(engine: Engine, workspace_id: int, **options: Any) -> str:
+    """The workspace's journeys as the DESIGN §7 CSV (`Journeys.csv_text`); `options` are
+    `collected_journeys`'."""
+    with collected_journeys(engine, workspace_id, **options) as found:
+        return found.csv_text()

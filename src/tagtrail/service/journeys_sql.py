@@ -198,7 +198,7 @@ WHERE is_touch AND (nondirect OR touches - before = 1)
 
 CONVERSIONS: Final = """
 CREATE TEMP TABLE conversions AS
-SELECT who, mid, ts, goal,
+SELECT who, mid, ts, goal, amount,
   CASE WHEN isfinite(number) THEN number ELSE 0.0 END AS value,
   CASE WHEN isfinite(number) THEN coalesce(TRY_CAST(amount AS DECIMAL(38, 18)), 0) ELSE 0 END
     AS exact
@@ -224,23 +224,39 @@ ORDER BY coalesce(sum(c.exact), 0) DESC, g.revenue IS NOT NULL DESC, count(c.mid
 LIMIT 1
 """
 
-# The DESIGN §7 rows of one goal (`journey_rows`): sorted by identity, second, touch before
-# conversion, message id; `line` is the row's line in the events file `journey_csv` writes.
-JOURNEYS: Final = """
-CREATE OR REPLACE TEMP TABLE journeys AS
-SELECT user_id, second AS "timestamp", type, channel, source, medium,
-  campaign, value, content,
-  CAST(row_number() OVER (ORDER BY user_id, second, type = 'conversion', mid) + 1 AS BIGINT)
-    AS line
-FROM (
+# The DESIGN §7 rows (`journey_rows`): the arrivals as touches, and conversions, sorted by
+# identity, second, touch before conversion, message id.
+_TOUCHES: Final = """
   SELECT a.who AS user_id, a.ts // 1000000 AS second, 'touch' AS type, a.mid,
     CASE WHEN t.channel = 'Direct' THEN 'direct' ELSE t.channel END AS channel,
     CASE WHEN t.channel = 'Direct' THEN '(direct)' ELSE t.source END AS source,
     CASE WHEN t.channel = 'Direct' THEN '(none)' ELSE t.medium END AS medium,
     t.campaign, NULL::DOUBLE AS value,
     CASE WHEN t.channel = 'Direct' THEN '(direct)' ELSE coalesce(t.content, '') END AS content
-  FROM arrivals a JOIN kept k USING (tid) JOIN sources t USING (sid) WHERE a.ts < {end}
+  FROM arrivals a JOIN kept k USING (tid) JOIN sources t USING (sid) WHERE a.ts < {end}"""
+_ORDER: Final = "user_id, second, type = 'conversion', mid"
+# One goal's rows; `line` is the row's line in the events file `journey_csv` writes.
+JOURNEYS: Final = f"""
+CREATE OR REPLACE TEMP TABLE journeys AS
+SELECT user_id, second AS "timestamp", type, channel, source, medium,
+  campaign, value, content,
+  CAST(row_number() OVER (ORDER BY {_ORDER}) + 1 AS BIGINT) AS line
+FROM ({_TOUCHES}
   UNION ALL
   SELECT who, ts // 1000000, 'conversion', mid, NULL, NULL, NULL, NULL, value, NULL
-  FROM conversions WHERE goal = {goal} AND ts >= {start} AND ts < {end})
+  FROM conversions WHERE goal = {{goal}} AND ts >= {{start}} AND ts < {{end}})
+"""
+# The export (`journey_csv` of every arrival and every goal's conversion): the DESIGN §7
+# columns as text, but a conversion's value as the text of its revenue property (NULL: none),
+# which `journey_rows.value_text` formats as `journey_rows` does.
+EXPORT: Final = f"""
+SELECT user_id, strftime(make_timestamptz(second * 1000000), '%Y-%m-%dT%H:%M:%SZ'), type,
+  coalesce(channel, ''), coalesce(source, ''), coalesce(medium, ''), coalesce(campaign, ''),
+  amount
+FROM (
+  SELECT * EXCLUDE (value, content), NULL::VARCHAR AS amount
+  FROM ({_TOUCHES.format(end=1 << 62)})
+  UNION ALL
+  SELECT who, ts // 1000000, 'conversion', mid, NULL, NULL, NULL, NULL, amount FROM conversions)
+ORDER BY {_ORDER}
 """

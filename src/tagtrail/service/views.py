@@ -3,7 +3,6 @@ thread by the routes, and shared with `tagtrail report`."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -195,10 +194,4 @@ def attribution(
 def profile(engine: Engine, ws: int, settings: Settings, user_id: str) -> dict[str, Any]:
     """The user's profile, arrivals and conversions, read from its identity's rows at once
     through the stored mapping (rows the writer has not folded yet are folded first)."""
-    return user_journey(
-        engine,
-        ws,
-        user_id,
-        timeout=timedelta(minutes=settings.session_timeout_minutes),
-        new_session_on_campaign_change=settings.session_on_campaign_change,
-    )
+    return user_journey(engine, ws, user_id, **settings.sessions)

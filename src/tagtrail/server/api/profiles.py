@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from tagtrail.collect import journey_csv
 from tagtrail.server.api.limits import LimitedRoute
 from tagtrail.server.deps import Admin, State, utcnow
-from tagtrail.server.state import ServerState
-from tagtrail.service.collected import Collected, load_collected, user_profile
+from tagtrail.service.collected import user_profile
 from tagtrail.service.goals import add_goal, goal_json, list_goals
+from tagtrail.service.journeys import journeys_csv
 
 router = APIRouter(prefix="/api", tags=["collect"], route_class=LimitedRoute)
 
@@ -26,16 +24,6 @@ class GoalIn(BaseModel):
     )
 
 
-def collected(state: ServerState, workspace_id: int) -> Collected:
-    settings = state.settings
-    return load_collected(
-        state.engine,
-        workspace_id,
-        timeout=timedelta(minutes=settings.session_timeout_minutes),
-        new_session_on_campaign_change=settings.session_on_campaign_change,
-    )
-
-
 @router.get("/profiles/{user_id}", summary="Show a user's first- and last-touch profile")
 async def show_profile(user_id: str, state: State, who: Admin) -> dict[str, Any]:
     """The user's identity (every device and alias merged), its `initial_*` touch (first by
@@ -43,13 +31,7 @@ async def show_profile(user_id: str, state: State, who: Admin) -> dict[str, Any]
     and any refused merge. 404 for a user id never seen."""
     settings = state.settings
     return await anyio.to_thread.run_sync(
-        lambda: user_profile(
-            state.engine,
-            who.workspace_id,
-            user_id,
-            timeout=timedelta(minutes=settings.session_timeout_minutes),
-            new_session_on_campaign_change=settings.session_on_campaign_change,
-        )
+        lambda: user_profile(state.engine, who.workspace_id, user_id, **settings.sessions)
     )
 
 
@@ -76,5 +58,8 @@ def create_goal(body: GoalIn, state: State, who: Admin) -> dict[str, Any]:
 async def export_journeys(state: State, who: Admin) -> Response:
     """Every identity's arrivals and conversions as `user_id,timestamp,type,channel,source,
     medium,campaign,value` rows, what `tagtrail attribute --events` reads."""
-    found = await anyio.to_thread.run_sync(collected, state, who.workspace_id)
-    return Response(journey_csv(found.journey_rows()), media_type="text/csv; charset=utf-8")
+    settings = state.settings
+    text = await anyio.to_thread.run_sync(
+        lambda: journeys_csv(state.engine, who.workspace_id, **settings.sessions)
+    )
+    return Response(text, media_type="text/csv; charset=utf-8")

@@ -12,7 +12,9 @@ who), then prints, each in its own process (wall time, peak RSS by wait4):
   its credits from DuckDB's;
 - the anchor: the from-scratch path (`load_collected` + a CSV through the same engine) on a
   smaller store (`--anchor-clicks`: at 1M identities it takes minutes and gigabytes), beside
-  the engine path on that same store, and whether their documents are equal.
+  the engine path on that same store, and whether their documents are equal;
+- `tagtrail export --journeys FILE.csv` on the store, and on the anchor store beside the former
+  export (`load_collected` + `journey_csv`), and whether the two files are equal.
 SQLite always; PostgreSQL too with --postgresql (the server on 127.0.0.1:5432, harness/pg.py).
 """
 
@@ -51,6 +53,17 @@ engine = prepare_store(sys.argv[1])
 document = collected_attribution(load_collected(engine, 1), AttributionQuery(tuple(MODELS)))
 document["meta"]["seconds"] = round(time.perf_counter() - started, 3)
 print(json.dumps(document))
+"""
+
+#: The former export, in a child process: everything read into Python, then `journey_csv`.
+EXPORT_ANCHOR = """
+import sys
+from pathlib import Path
+from tagtrail.collect import journey_csv
+from tagtrail.service.collected import load_collected
+from tagtrail.store.database import prepare_store
+engine = prepare_store(sys.argv[1])
+Path(sys.argv[2]).write_text(journey_csv(load_collected(engine, 1).journey_rows()))
 """
 
 
@@ -97,6 +110,24 @@ def anchor(url: str) -> tuple[dict[str, Any], float, int]:
     return json.loads(out), wall, peak
 
 
+def export(url: str, path: Path, *, anchor: bool = False) -> tuple[int, float, int]:
+    """`tagtrail export --journeys path` on the store (the anchor: the former export); (rows,
+    wall seconds, peak RSS in KB)."""
+    if anchor:
+        argv = [sys.executable, "-c", EXPORT_ANCHOR, url, str(path)]
+    else:
+        os.environ["TAGTRAIL_DATABASE_URL"] = url
+        argv = [str(BIN / "tagtrail"), "export", "--journeys", str(path), "--json"]
+    _, wall, peak = _child(argv)
+    with path.open("rb") as written:
+        rows = sum(1 for _ in written) - 1
+    return rows, wall, peak
+
+
+def _exported(what: str, rows: int, wall: float, peak: int) -> None:
+    print(f"  {what}: {wall:.2f} s wall, peak RSS {peak / 1024:.0f} MB; {rows:,} journey rows")
+
+
 def _line(what: str, doc: dict[str, Any], wall: float, peak: int, target: str = "") -> None:
     meta = doc["meta"]
     print(
@@ -136,6 +167,10 @@ def stores(backend: str, sizes: list[tuple[str, int, int]]) -> Iterator[dict[str
         yield urls
 
 
+def csv(name: str) -> Path:
+    return OUT / f"collected_export_{name}.csv"
+
+
 def run(backend: str, args: argparse.Namespace) -> None:
     sizes = [
         ("large", args.clicks, args.recipients),
@@ -154,6 +189,15 @@ def run(backend: str, args: argparse.Namespace) -> None:
         old, wall, peak = anchor(urls["anchor"])
         _line("anchor: load_collected + CSV, same store", old, wall, peak)
         print(f"    documents equal: {_same(small, old)}")
+        large = export(urls["large"], csv("large"))
+        _exported("tagtrail export --journeys (store, DuckDB)", *large)
+        _exported(
+            f"engine export on the anchor store ({args.anchor_clicks:,} clicks)",
+            *export(urls["anchor"], csv("anchor")),
+        )
+        _exported("anchor: load_collected + journey_csv, same store", *export(
+            urls["anchor"], csv("former"), anchor=True))  # fmt: skip
+        print(f"    files equal: {csv('anchor').read_bytes() == csv('former').read_bytes()}")
 
 
 def main() -> None:

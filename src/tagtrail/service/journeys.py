@@ -35,7 +35,7 @@ from typing import Any, Final
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, case, or_, select
+from sqlalchemy import Engine, Table, case, or_, select
 
 from tagtrail.collect import JOURNEY_COLUMNS, Goal, click_touchpoint, value_text
 from tagtrail.collect.touchpoints import CLICK_LANDING_WINDOW
@@ -65,8 +65,15 @@ _STORED: Final = (
 
 def _store_queries(engine: Engine, workspace_id: int, goals: list[Goal]) -> dict[str, str]:
     """The rows to read, as SQL text for the store's dialect (workspace id and goal names are
-    bound as literals: ADBC runs plain text)."""
+    bound as literals: ADBC runs plain text). Each table is scanned in its own order: SQLite
+    took the workspace filter to an index and fetched each row by its id from there, 4.5 s for
+    800k recipients against 1.1 s for the scan, so the filter is on `workspace_id + 0`, which no
+    index serves."""
     tp_columns = [c for c in events.c if c.name.startswith("tp_")]
+
+    def scanned(table: Table) -> Any:
+        return (table.c.workspace_id + 0) == workspace_id
+
     found = {
         "ev_in": select(
             events.c.message_id,
@@ -74,11 +81,11 @@ def _store_queries(engine: Engine, workspace_id: int, goals: list[Goal]) -> dict
             events.c.anonymous_id,
             events.c.user_id,
             *tp_columns,
-        ).where(events.c.workspace_id == workspace_id),
+        ).where(scanned(events)),
         "tp_in": select(
             *(getattr(touchpoints.c, name) for name in _STORED),
             touchpoints.c.timestamp.label("ts"),
-        ).where(touchpoints.c.workspace_id == workspace_id),
+        ).where(scanned(touchpoints)),
         "ck_in": select(
             clicks.c.id,
             clicks.c.clicked_at.label("ts"),
@@ -88,15 +95,15 @@ def _store_queries(engine: Engine, workspace_id: int, goals: list[Goal]) -> dict
             clicks.c.recipient_id,
             clicks.c.link_id,
         ).where(clicks.c.is_bot.is_(False), clicks.c.url.is_not(None)),  # a full scan, fastest
-        "links_in": select(links.c.id).where(links.c.workspace_id == workspace_id),
+        "links_in": select(links.c.id).where(scanned(links)),
         "recipients_in": select(
             recipients.c.id,
             recipients.c.public_id,
             case((recipients.c.kind == "user", recipients.c.key)).label("user_id"),
-        ).where(recipients.c.workspace_id == workspace_id),
+        ).where(scanned(recipients)),
         "nodes_in": select(
             identity_nodes.c.kind, identity_nodes.c.id, identity_nodes.c.identity
-        ).where(identity_nodes.c.workspace_id == workspace_id),
+        ).where(scanned(identity_nodes)),
         "goal_in": select(
             events.c.message_id,
             events.c.timestamp.label("ts"),
@@ -105,7 +112,7 @@ def _store_queries(engine: Engine, workspace_id: int, goals: list[Goal]) -> dict
             events.c.anonymous_id,
             events.c.user_id,
         ).where(
-            events.c.workspace_id == workspace_id,
+            scanned(events),
             events.c.type == "track",
             or_(*(events.c.event == g.event for g in goals)) if goals else events.c.id < 0,
         ),
@@ -233,6 +240,9 @@ def collected_journeys(
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
+        # Every order the rows need is an ORDER BY: tables may be materialised in any order,
+        # which halved the time of `kept` (1.8 → 1.0 s at 1.5M touches).
+        con.execute("SET preserve_insertion_order = false")
         for name, table in tables.items():
             con.register(name, table)
         con.register(

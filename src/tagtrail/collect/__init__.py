@@ -89,8 +89,8 @@ __all__ = [
     "profiles",
     "resolve",
     "sessionize",
-    "value_text",
     "sessionize_all",
     "touchpoint_for",
+    "value_text",
     "verify_hint",
 ]

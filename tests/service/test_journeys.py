@@ -243,6 +243,22 @@ def test_a_workspace_without_goals_or_rows(workspace_source: Engine) -> None:
     assert document["meta"]["goal"] is None and document["meta"]["n_users"] == 0
 
 
+def test_the_export_quotes_fields_as_the_csv_module_does(workspace_source: Engine) -> None:
+    """Commas, quotes and line feeds in ids and campaign names, a carriage return left bare."""
+    engine = workspace_source
+    items = [
+        ("stored", (0, 0), 1, "a1", 'u,"1', None, ("news,letter", "email", 'sp"ring', "Email")),
+        ("stored", (60, 0), 2, "a2", "u\n2", None, ("sms", "sms", "cr\rlf", "SMS")),
+        ("track", (120, 5), "a1", 'u,"1', "Signed Up", "12.5"),
+    ]
+    ws = _store(engine, items)
+    with collected_journeys(engine, ws) as found:
+        text = found.csv_text()
+    oracle = load_collected(engine, ws)
+    assert text == journey_csv(oracle.journey_rows())
+    assert '"u,""1"' in text and '"news,letter"' in text and "cr\rlf" in text
+
+
 def test_a_store_in_memory_is_refused_clearly() -> None:
     engine = prepare_store("sqlite://")
     try:

@@ -29,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,6 +197,10 @@ def _session(
         )
     try:
         wait_for_port(port, proc, err_path)
+        # `serving on` is printed once a worker answers, which is a moment after the port does.
+        deadline = time.monotonic() + 30
+        while "serving on" not in out_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
         origin = f"http://127.0.0.1:{port}"
         started = out_path.read_text().replace(origin, DEFAULT_ORIGIN)
         running = Session(folder, origin, started, chains)

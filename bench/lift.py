@@ -176,13 +176,17 @@ def _phases(engine: Engine) -> dict[str, tuple[float, float]]:
     con = lift_service._connect()
     now = datetime.now(UTC).replace(tzinfo=None)
     goals = lift_service.list_goals(engine, 1)
+    window = 7 * 86_400
+    totals: list[Any] = []
     steps = {
-        "sends into DuckDB": lambda: lift_matching.load_store_sends(con, engine, 1),
-        "conversions matched": lambda: lift_matching.load_store_conversions(
+        "recipients matched (DuckDB)": lambda: lift_matching.load_store_conversions(
             con, engine, 1, goals=goals, goal=GOAL, secret=SECRET
         ),
+        "sends counted, matched ones read": lambda: totals.append(
+            lift_matching.load_store_sends(con, engine, 1, window=window, data_end=now)
+        ),
         "outcome (DuckDB)": lambda: lift_service.compute_outcome(
-            con, window=7 * 86_400, data_end=now
+            con, window=window, data_end=now, totals=totals[0]
         ),
         "attributed (16 models)": lambda: lift_service._store_attributed(
             con, engine, 1, campaign=CAMPAIGN, goal=GOAL, window=7 * 86_400

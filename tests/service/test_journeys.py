@@ -7,7 +7,7 @@ a stored touchpoint may reuse an event's message id), are written as a bulk load
 them; the builder folds the identity mapping itself (`catch_up`). For a random session timeout,
 campaign rule, goal, day range and dimension the journey rows, the default goal, the whole
 attribution document and the exported CSV (`tagtrail export`, `GET /api/journeys`) must be the
-same.
+same; and so must the journeys of some of the identities read on their own.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from tagtrail.service.attribution import (
     default_goal,
     store_attribution,
 )
-from tagtrail.service.collected import load_collected
+from tagtrail.service.collected import Collected, load_collected
 from tagtrail.service.journeys import collected_journeys
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.store.database import prepare_store
@@ -186,6 +186,7 @@ options = st.fixed_dictionaries(
         "start": st.sampled_from((None, date(2026, 6, 1), date(2026, 6, 2))),
         "end": st.sampled_from((None, date(2026, 6, 2), date(2026, 6, 4))),
         "by": st.sampled_from(("channel", "content", "campaign")),
+        "every": st.sampled_from((1, 2, 3)),  # of the identities, those read on their own
     }
 )
 
@@ -221,6 +222,18 @@ def test_the_engine_journeys_equal_the_from_scratch_ones(
         found.build(goal, chosen["start"], chosen["end"])
         expected = _rows(oracle, goal, chosen["start"], chosen["end"])
         assert _engine_rows(found) == _oracle_rows(expected)
+    # Some identities read on their own (a campaign's lift): their rows only, the same journeys.
+    known = sorted(set(oracle.arrivals) | set(oracle.conversions))
+    wanted = {*known[:: chosen["every"]], "nobody"}
+    with collected_journeys(
+        engine, ws, timeout=timeout, new_session_on_campaign_change=campaigns, identities=wanted
+    ) as found:
+        theirs = Collected(
+            oracle.graph,
+            {k: v for k, v in oracle.arrivals.items() if k in wanted},
+            {k: v for k, v in oracle.conversions.items() if k in wanted},
+        )
+        assert found.csv_text() == journey_csv(theirs.journey_rows())
     query = AttributionQuery(
         tuple(MODELS), by=chosen["by"], start=chosen["start"], end=chosen["end"],
         goal=chosen["goal"],

@@ -24,7 +24,7 @@ test compares them on random stores, SQLite and PostgreSQL), step by step (journ
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -33,13 +33,13 @@ from typing import Any, Final
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, Table, case, or_, select
+from sqlalchemy import Engine, Table, and_, case, or_, select, union, union_all
 
 from tagtrail.collect import JOURNEY_COLUMNS, Goal, click_touchpoint, value_text
 from tagtrail.collect.touchpoints import CLICK_LANDING_WINDOW
 from tagtrail.service import journeys_sql as sql
 from tagtrail.service.goals import list_goals
-from tagtrail.store.arrow import read_arrow, sql_text
+from tagtrail.store.arrow import listed, read_arrow, sql_text
 from tagtrail.store.identities import catch_up
 from tagtrail.store.schema import clicks, events, identity_nodes, links, recipients, touchpoints
 
@@ -60,30 +60,22 @@ _STORED: Final = (
 )
 
 
-def _store_queries(engine: Engine, workspace_id: int, goals: list[Goal]) -> dict[str, str]:
-    """The rows to read, as SQL text for the store's dialect (workspace id and goal names are
-    bound as literals: ADBC runs plain text). Each table is scanned in its own order: SQLite
-    took the workspace filter to an index and fetched each row by its id from there, 4.5 s for
-    800k recipients against 1.1 s for the scan, so the filter is on `workspace_id + 0`, which no
-    index serves."""
-    tp_columns = [c for c in events.c if c.name.startswith("tp_")]
-
-    def scanned(table: Table) -> Any:
-        return (table.c.workspace_id + 0) == workspace_id
-
-    found = {
-        "ev_in": select(
+def _columns() -> dict[str, tuple[Any, ...]]:
+    """The columns each input table reads (`journeys_sql` names them)."""
+    return {
+        "ev_in": (
             events.c.message_id,
             events.c.timestamp.label("ts"),
             events.c.anonymous_id,
             events.c.user_id,
-            *tp_columns,
-        ).where(scanned(events)),
-        "tp_in": select(
+            *(c for c in events.c if c.name.startswith("tp_")),
+        ),
+        "tp_in": (
+            touchpoints.c.id,
             *(getattr(touchpoints.c, name) for name in _STORED),
             touchpoints.c.timestamp.label("ts"),
-        ).where(scanned(touchpoints)),
-        "ck_in": select(
+        ),
+        "ck_in": (
             clicks.c.id,
             clicks.c.clicked_at.label("ts"),
             clicks.c.url,
@@ -91,29 +83,162 @@ def _store_queries(engine: Engine, workspace_id: int, goals: list[Goal]) -> dict
             clicks.c.visitor,
             clicks.c.recipient_id,
             clicks.c.link_id,
-        ).where(clicks.c.is_bot.is_(False), clicks.c.url.is_not(None)),  # a full scan, fastest
-        "links_in": select(links.c.id).where(scanned(links)),
-        "recipients_in": select(
+        ),
+        "links_in": (links.c.id,),
+        "recipients_in": (
             recipients.c.id,
             recipients.c.public_id,
             case((recipients.c.kind == "user", recipients.c.key)).label("user_id"),
-        ).where(scanned(recipients)),
-        "nodes_in": select(
-            identity_nodes.c.kind, identity_nodes.c.id, identity_nodes.c.identity
-        ).where(scanned(identity_nodes)),
-        "goal_in": select(
+        ),
+        "nodes_in": (identity_nodes.c.kind, identity_nodes.c.id, identity_nodes.c.identity),
+        "goal_in": (
             events.c.message_id,
             events.c.timestamp.label("ts"),
             events.c.event,
             events.c.properties,
             events.c.anonymous_id,
             events.c.user_id,
-        ).where(
-            scanned(events),
-            events.c.type == "track",
-            or_(*(events.c.event == g.event for g in goals)) if goals else events.c.id < 0,
         ),
     }
+
+
+_HUMAN: Final = (clicks.c.is_bot.is_(False), clicks.c.url.is_not(None))
+
+
+def _is_goal(goals: list[Goal]) -> Any:
+    chosen = or_(*(events.c.event == g.event for g in goals)) if goals else events.c.id < 0
+    return and_(events.c.type == "track", chosen)
+
+
+def _workspace_queries(workspace_id: int, goals: list[Goal]) -> dict[str, Any]:
+    """The whole workspace's rows. Each table is scanned in its own order: SQLite took the
+    workspace filter to an index and fetched each row by its id from there, 4.5 s for 800k
+    recipients against 1.1 s for the scan, so the filter is on `workspace_id + 0`, which no
+    index serves."""
+    read = _columns()
+
+    def scanned(table: Table) -> Any:
+        return (table.c.workspace_id + 0) == workspace_id
+
+    return {
+        "ev_in": select(*read["ev_in"]).where(scanned(events)),
+        "tp_in": select(*read["tp_in"]).where(scanned(touchpoints)),
+        "ck_in": select(*read["ck_in"]).where(*_HUMAN),  # a full scan, fastest
+        "links_in": select(*read["links_in"]).where(scanned(links)),
+        "recipients_in": select(*read["recipients_in"]).where(scanned(recipients)),
+        "nodes_in": select(*read["nodes_in"]).where(scanned(identity_nodes)),
+        "goal_in": select(*read["goal_in"]).where(scanned(events), _is_goal(goals)),
+    }
+
+
+#: The ids an identity's own name gives (`collect.identity`): an id no node of the mapping
+#: holds is its own identity, named after it.
+_NAMED_AFTER: Final = (("anon:", "anon"), ("recipient:", "recipient"), ("visitor:", "visitor"))
+
+
+def _own_ids(identities: Collection[str]) -> dict[str, list[str]]:
+    """Each kind's ids that `identities` name: `anon:<id>`, `recipient:<id>`, `visitor:<hash>`,
+    else a user id."""
+    own: dict[str, list[str]] = {"user": [], "anon": [], "recipient": [], "visitor": []}
+    for name in sorted(identities):
+        kind = next((k for prefix, k in _NAMED_AFTER if name.startswith(prefix)), "user")
+        own[kind].append(name.removeprefix(f"{kind}:") if kind != "user" else name)
+    return own
+
+
+def _identity_queries(
+    engine: Engine, workspace_id: int, goals: list[Goal], identities: Collection[str]
+) -> dict[str, Any]:
+    """The rows that can belong to `identities` (a superset: the builder keeps the rows whose
+    identity is one of them), found through the indexes on the ids, as
+    `collected._identity_rows` finds them: the events and touchpoints of their user ids, of
+    their anonymous ids without a user id, the touchpoints and human clicks of their
+    recipients (and of the recipients that are their users) without a user id; and those of
+    the ids their names give (an id no fact joined to another), visitors' clicks included."""
+    read, n, r, t = _columns(), identity_nodes.c, recipients.c, touchpoints.c
+    own = _own_ids(identities)
+    # Common table expressions, written once a query: nested compound selects are not SQLite's.
+    mine = (
+        select(n.kind, n.id)
+        .where(n.workspace_id == workspace_id, n.identity.in_(listed(engine, sorted(identities))))
+        .cte("mine")
+    )
+
+    def ids(kind: str) -> Any:
+        of_nodes = select(mine.c.id).where(mine.c.kind == kind)
+        if not own[kind]:
+            return of_nodes
+        either = union(of_nodes, listed(engine, own[kind])).cte(f"{kind}_ids")
+        return select(either.c[0])
+
+    users, anonymous = ids("user"), ids("anon")
+    named = union(
+        ids("recipient"),
+        select(r.public_id).where(r.workspace_id == workspace_id, r.kind == "user",
+                                  r.key.in_(users)),
+    ).cte("named")  # fmt: skip
+    of_named = select(named.c.id)
+    ws = events.c.workspace_id == workspace_id
+    by_user = events.c.user_id.in_(users)
+    by_anonymous = and_(events.c.anonymous_id.in_(anonymous), events.c.user_id.is_(None))
+
+    def of_events(name: str, *where: Any) -> Any:
+        return union_all(*(select(*read[name]).where(ws, by, *where)
+                           for by in (by_user, by_anonymous)))  # fmt: skip
+
+    touch_ws, untied = t.workspace_id == workspace_id, t.user_id.is_(None)
+    of_touches = [
+        select(*read["tp_in"]).where(touch_ws, t.user_id.in_(users)),
+        select(*read["tp_in"]).where(touch_ws, t.anonymous_id.in_(anonymous), untied),
+        select(*read["tp_in"]).where(touch_ws, t.recipient.in_(of_named), untied),
+    ]
+    # Recipients by their (unique) public ids alone (`collected._CLICKS_OF_ONE`).
+    of_clicks = [
+        select(*read["ck_in"]).where(
+            clicks.c.recipient_id.in_(select(r.id).where(r.public_id.in_(of_named))), *_HUMAN
+        )
+    ]
+    if own["visitor"]:  # no index serves these: scanned only when asked for
+        visitors = listed(engine, own["visitor"])
+        of_touches.append(
+            select(*read["tp_in"]).where(
+                touch_ws, t.visitor.in_(visitors), untied,
+                t.anonymous_id.is_(None), t.recipient.is_(None),
+            )
+        )  # fmt: skip
+        of_clicks.append(
+            select(*read["ck_in"]).where(
+                clicks.c.visitor.in_(visitors), clicks.c.recipient_id.is_(None), *_HUMAN
+            )
+        )
+    stored = union(*of_touches)
+    touched = stored.cte("touched")
+    return {
+        "ev_in": of_events("ev_in"),
+        "tp_in": stored,
+        "ck_in": union_all(*of_clicks) if len(of_clicks) > 1 else of_clicks[0],
+        "links_in": select(*read["links_in"]).where(links.c.workspace_id == workspace_id),
+        "recipients_in": union(
+            select(*read["recipients_in"]).where(r.public_id.in_(of_named)),
+            select(*read["recipients_in"]).where(r.public_id.in_(select(touched.c.recipient))),
+        ),
+        "nodes_in": select(*read["nodes_in"]).where(
+            n.workspace_id == workspace_id, n.identity.in_(listed(engine, sorted(identities)))
+        ),
+        "goal_in": of_events("goal_in", _is_goal(goals)),
+    }
+
+
+def _store_queries(
+    engine: Engine, workspace_id: int, goals: list[Goal], identities: Collection[str] | None
+) -> dict[str, str]:
+    """The rows to read, as SQL text for the store's dialect (values bound as literals: ADBC
+    runs plain text): the workspace's, or those that can belong to `identities`."""
+    found = (
+        _workspace_queries(workspace_id, goals)
+        if identities is None
+        else _identity_queries(engine, workspace_id, goals, identities)
+    )
     dialect = engine.dialect
     return {
         name: str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
@@ -194,6 +319,22 @@ class Journeys:
         )
         return "journeys"
 
+    def build_anchored(
+        self, goal: str, campaign: str, window: int, anchors: pa.Table, exposures: pa.Table
+    ) -> str:
+        """Make the table `journeys` of a campaign's lift: every arrival, `goal`'s conversions
+        from each identity's first send (`anchors`: who, start in µs since the epoch) to
+        `window` seconds after, and the campaign's sends as exposures (`exposures`: who,
+        second) after them; return its name."""
+        self.con.register("anchors_in", anchors)
+        self.con.register("exposures_in", exposures)
+        self.con.execute(
+            sql.ANCHORED.format(
+                goal=sql_text(goal), campaign=sql_text(campaign), window=window * _MICROS
+            )
+        )
+        return "journeys"
+
     def csv_text(self) -> str:
         """Every arrival and every goal's conversion as the DESIGN §7 CSV, what
         `journey_csv(load_collected(…).journey_rows())` writes (`tagtrail export`, `GET
@@ -226,6 +367,10 @@ class Journeys:
         return path
 
 
+#: A read of fewer identities than this is made in this process (no child process to start).
+_APART_FROM: Final = 100_000
+
+
 @contextmanager
 def collected_journeys(
     engine: Engine,
@@ -233,13 +378,17 @@ def collected_journeys(
     *,
     timeout: timedelta = timedelta(minutes=30),
     new_session_on_campaign_change: bool = False,
+    identities: Collection[str] | None = None,
 ) -> Iterator[Journeys]:
-    """The workspace's arrivals and conversions in a fresh DuckDB connection, closed on exit."""
+    """The workspace's arrivals and conversions in a fresh DuckDB connection, closed on exit;
+    with `identities`, only theirs, from their own rows (what a campaign's lift reads)."""
     if timeout <= timedelta(0):
         raise ValueError("the session timeout must be positive")
     catch_up(engine)  # rows a bulk load or an older version stored, not folded yet
     goals = list_goals(engine, workspace_id)
-    tables = read_arrow(engine, _store_queries(engine, workspace_id, goals), apart=True)
+    queries = _store_queries(engine, workspace_id, goals, identities)
+    apart = identities is None or len(identities) >= _APART_FROM
+    tables = read_arrow(engine, queries, apart=apart)
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -259,6 +408,9 @@ def collected_journeys(
             ),
         )
         _build(con, timeout, new_session_on_campaign_change, goals)
+        if identities is not None:
+            con.register("wanted_in", pa.table({"who": pa.array(list(identities), pa.string())}))
+            con.execute(sql.ONLY_WANTED)
         yield Journeys(con, tuple(goals))
     finally:
         con.close()

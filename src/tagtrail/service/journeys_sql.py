@@ -215,6 +215,14 @@ SELECT CAST(message_id AS VARCHAR) AS mid, epoch_us(CAST(ts AS TIMESTAMP)) AS ts
 FROM goal_in
 """
 
+# A read of some identities (`collected_journeys(identities=…)`) keeps only theirs: the rows
+# read for them include other identities' (a user id of another identity on a touchpoint of
+# theirs, say), whose sessions and arrivals are not whole.
+ONLY_WANTED: Final = """
+DELETE FROM arrivals WHERE who NOT IN (SELECT who FROM wanted_in);
+DELETE FROM conversions WHERE who NOT IN (SELECT who FROM wanted_in)
+"""
+
 # `default_goal`: the most value, then a revenue property, then the most conversions, then the
 # goal added first.
 DEFAULT_GOAL: Final = """
@@ -245,6 +253,26 @@ FROM ({_TOUCHES}
   UNION ALL
   SELECT who, ts // 1000000, 'conversion', mid, NULL, NULL, NULL, NULL, value, NULL
   FROM conversions WHERE goal = {{goal}} AND ts >= {{start}} AND ts < {{end}})
+"""
+# A campaign's journeys for its lift (`service.lift`): every arrival, the goal's conversions of
+# each identity of `anchors_in(who, start)` from its first send to `window` µs after it, and
+# `exposures_in(who, second)`, the campaign's sends to identities with rows, after the rest
+# (the lines the former events file gave them).
+ANCHORED: Final = f"""
+CREATE OR REPLACE TEMP TABLE journeys AS
+SELECT user_id, second AS "timestamp", type, channel, source, medium,
+  campaign, value, content,
+  CAST(row_number() OVER (ORDER BY exposure, {_ORDER}) + 1 AS BIGINT) AS line
+FROM (
+  SELECT *, FALSE AS exposure FROM ({_TOUCHES.format(end=1 << 62)})
+  UNION ALL
+  SELECT c.who, c.ts // 1000000, 'conversion', c.mid, NULL, NULL, NULL, NULL, c.value, NULL,
+    FALSE
+  FROM conversions c JOIN anchors_in a USING (who)
+  WHERE c.goal = {{goal}} AND c.ts >= a.start AND c.ts <= a.start + {{window}}
+  UNION ALL
+  SELECT who, second, 'exposure', NULL, 'send', NULL, NULL, {{campaign}}, NULL, NULL, TRUE
+  FROM exposures_in WHERE who IN (SELECT who FROM arrivals UNION SELECT who FROM conversions))
 """
 # The export (`journey_csv` of every arrival and every goal's conversion) as one text: each
 # field quoted as Python's `csv` quotes it (when it holds a comma, a quote or a line feed, the

@@ -22,19 +22,18 @@ from sqlalchemy import Engine
 from tagtrail.attribution import duckdb_engine
 from tagtrail.attribution.document import run_models
 from tagtrail.attribution.registry import MODEL_NAMES
-from tagtrail.collect import journey_csv, journey_rows
-from tagtrail.collect.journey_rows import format_timestamp
 from tagtrail.errors import InvalidInput
 from tagtrail.lift import files
 from tagtrail.lift.assignment import holdout_share, share_text
 from tagtrail.lift.document import LiftReport, lift_report
 from tagtrail.lift.outcome import compute_outcome
 from tagtrail.service.campaigns import get_campaign
-from tagtrail.service.collected import Collected, load_identities
 from tagtrail.service.goals import list_goals
+from tagtrail.service.journeys import collected_journeys
 from tagtrail.service.lift_matching import (
     load_store_conversions,
     load_store_sends,
+    matching,
     register,
 )
 from tagtrail.service.workspace import get_workspace
@@ -152,17 +151,10 @@ def expected_share(campaign_share: float, global_share: float) -> float | None:
     return share if share > 0 else None
 
 
-def recipients_collected(
-    engine: Engine, workspace_id: int, people: Collection[str]
-) -> tuple[dict[str, str], Collected]:
+def _identities(engine: Engine, workspace_id: int, people: Collection[str]) -> dict[str, str]:
     """The identity of each matched person (`u:<user id>`, `a:<anonymous id>`) that a fact
-    ever named, and those identities' collected arrivals and conversions.
-
-    The one place the lift reads collected journeys: through the stored identity mapping
-    (`store.identities`, caught up first: a few index lookups when nothing waits), only the
-    rows of these identities, found by their ids (`collected.load_identities`), the same as
-    the whole workspace's read gives them. The journeys built in DuckDB (the same rows as
-    Arrow, sessions in SQL) plug in here, behind the same answer."""
+    ever named, through the stored identity mapping (`store.identities`, caught up first: a
+    few index lookups when nothing waits)."""
     catch_up(engine)
     users = [w[2:] for w in people if w.startswith("u:")]
     anonymous = [w[2:] for w in people if w.startswith("a:")]
@@ -170,7 +162,17 @@ def recipients_collected(
         of_user, of_anonymous = identities_of(conn, workspace_id, users=users, anonymous=anonymous)
     identity = {f"u:{u}": i for u, i in of_user.items()}
     identity.update((f"a:{a}", i) for a, i in of_anonymous.items())
-    return identity, load_identities(engine, workspace_id, set(identity.values()))
+    return identity
+
+
+_ANCHORS = """
+SELECT i.identity AS who, epoch_us(min(o.first_send)) AS start FROM lift_tokens t
+JOIN lift_identities i USING (who) JOIN lift_outcome o USING (recipient) GROUP BY 1
+"""
+_EXPOSURES = """
+SELECT DISTINCT i.identity AS who, epoch(s.sent_at)::BIGINT AS second FROM lift_tokens t
+JOIN lift_identities i USING (who) JOIN lift_sends s USING (recipient) WHERE NOT s.held_out
+"""
 
 
 def _store_attributed(
@@ -185,53 +187,29 @@ def _store_attributed(
 ) -> dict[str, float]:
     """The attribution engine by campaign over the matched recipients' collected journeys:
     their touches, their goal conversions within their window, and the campaign's treated
-    sends as exposures (billboard)."""
+    sends as exposures (billboard). The journeys are built in DuckDB from these identities'
+    own rows (`journeys.collected_journeys(identities=…)`)."""
     tokens = [str(w) for (w,) in con.execute("SELECT DISTINCT who FROM lift_tokens").fetchall()]
-    identity, collected = recipients_collected(engine, workspace_id, tokens)
-    with_data = set(collected.arrivals) | set(collected.conversions)
-    who = [(w, i) for w, i in identity.items() if i in with_data]
+    identity = _identities(engine, workspace_id, tokens)
     register(
         con,
         "lift_identities",
         {
-            "who": np.array([w for w, _ in who], dtype=object),
-            "identity": np.array([i for _, i in who], dtype=object),
+            "who": np.array(list(identity), dtype=object),
+            "identity": np.array(list(identity.values()), dtype=object),
         },
     )
-    anchors = con.execute(
-        "SELECT i.identity, min(o.first_send) FROM lift_tokens t "
-        "JOIN lift_identities i USING (who) JOIN lift_outcome o USING (recipient) GROUP BY 1"
-    ).fetchall()
-    exposures = con.execute(
-        "SELECT DISTINCT i.identity, s.sent_at FROM lift_tokens t JOIN lift_identities i "
-        "USING (who) JOIN lift_sends s USING (recipient) WHERE NOT s.held_out"
-    ).fetchall()
-    first = {str(identity): start for identity, start in anchors}
-    arrivals = {i: collected.arrivals.get(i, []) for i in first}
-    conversions = {
-        i: [
-            c
-            for c in collected.conversions.get(i, [])
-            if c.goal == goal
-            and 0 <= (c.timestamp.replace(tzinfo=None) - start).total_seconds() <= window
-        ]
-        for i, start in first.items()
+    anchors = con.sql(_ANCHORS).to_arrow_table()
+    exposures = con.sql(_EXPOSURES).to_arrow_table()
+    with collected_journeys(engine, workspace_id, identities=set(identity.values())) as found:
+        table = found.build_anchored(goal, campaign, window, anchors, exposures)
+        loaded = duckdb_engine.load_relation(found.con, table, by="campaign", name="lift")
+        if not loaded.n_users:
+            return {name: 0.0 for name in models}
+        credits = run_models(loaded, models)
+    return {
+        name: credit.as_dict()["conversions"].get(campaign, 0.0) for name, credit in credits.items()
     }
-    text = journey_csv(journey_rows(arrivals, conversions))
-    text += "".join(
-        f"{identity},{format_timestamp(at)},exposure,send,,,{_csv_field(campaign)},\n"
-        for identity, at in exposures
-    )
-    with tempfile.TemporaryDirectory(prefix="tagtrail-lift-") as folder:
-        path = Path(folder) / "journeys.csv"
-        path.write_text(text, encoding="utf-8")
-        return _credited(path, campaign, models)
-
-
-def _csv_field(text: str) -> str:
-    if any(ch in text for ch in ',"\n\r'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
 
 
 def store_lift(
@@ -260,15 +238,16 @@ def store_lift(
     goals = list_goals(engine, workspace_id)
     con = _connect()
     try:
-        if load_store_sends(con, engine, found.id) == 0:
+        load_store_conversions(con, engine, workspace_id, goals=goals, goal=goal, secret=secret)
+        data_end = now.replace(tzinfo=None)
+        totals = load_store_sends(con, engine, found.id, window=window, data_end=data_end)
+        if totals.treatment + totals.control == 0:
             raise InvalidInput(
                 f"campaign {found.name!r} has no sends",
                 hint="record sends with POST /api/sends (or send messages) before measuring lift",
             )
-        matching = load_store_conversions(
-            con, engine, workspace_id, goals=goals, goal=goal, secret=secret
-        )
-        outcome = compute_outcome(con, window=window, data_end=now.replace(tzinfo=None))
+        matched = matching(con, totals)
+        outcome = compute_outcome(con, window=window, data_end=data_end, totals=totals)
         if outcome.control.recipients == 0:
             raise _no_holdout(
                 f"no recipient of campaign {found.name!r} was held out",
@@ -298,11 +277,11 @@ def store_lift(
         expected_control_share=expected,
         attributed=attributed,
         data_end=now.replace(tzinfo=None),
-        extra={"matching": matching.as_dict()},
+        extra={"matching": matched.as_dict()},
     )
-    if matching.matched < matching.recipients:
+    if matched.matched < matched.recipients:
         report.document["warnings"].append(
-            f"{matching.recipients - matching.matched} of {matching.recipients} recipients "
+            f"{matched.recipients - matched.matched} of {matched.recipients} recipients "
             "could not be matched to a collected user (by user id or the email/phone trait of "
             "an identify call); they count as not converted"
         )

@@ -23,17 +23,19 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import Engine, func, select
+from sqlalchemy import BigInteger, Engine, case, func, literal, select, union
 
 from tagtrail.collect import Goal, goal_value
 from tagtrail.errors import InvalidInput
+from tagtrail.lift.outcome import Totals, sends_totals
 from tagtrail.service.recipients import recipient_key
-from tagtrail.store.arrow import read_arrow
+from tagtrail.store.arrow import listed, read_arrow
 from tagtrail.store.schema import events, recipients, sends
 
 _TRAITS = ("email", "phone")
@@ -88,14 +90,76 @@ def _typed(table: pa.Table, **types: pa.DataType) -> pa.Table:
 _SECONDS = "date_trunc('second', CAST({} AS TIMESTAMP))"
 
 
-def load_store_sends(con: duckdb.DuckDBPyConnection, engine: Engine, campaign_id: int) -> int:
-    """Fill `lift_sends(recipient, sent_at, held_out)` for one campaign (recipient = the
-    recipients row id, times in whole seconds); return how many sends it has."""
-    query = select(
-        sends.c.recipient_id.label("recipient"), sends.c.sent_at, sends.c.held_out
-    ).where(sends.c.campaign_id == campaign_id)
-    table = read_arrow(engine, {"sends": _sql(engine, query)})["sends"]
-    table = _typed(table, recipient=pa.int64(), sent_at=pa.timestamp("us"), held_out=pa.bool_())
+def _sends_queries(
+    engine: Engine, campaign_id: int, cutoff: datetime, matched: list[int]
+) -> dict[str, str]:
+    """The campaign's sends counted by group in the store (held_out, sends, pending: those at
+    or after `cutoff`, first send), and every send of the recipients sent more than once or
+    `matched`."""
+    s = sends.c
+    campaign = s.campaign_id == campaign_id
+    repeated = (
+        select(s.recipient_id).where(campaign).group_by(s.recipient_id).having(func.count() > 1)
+    )
+    since = literal(cutoff.strftime("%Y-%m-%d %H:%M:%S"))  # a text SQLite compares as stored
+    found = {
+        "groups": select(
+            s.held_out,
+            func.count().label("sends"),
+            func.sum(case((s.sent_at >= since, 1), else_=0)).label("pending"),
+            func.min(s.sent_at).label("first_send"),
+        )
+        .where(campaign)
+        .group_by(s.held_out),
+        # Two lookups by recipient (the matched ones through `sends_recipient`), a send once.
+        "sends": union(
+            *(
+                select(s.id, s.recipient_id.label("recipient"), s.sent_at, s.held_out).where(
+                    campaign, s.recipient_id.in_(among)
+                )
+                for among in (repeated, listed(engine, matched, BigInteger))
+            )
+        ),
+    }
+    return {name: _sql(engine, query) for name, query in found.items()}
+
+
+#: The sends of `lift_sends`' recipients sent more than once.
+_REPEATED = """(SELECT * FROM lift_sends WHERE recipient IN
+  (SELECT recipient FROM lift_sends GROUP BY recipient HAVING count(*) > 1))"""
+
+# Those sends by group, counted as the store counts all of them.
+_REPEATED_SENDS = f"""
+SELECT held_out, count(*), count(*) FILTER (WHERE sent_at >= $cutoff) FROM {_REPEATED}
+GROUP BY held_out
+"""
+
+
+def load_store_sends(
+    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
+    campaign_id: int,
+    *,
+    window: int,
+    data_end: datetime,
+) -> Totals:
+    """Fill `lift_sends(recipient, sent_at, held_out)` (recipient = the recipients row id,
+    times in whole seconds) with the campaign's sends to the recipients `lift_tokens` matched
+    and to those sent more than once, keep in `lift_tokens` only its recipients, and return
+    the `Totals` of all the campaign's recipients.
+
+    The recipients sent once (most) are never read: they are the store's count of sends by
+    group less the sends of those sent more than once. A recipient's window is open when
+    their send, in whole seconds, plus `window` is after `data_end`: when the send is at or
+    after `cutoff`."""
+    matched = [
+        int(r) for (r,) in con.execute("SELECT DISTINCT recipient FROM lift_tokens").fetchall()
+    ]
+    cutoff = (data_end - timedelta(seconds=window)).replace(microsecond=0) + timedelta(seconds=1)
+    tables = read_arrow(engine, _sends_queries(engine, campaign_id, cutoff, matched))
+    table = _typed(
+        tables["sends"], recipient=pa.int64(), sent_at=pa.timestamp("us"), held_out=pa.bool_()
+    )
     con.register("lift_sends_in", table)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE lift_sends AS SELECT CAST(recipient AS BIGINT) AS recipient, "
@@ -103,7 +167,31 @@ def load_store_sends(con: duckdb.DuckDBPyConnection, engine: Engine, campaign_id
         "FROM lift_sends_in"
     )
     con.unregister("lift_sends_in")
-    return int(table.num_rows)
+    con.execute("DELETE FROM lift_tokens WHERE recipient NOT IN (SELECT recipient FROM lift_sends)")
+    again = {
+        bool(held): (int(n), int(pending))
+        for held, n, pending in con.execute(_REPEATED_SENDS, {"cutoff": cutoff}).fetchall()
+    }
+    once = []
+    for r in tables["groups"].to_pylist():
+        n, pending = again.get(bool(r["held_out"]), (0, 0))
+        held, first = bool(r["held_out"]), _second(r["first_send"])
+        once.append((held, int(r["sends"]) - n, 0, int(r["pending"]) - pending, first))
+    repeated = sends_totals(con, _REPEATED, window=window, data_end=data_end)
+    return Totals.of_rows(once) + repeated
+
+
+def _second(value: datetime | str) -> datetime:
+    """A stored time (text on SQLite) in whole seconds."""
+    found = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return found.replace(microsecond=0, tzinfo=None)
+
+
+def matching(con: duckdb.DuckDBPyConnection, totals: Totals) -> Matching:
+    """How many of the campaign's recipients (`totals`) `lift_tokens` matched to somebody."""
+    found = con.execute("SELECT count(DISTINCT recipient) FROM lift_tokens").fetchone()
+    assert found is not None
+    return Matching(totals.treatment + totals.control, int(found[0]))
 
 
 _CHUNK = 2_000
@@ -215,7 +303,7 @@ CREATE OR REPLACE TEMP TABLE lift_tokens AS
 SELECT DISTINCT recipient, who FROM (
     SELECT CAST(recipient AS BIGINT) AS recipient, 'u:' || key AS who FROM lift_users_in
     UNION ALL SELECT recipient, who FROM lift_trait_tokens
-) WHERE recipient IN (SELECT recipient FROM lift_sends)
+)
 """
 
 _CONVERSIONS = """
@@ -232,10 +320,10 @@ def load_store_conversions(
     goals: list[Goal],
     goal: str,
     secret: bytes,
-) -> Matching:
-    """Fill `lift_conversions(recipient, message_id, ts, value)` with the goal conversions of
-    the people `lift_sends`' recipients are matched to, and `lift_tokens(recipient, who)` with
-    those people; count the recipients matched to anybody."""
+) -> None:
+    """Fill `lift_tokens(recipient, who)` with the recipients of the workspace the collected
+    people are matched to, and `lift_conversions(recipient, message_id, ts, value)` with those
+    people's goal conversions (`load_store_sends` then keeps the campaign's)."""
     wanted = _goal(goals, goal)
     tables = read_arrow(engine, _store_queries(engine, workspace_id, wanted.event))
     first_user, by_trait = _identified(tables["identifies"], secret)
@@ -280,12 +368,6 @@ def load_store_conversions(
     con.execute(_CONVERSIONS)
     for name in ("lift_goal_in", "lift_values", "lift_users_in"):
         con.unregister(name)
-    found = con.execute(
-        "SELECT (SELECT count(DISTINCT recipient) FROM lift_sends), "
-        "(SELECT count(DISTINCT recipient) FROM lift_tokens)"
-    ).fetchone()
-    assert found is not None
-    return Matching(int(found[0]), int(found[1]))
 
 
 def _json_object(text: str | None) -> dict[str, Any]:

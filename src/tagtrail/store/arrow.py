@@ -24,13 +24,13 @@ import json
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import JSON, Engine, cast, func, literal_column, select
 
 from tagtrail.errors import StoreError
 
@@ -43,6 +43,17 @@ _ALL_ROWS = {"adbc.sqlite.query.batch_rows": str(1 << 30)}
 def sql_text(value: str) -> str:
     """A string literal, the same on SQLite and PostgreSQL (standard strings)."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def listed(engine: Engine, values: Sequence[Any], type_: Any = None) -> Any:
+    """A subquery of `values` for an IN test, given as one JSON text (a literal of any length,
+    parsed by the store: `json_each` on SQLite, `json_array_elements_text` on PostgreSQL, whose
+    text `type_` casts back)."""
+    found: Any = literal_column(sql_text(json.dumps(list(values))))
+    if engine.dialect.name == "postgresql":
+        rows = func.json_array_elements_text(cast(found, JSON)).table_valued("value")
+        return select(rows.c.value if type_ is None else cast(rows.c.value, type_))
+    return select(func.json_each(found).table_valued("value").c.value)
 
 
 def _postgresql(engine: Engine, queries: Mapping[str, str]) -> dict[str, pa.Table]:

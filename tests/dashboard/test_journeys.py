@@ -1,5 +1,6 @@
-"""The dashboard's journeys snapshot: read in the helper process, never waited for beyond the
-page's limit, reloaded when the store moves, and equal to a direct read once current."""
+"""The dashboard's figures of the collected journeys: computed in the engine in the helper
+process, never waited for beyond the page's limit, computed again when the store moves, and
+equal to the from-scratch read once current."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from sqlalchemy import Engine, insert
 
 from tagtrail.collect import normalize, parse_event
 from tagtrail.errors import NotFound
-from tagtrail.service import snapshots as journeys
+from tagtrail.service import figures
 from tagtrail.service.collect import event_row
 from tagtrail.service.collected import load_collected, user_journey
 from tagtrail.service.goals import add_goal
-from tagtrail.service.insights import insights
+from tagtrail.service.insights import Insights, insights
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.service.reports import Window
 from tagtrail.settings import Settings
@@ -53,59 +54,58 @@ def store_journey(
         conn.execute(insert(events), rows)
 
 
-def _until_fresh(engine: Engine, workspace: int, settings: Settings) -> journeys.Current:
+def _until_fresh(engine: Engine, workspace: int, key: figures.Key) -> figures.Figure:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        now = journeys.current(engine, workspace, settings, wait=1.0)
+        now = figures.figure(engine, workspace, Settings(), key, wait=1.0)
         if now.fresh:
             return now
-    raise AssertionError("the journeys snapshot never became current")
+    raise AssertionError("the dashboard's figure never became current")
 
 
-def _conversions(engine: Engine, workspace: int, settings: Settings, snap: Any) -> Any:
-    key = ("insights", Window())
-    return journeys.derived(engine, workspace, settings, snap, key, wait=60).conversions
+INSIGHTS = ("insights", Window())
 
 
-def test_snapshot_follows_the_store_and_never_blocks_past_the_wait(engine: Engine) -> None:
+def test_figures_follow_the_store_and_never_block_past_the_wait(engine: Engine) -> None:
     workspace, _ = ensure_workspace(engine, now=NOW)
     add_goal(engine, workspace, "Order Completed", "revenue", now=NOW)
-    settings = Settings()
     store_journey(engine, workspace, "alice", 42)
 
-    started = time.monotonic()
-    cold = journeys.current(engine, workspace, settings, wait=0.0)
-    assert time.monotonic() - started < 1.0
-    assert cold.snapshot is None and not cold.fresh
-    assert "being computed" in (cold.note() or "")
-
-    first = _until_fresh(engine, workspace, settings)
-    assert first.note() is None and first.snapshot is not None
+    first = _until_fresh(engine, workspace, INSIGHTS)
+    assert first.note() is None and first.as_of is not None
     direct = insights(load_collected(engine, workspace), Window())
-    assert _conversions(engine, workspace, settings, first.snapshot) == direct.conversions == 1
+    assert isinstance(first.value, Insights)
+    assert first.value.conversions == direct.conversions == 1
+    assert first.value.campaigns == direct.campaigns == {"spring": [1.0, 42.0]}
 
-    store_journey(engine, workspace, "bob", 10)  # the store moves on: the old snapshot is behind
-    behind = journeys.current(engine, workspace, settings, wait=0.0)
-    assert behind.snapshot is first.snapshot and not behind.fresh
+    store_journey(engine, workspace, "bob", 10)  # the store moves on: the figure is behind
+    started = time.monotonic()
+    behind = figures.figure(engine, workspace, Settings(), INSIGHTS, wait=0.0)
+    assert time.monotonic() - started < 1.0
+    assert not behind.fresh and behind.value is not None and behind.value.conversions == 1
     assert "as of" in (behind.note() or "")
 
-    second = _until_fresh(engine, workspace, settings)
-    assert second.snapshot is not None and second.snapshot is not first.snapshot
-    assert _conversions(engine, workspace, settings, second.snapshot) == 2
-    # A profile reads its identity's own rows through the stored mapping, not the snapshot.
+    second = _until_fresh(engine, workspace, INSIGHTS)
+    assert second.value.conversions == 2 and second.value.revenue == 52
+    assert second.as_of is not None and second.as_of >= first.as_of
+    models = _until_fresh(engine, workspace, ("models", Window()))
+    assert models.value["meta"]["total_conversions"] == 2
+    # A profile reads its identity's own rows through the stored mapping.
     profile = user_journey(engine, workspace, "bob")
     assert profile["profile"]["user_id"] == "bob" and len(profile["conversion_list"]) == 1
     with pytest.raises(NotFound, match="nobody"):
         user_journey(engine, workspace, "nobody")
 
 
-def test_report_mode_reads_in_process(engine: Engine) -> None:
+def test_a_first_figure_not_ready_says_it_is_being_computed() -> None:
+    pending = figures.Figure(None, False, None)
+    assert "being computed" in (pending.note() or "")
+    assert figures.Figure(1, True, datetime.now(UTC)).note() is None
+
+
+def test_report_mode_computes_in_process(engine: Engine) -> None:
     workspace, _ = ensure_workspace(engine, now=NOW)
     add_goal(engine, workspace, "Order Completed", "revenue", now=NOW)
     store_journey(engine, workspace, "carol", 5)
-    now = journeys.current(engine, workspace, Settings(), wait=None)
-    assert now.fresh and now.snapshot is not None and now.snapshot.local is not None
-    key = ("insights", Window())
-    assert (
-        journeys.derived(engine, workspace, Settings(), now.snapshot, key, wait=None).revenue == 5
-    )
+    now = figures.figure(engine, workspace, Settings(), INSIGHTS, wait=None)
+    assert now.fresh and now.value.revenue == 5

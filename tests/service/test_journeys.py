@@ -32,8 +32,10 @@ from tagtrail.service.attribution import (
     store_attribution,
 )
 from tagtrail.service.collected import Collected, load_collected
+from tagtrail.service.insights import Insights, engine_insights, insights
 from tagtrail.service.journeys import collected_journeys
 from tagtrail.service.keys import ensure_workspace
+from tagtrail.service.reports import Window
 from tagtrail.store.database import prepare_store
 from tagtrail.store.schema import clicks, events, identity_facts, touchpoints
 from tests.store.test_identity_fold import LANDING, PAGES, RECIPIENTS, _event, _workspace
@@ -172,6 +174,21 @@ def _oracle_rows(rows: list[JourneyRow]) -> list[tuple[Any, ...]]:
     ]
 
 
+def _figures(found: Insights) -> dict[str, Any]:
+    """The dashboard's figures, sums to 12 significant digits (floats added in another order)."""
+
+    def rounded(values: Any) -> Any:
+        return [float(f"{v:.12g}") for v in values]
+
+    return {
+        "by_day": {day: rounded(v) for day, v in found.by_day.items()},
+        "totals": (found.conversions, *rounded([found.revenue])),
+        "campaigns": {key: rounded(v) for key, v in found.campaigns.items()},
+        "landings": {url: rounded(v) for url, v in found.landings.items()},
+        "channels": [(name, rounded(v.values())) for name, v in found.channels.items()],
+    }
+
+
 def _strip(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "meta": {k: v for k, v in document["meta"].items() if k != "seconds"}}
 
@@ -222,6 +239,8 @@ def test_the_engine_journeys_equal_the_from_scratch_ones(
         found.build(goal, chosen["start"], chosen["end"])
         expected = _rows(oracle, goal, chosen["start"], chosen["end"])
         assert _engine_rows(found) == _oracle_rows(expected)
+        window = Window(chosen["start"], chosen["end"])  # the dashboard's figures
+        assert _figures(engine_insights(found, window)) == _figures(insights(oracle, window))
     # Some identities read on their own (a campaign's lift): their rows only, the same journeys.
     known = sorted(set(oracle.arrivals) | set(oracle.conversions))
     wanted = {*known[:: chosen["every"]], "nobody"}

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 
 from tagtrail.collect import Touchpoint, click_touchpoint
-from tagtrail.service import snapshots as dashboard
+from tagtrail.service import figures as dashboard
 from tagtrail.service.clicks import flag_burst
 from tagtrail.service.collect import touchpoint_row, write_rows
 from tagtrail.service.collected import _stored_touch, load_collected
@@ -164,7 +164,7 @@ def test_human_clicks_are_touchpoints_bots_and_bursts_are_not(engine: Engine) ->
     with engine.connect() as conn:
         flagged = conn.execute(select(clicks.c.is_bot, clicks.c.url).where(clicks.c.id == ids[0]))
         assert tuple(flagged.one()) == (True, None)
-    assert dashboard.version(engine, first) != version  # the dashboard's snapshot reloads
+    assert dashboard.version(engine, first) != version  # the dashboard computes its figures again
 
 
 def test_journeys_version_moves_with_clicks_and_settles(engine: Engine) -> None:

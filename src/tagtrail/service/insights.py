@@ -1,9 +1,13 @@
-"""Conversions, channels and attribution from the collected journeys (`load_collected`).
+"""Conversions, channels and attribution from the collected journeys.
 
-The model comparison is `service.attribution.store_attribution` on one goal, exactly what
-`tagtrail attribute --goal` prints. Campaign and link columns credit each conversion to its last
-non-direct arrival within the 30-day lookback after the previous conversion of the same goal
-(the `last_non_direct` model's rule with R2 per goal), so the two pages agree."""
+`engine_insights` computes the dashboard's figures in DuckDB over the journeys built in the
+engine (`service.journeys`); `insights`, the same figures from the from-scratch read
+(`load_collected`), stays as its oracle (a property test compares them on random stores, SQLite
+and PostgreSQL). The model comparison is `service.attribution.store_attribution` on one goal,
+exactly what `tagtrail attribute --goal` prints. Campaign and link columns credit each
+conversion to its last non-direct arrival within the 30-day lookback after the previous
+conversion of the same goal (the `last_non_direct` model's rule with R2 per goal), so the two
+pages agree."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tagtrail.attribution.path_rules import PathRules
-from tagtrail.collect.touchpoints import DIRECT
+from tagtrail.collect.touchpoints import DIRECT, order_key
 from tagtrail.service.attribution import (
     AttributionQuery,
     store_attribution,
@@ -24,6 +28,7 @@ from tagtrail.service.attribution import (
 from tagtrail.service.campaigns import touch_key
 from tagtrail.service.collected import Collected
 from tagtrail.service.goals import list_goals
+from tagtrail.service.journeys import Journeys, collected_journeys, day_micros
 from tagtrail.service.reports import Window
 
 #: The models the comparison chart shows (docs/models.md defines each).
@@ -46,7 +51,7 @@ class Insights:
     conversions: int = 0
     revenue: float = 0.0
     campaigns: dict[str, list[float]] = field(default_factory=dict)  # campaign_key → [conv, rev]
-    landings: list[tuple[str, float]] = field(default_factory=list)  # credited arrivals' URLs
+    landings: dict[str, list[float]] = field(default_factory=dict)  # credited landing → [conv, rev]
     channels: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
@@ -68,9 +73,9 @@ def insights(collected: Collected, window: Window) -> Insights:
                     seen.add(touch.channel)
                     row["people"] += 1
     for who, converted in collected.conversions.items():
-        touches = sorted(collected.arrivals.get(who, []), key=lambda t: t.timestamp)
+        touches = sorted(collected.arrivals.get(who, []), key=order_key)
         previous: dict[str, datetime] = {}  # goal → its last conversion's second (R2 per goal)
-        for conv in sorted(converted, key=lambda c: c.timestamp):
+        for conv in sorted(converted, key=lambda c: (c.timestamp, c.message_id)):
             after = previous.get(conv.goal)
             previous[conv.goal] = _second(conv.timestamp)
             if not window.contains(conv.timestamp):
@@ -100,11 +105,100 @@ def insights(collected: Collected, window: Window) -> Insights:
                 campaigns[key][0] += 1
                 campaigns[key][1] += value
             if last.url:
-                out.landings.append((last.url, value))
+                landing = out.landings.setdefault(last.url, [0.0, 0.0])
+                landing[0] += 1
+                landing[1] += value
     out.by_day = dict(sorted(out.by_day.items()))
     out.campaigns = dict(campaigns)
-    out.channels = dict(sorted(channels.items(), key=lambda kv: -kv[1]["arrivals"]))
+    out.channels = dict(sorted(channels.items(), key=lambda kv: (-kv[1]["arrivals"], kv[0])))
     return out
+
+
+# `insights` in SQL over the journeys builder's tables (journeys_sql.py): each conversion of
+# the window with the last non-direct arrival of its identity (in `order_key` order) no later
+# than its second, after its goal's previous conversion's second, within the lookback.
+_CREDITED = """
+CREATE OR REPLACE TEMP TABLE credited AS
+WITH arrived AS (
+  SELECT a.who, a.ts, a.mid, k.kind <> 'click' AS late, k.src, s.channel, s.campaign
+  FROM arrivals a JOIN kept k USING (tid) JOIN sources s USING (sid) WHERE k.nondirect),
+converted AS (
+  SELECT who, mid, ts, value,
+    lag(ts // 1000000) OVER (PARTITION BY who, goal ORDER BY ts, mid) AS after
+  FROM conversions)
+SELECT c.who, c.mid AS cid, c.ts, c.value, a.channel, a.campaign, a.src, a.mid
+FROM converted c LEFT JOIN arrived a ON a.who = c.who AND a.ts // 1000000 <= c.ts // 1000000
+  AND (c.after IS NULL OR a.ts // 1000000 > c.after) AND c.ts - a.ts <= {lookback}
+WHERE c.ts >= {start} AND c.ts < {end}
+QUALIFY row_number() OVER (
+  PARTITION BY c.who, c.mid ORDER BY a.ts DESC, a.late DESC, a.mid DESC) = 1
+"""
+_BY_DAY = """SELECT strftime(make_timestamp(ts), '%Y-%m-%d') AS day, count(*), sum(value)
+FROM credited GROUP BY day ORDER BY day"""
+_BY_CHANNEL = "SELECT coalesce(channel, {direct}), count(*), sum(value) FROM credited GROUP BY 1"
+_BY_CAMPAIGN = """SELECT campaign, count(*), sum(value) FROM credited
+WHERE campaign <> '' AND campaign <> '(not set)' GROUP BY campaign"""
+# A credited touch's landing URL, from the row it came from (`src` of TOUCH_ROWS).
+_BY_LANDING = """
+WITH urls AS (
+  SELECT 0 AS src, CAST(message_id AS VARCHAR) AS mid, CAST(url AS VARCHAR) AS url FROM ev_in
+  UNION ALL SELECT 1, CAST(message_id AS VARCHAR), CAST(url AS VARCHAR) FROM tp_in
+  UNION ALL SELECT 2, mid, url FROM human_clicks)
+SELECT u.url, count(*), sum(c.value) FROM credited c JOIN urls u USING (src, mid)
+WHERE u.url <> '' GROUP BY u.url
+"""
+_ARRIVALS = """
+SELECT s.channel, count(*), count(DISTINCT a.who)
+FROM arrivals a JOIN kept k USING (tid) JOIN sources s USING (sid)
+WHERE a.ts >= {start} AND a.ts < {end} GROUP BY s.channel
+"""
+
+
+def engine_insights(journeys: Journeys, window: Window) -> Insights:
+    """`insights` of the journeys built in the engine (DuckDB), for `window`'s days."""
+    con = journeys.con
+    bounds = {
+        "start": -(1 << 62) if window.start is None else day_micros(window.start),
+        "end": 1 << 62 if window.end is None else day_micros(window.end + timedelta(days=1)),
+    }
+    con.execute(_CREDITED.format(lookback=LOOKBACK // timedelta(microseconds=1), **bounds))
+    out = Insights()
+    for day, count, value in con.execute(_BY_DAY).fetchall():
+        out.by_day[day] = [float(count), float(value)]
+        out.conversions += count
+        out.revenue += float(value)
+    zero = {"arrivals": 0.0, "people": 0.0, "conversions": 0.0, "revenue": 0.0}
+    channels: dict[str, dict[str, float]] = defaultdict(lambda: dict(zero))
+    for channel, count, people in con.execute(_ARRIVALS.format(**bounds)).fetchall():
+        channels[channel].update(arrivals=float(count), people=float(people))
+    direct = f"'{DIRECT}'"
+    for channel, count, value in con.execute(_BY_CHANNEL.format(direct=direct)).fetchall():
+        channels[channel].update(conversions=float(count), revenue=float(value))
+    out.channels = dict(sorted(channels.items(), key=lambda kv: (-kv[1]["arrivals"], kv[0])))
+    campaigns: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for campaign, count, value in con.execute(_BY_CAMPAIGN).fetchall():
+        slot = campaigns[touch_key(campaign)]
+        slot[0] += count
+        slot[1] += float(value)
+    out.campaigns = dict(campaigns)
+    out.landings = {url: [float(n), float(v)] for url, n, v in con.execute(_BY_LANDING).fetchall()}
+    return out
+
+
+def store_insights(
+    engine: Engine,
+    workspace_id: int,
+    window: Window,
+    *,
+    session_timeout: timedelta,
+    new_session_on_campaign_change: bool,
+) -> Insights:
+    """`engine_insights` of the workspace's collected journeys, read from the store."""
+    with collected_journeys(
+        engine, workspace_id, timeout=session_timeout,
+        new_session_on_campaign_change=new_session_on_campaign_change,
+    ) as journeys:  # fmt: skip
+        return engine_insights(journeys, window)
 
 
 def _second(when: datetime) -> datetime:
@@ -117,10 +211,10 @@ def link_credit(found: Insights, targets: Mapping[str, str]) -> dict[str, list[f
     order to try): a credited arrival counts for the first link whose destination its landing
     URL starts with."""
     per_link: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for url, value in found.landings:
+    for url, (count, value) in found.landings.items():
         for code, target in targets.items():
             if url.startswith(target):
-                per_link[code][0] += 1
+                per_link[code][0] += count
                 per_link[code][1] += value
                 break
     return dict(per_link)

@@ -68,11 +68,13 @@ def _columns() -> dict[str, tuple[Any, ...]]:
             events.c.timestamp.label("ts"),
             events.c.anonymous_id,
             events.c.user_id,
+            events.c.url,  # a page touch's landing (the dashboard's credit per link)
             *(c for c in events.c if c.name.startswith("tp_")),
         ),
         "tp_in": (
             touchpoints.c.id,
             *(getattr(touchpoints.c, name) for name in _STORED),
+            touchpoints.c.url,
             touchpoints.c.timestamp.label("ts"),
         ),
         "ck_in": (
@@ -287,7 +289,8 @@ def _pointer(key: str) -> str:
     return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
-def _micros(day: date) -> int:
+def day_micros(day: date) -> int:
+    """The first microsecond of `day` (UTC), since the epoch: how the builder's times count."""
     return int((datetime(day.year, day.month, day.day, tzinfo=UTC) - _EPOCH).total_seconds()) * (
         _MICROS
     )
@@ -310,8 +313,8 @@ class Journeys:
     def build(self, goal: str | None, start: date | None = None, end: date | None = None) -> str:
         """Make the table `journeys` (the DESIGN §7 columns, `content`, and `line`) of `goal`'s
         conversions on days `start`..`end` and the arrivals up to `end`; return its name."""
-        after = _micros(start) if start is not None else -(1 << 62)
-        until = _micros(end + timedelta(days=1)) if end is not None else 1 << 62
+        after = day_micros(start) if start is not None else -(1 << 62)
+        until = day_micros(end + timedelta(days=1)) if end is not None else 1 << 62
         self.con.execute(
             sql.JOURNEYS.format(
                 goal="NULL" if goal is None else sql_text(goal), start=after, end=until

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from tagtrail import charts
 from tagtrail.charts import Series
-from tagtrail.service import reports, snapshots
+from tagtrail.service import figures, reports
 from tagtrail.service.collected import user_journey
 from tagtrail.service.insights import (
     CHART_MODELS,
@@ -32,18 +32,13 @@ _FIRST_NOTE = "The model comparison is being computed: reload in a moment."
 
 
 def _journeys(
-    engine: Engine, ws: int, settings: Settings, key: snapshots.Key, wait: float | None
+    engine: Engine, ws: int, settings: Settings, key: figures.Key, wait: float | None
 ) -> tuple[Any | None, dict[str, Any]]:
-    """The figure `key` over the workspace's journeys snapshot (None when not ready within
-    `wait` seconds; None waits for it), and the page's note on how current the snapshot is."""
-    now = snapshots.current(engine, ws, settings, wait=wait)
-    value = None
-    if now.snapshot is not None:
-        value = snapshots.derived(engine, ws, settings, now.snapshot, key, wait=wait)
-    note = now.note()
-    if value is None and now.snapshot is not None:
-        note = "Conversions and journeys for this period are being computed: reload in a moment."
-    return value, {"journeys_note": note} if note else {}
+    """The figure `key` of the workspace's collected journeys (None when there is none yet
+    within `wait` seconds; None waits for it), and the page's note on how current it is."""
+    found = figures.figure(engine, ws, settings, key, wait=wait)
+    note = found.note()
+    return found.value, {"journeys_note": note} if note else {}
 
 
 def _day_chart(title: str, days: list[dict[str, Any]]) -> Any:
@@ -162,9 +157,10 @@ def attribution(
     engine: Engine, ws: int, settings: Settings, window: Window, *, wait: float | None = None
 ) -> dict[str, Any]:
     """The model comparison of the window's goal (default: the goal with revenue), built in
-    the engine over the store (`snapshots.models`)."""
-    document, fresh = snapshots.models(engine, ws, settings, window, wait=wait)
-    note = {} if fresh else {"journeys_note": _MODELS_NOTE if document else _FIRST_NOTE}
+    the engine over the store (`figures.figure`)."""
+    found = figures.figure(engine, ws, settings, ("models", window), wait=wait)
+    document = found.value
+    note = {} if found.fresh else {"journeys_note": _MODELS_NOTE if document else _FIRST_NOTE}
     goals = (
         {"goal": document["meta"]["goal"], "goal_names": document["meta"]["goals"]}
         if document

@@ -1,5 +1,5 @@
 """One helper process that runs functions sent to it, one at a time, for the dashboard's journeys
-(`snapshots.py`): their Python runs there, not under the server's GIL, and their memory is not
+(`figures.py`): their Python runs there, not under the server's GIL, and their memory is not
 the server's.
 
 `Worker.submit(fn, *args)` sends a module-level function and its arguments through a pipe and

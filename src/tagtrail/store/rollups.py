@@ -240,5 +240,5 @@ def changes_in(conn: Connection, start: str | None, end: str | None) -> tuple[in
 
 
 def bump_journeys(conn: Connection) -> None:
-    """Collected rows were removed: the dashboard's journeys snapshot must reload."""
+    """Collected rows were removed: the dashboard's figures are computed again."""
     conn.execute(text("UPDATE settings_versions SET version = version + 1 WHERE name = 'journeys'"))

@@ -34,12 +34,12 @@ from tagtrail.server.dashboard.session import (
 from tagtrail.server.deps import authenticate_admin, client_address, utcnow
 from tagtrail.server.errors import domain_error, error_response
 from tagtrail.server.state import ServerState
-from tagtrail.service import lift_view, message_render, snapshots, views
+from tagtrail.service import figures, lift_view, message_render, views
 from tagtrail.service import messages as service_messages
 from tagtrail.service.dashboard_sessions import end_session, open_session
+from tagtrail.service.figures import WAIT
 from tagtrail.service.links import LinkSpec, create_link
 from tagtrail.service.reports import campaign_names, parse_window
-from tagtrail.service.snapshots import WAIT
 
 logger = logging.getLogger(__name__)
 # LimitedRoute: every form and JSON body is capped (64 KiB) as it streams in, 413 beyond.
@@ -162,7 +162,7 @@ async def overview(request: Request) -> Response:
 
 @router.get("/login")
 async def login_form(request: Request) -> Response:
-    snapshots.warm()
+    figures.warm()
     nonce = secrets.token_urlsafe(24)
     response = _html("login.html", login_token=nonce, next=request.query_params.get("next", "/"))
     response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict")

@@ -72,15 +72,33 @@ def store_attribution(
         timeout=session_timeout,
         new_session_on_campaign_change=new_session_on_campaign_change,
     ) as found:
-        known = [g.event for g in found.goals]
-        chosen = found.default_goal() if query.goal is None else _known_goal(known, query.goal)
-        table = found.build(chosen, query.start, query.end)
-        if engine_name == "spark":
-            loaded = _on_spark(found, query, spark_master)
-        else:
-            loaded = duckdb_engine.load_relation(
-                found.con, table, rules=query.rules, by=query.by, name=SOURCE_NAME
-            )
+        document = journeys_attribution(
+            found, query, ci=ci, engine_name=engine_name, spark_master=spark_master
+        )
+    document["meta"]["seconds"] = round(time.perf_counter() - started, 3)
+    return document
+
+
+def journeys_attribution(
+    found: Journeys,
+    query: AttributionQuery,
+    *,
+    ci: tuple[float, int] | None = None,
+    engine_name: str = "duckdb",
+    spark_master: str | None = None,
+) -> dict[str, Any]:
+    """`store_attribution` of journeys already built (`collected_journeys`)."""
+    _check_range(query.start, query.end)
+    started = time.perf_counter()
+    known = [g.event for g in found.goals]
+    chosen = found.default_goal() if query.goal is None else _known_goal(known, query.goal)
+    table = found.build(chosen, query.start, query.end)
+    if engine_name == "spark":
+        loaded = _on_spark(found, query, spark_master)
+    else:
+        loaded = duckdb_engine.load_relation(
+            found.con, table, rules=query.rules, by=query.by, name=SOURCE_NAME
+        )
     document = _document(loaded, query, chosen, known, ci, engine_name)
     document["meta"]["seconds"] = round(time.perf_counter() - started, 3)
     return document

@@ -3,17 +3,19 @@ campaign, link and channel (`insights.store_insights`), the model comparison
 (`insights.model_comparison`) — computed in the engine over the store, once per version of the
 store's collected data, in a helper process (`worker.py`).
 
-No snapshot of the workspace is held: each figure builds the journeys in DuckDB from the store
-(`service.journeys`) and only the figure (small) comes back. So:
+No snapshot of Python objects is held: the journeys are built in DuckDB from the store
+(`service.journeys`) once per version and kept in the helper until the store moves, every
+figure of that version is a query over them, and only the figure (small) comes back. So:
 
 - a page reads the store's journeys version (the largest ids of events, touchpoints, identity
   facts and clicks — a human click is a touchpoint — the workspace's goals and the `journeys`
   counter bumped when rows are removed or re-flagged: one small query); when it is ahead of the
   figure's, the figure is computed again;
 - the page waits up to `WAIT` for it (plus `STARTUP` while the helper process starts, which
-  sign-in begins, or when there is nothing to show yet), so a figure that takes less than that
-  is always shown current; else the last one computed is shown at once with a note saying how
-  old it is, or, before the first, that it is being computed;
+  sign-in begins; and, when there is nothing to show yet, as long as the workspace's last
+  figure took if that was at most `FIRST`), so a small store is always shown current; else the
+  last one computed is shown at once with a note saying how old it is, or, before the first,
+  that it is being computed;
 - one computation per figure at a time: a store that never stops changing is computed again
   as soon as the last one ends, only while pages ask for it.
 
@@ -27,15 +29,18 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select, text
 
-from tagtrail.service.insights import model_comparison, store_insights
+from tagtrail.service.insights import engine_insights, model_comparison
+from tagtrail.service.journeys import Journeys, collected_journeys
 from tagtrail.service.worker import Worker
 from tagtrail.settings import Settings
 from tagtrail.store.database import create_engine_for
@@ -44,6 +49,7 @@ from tagtrail.store.schema import goals
 logger = logging.getLogger(__name__)
 WAIT = 0.25
 STARTUP = 5.0  # what a page may also wait for the helper process to start, or for a first figure
+FIRST = 2.0  # a first figure is waited for when the workspace's last one took at most this
 KEPT = 64  # figures remembered (per store, workspace, session settings and key)
 # A version: the largest ids of the collected tables (a human click is a touchpoint), the
 # `journeys` counter, then the workspace's goals.
@@ -79,11 +85,12 @@ class Figure:
 class _Held:
     version: tuple[Any, ...]
     as_of: datetime
-    future: Future[Any]
+    future: Future[tuple[Any, float]]  # the figure and the seconds it took
     previous: tuple[Any, datetime] | None  # the last figure computed and its time, shown meanwhile
 
 
 _HELD: dict[tuple[Any, ...], _Held] = {}
+_TOOK: dict[tuple[Any, ...], float] = {}  # (store, workspace) → seconds its last figure took
 _LOCK = threading.Lock()
 
 
@@ -114,16 +121,40 @@ def version(engine: Engine, workspace_id: int, *, settle: bool = False) -> tuple
 
 
 def compute(engine: Engine, workspace_id: int, minutes: float, split: bool, key: Key) -> Any:
-    """The figure `key` names, from the store now. On PostgreSQL the rows of ids up to each
-    table's largest are waited for first (`version(settle=True)`): a page's version never
-    names a row that the figure's read could still miss."""
-    version(engine, workspace_id, settle=True)
+    """The figure `key` names, from the store now."""
+    journeys = _journeys(engine, workspace_id, minutes, split)
     what, window = key
-    timeout = timedelta(minutes=minutes)
-    run = model_comparison if what == "models" else store_insights
-    return run(
-        engine, workspace_id, window, session_timeout=timeout, new_session_on_campaign_change=split
-    )
+    if what == "models":
+        return model_comparison(journeys, window)
+    return engine_insights(journeys, window)
+
+
+# The journeys last built (one build at a time is kept): its store, workspace and settings, the
+# version it was built at, and what closes it.
+_BUILT: dict[tuple[Any, ...], tuple[tuple[Any, ...], Journeys, ExitStack]] = {}
+
+
+def _journeys(engine: Engine, workspace_id: int, minutes: float, split: bool) -> Journeys:
+    """The workspace's journeys at the store's current version, built again only when the store
+    has moved. On PostgreSQL the version is read settled (`version(settle=True)`): the rows of
+    ids up to each table's largest are committed, so the build misses none that it names."""
+    now = version(engine, workspace_id, settle=True)
+    key = (_url(engine), workspace_id, minutes, split)
+    held = _BUILT.get(key)
+    if held is not None and held[0] == now:
+        return held[1]
+    for _, _, closing in _BUILT.values():
+        closing.close()
+    _BUILT.clear()
+    stack = ExitStack()
+    journeys = stack.enter_context(
+        collected_journeys(
+            engine, workspace_id, timeout=timedelta(minutes=minutes),
+            new_session_on_campaign_change=split,
+        )
+    )  # fmt: skip
+    _BUILT[key] = (now, journeys, stack)
+    return journeys
 
 
 # --- in the helper process -------------------------------------------------------------------
@@ -131,11 +162,15 @@ def compute(engine: Engine, workspace_id: int, minutes: float, split: bool, key:
 _ENGINES: dict[str, Engine] = {}
 
 
-def _held_compute(url: str, workspace_id: int, minutes: float, split: bool, key: Key) -> Any:
+def _held_compute(
+    url: str, workspace_id: int, minutes: float, split: bool, key: Key
+) -> tuple[Any, float]:
+    """The figure and the seconds it took here."""
+    started = time.monotonic()
     engine = _ENGINES.get(url)
     if engine is None:
         engine = _ENGINES[url] = create_engine_for(url)
-    return compute(engine, workspace_id, minutes, split, key)
+    return compute(engine, workspace_id, minutes, split, key), time.monotonic() - started
 
 
 def _ready() -> bool:
@@ -176,20 +211,27 @@ def figure(
         )):  # fmt: skip
             previous = None if held is None else held.previous
             if held is not None and held.future.exception() is None:
-                previous = (held.future.result(), held.as_of)
+                previous = (held.future.result()[0], held.as_of)
             future = _WORKER.submit(_held_compute, *held_key)
             held = _HELD[held_key] = _Held(now_version, datetime.now(UTC), future, previous)
             while len(_HELD) > KEPT:
                 del _HELD[next(iter(_HELD))]
-    if held.previous is None or not _WORKER.answering.is_set():
-        wait += STARTUP  # nothing to show yet, or the helper process is still starting
+        took = _TOOK.get(held_key[:2])
+    if not _WORKER.answering.is_set():
+        wait += STARTUP  # the helper process is still starting (a fresh server)
+    if held.previous is None and (took is None or took <= FIRST):
+        wait += (
+            STARTUP if took is None else took
+        )  # nothing to show yet: a small store is waited for
     try:
-        value = held.future.result(timeout=wait)
+        value, seconds = held.future.result(timeout=wait)
     except FutureTimeout:
         return _previous(held)
     except Exception as exc:  # noqa: BLE001 - shown as not current; the next page tries again
         logger.error("could not compute the dashboard's %s: %s", key[0], exc)
         return _previous(held)
+    with _LOCK:
+        _TOOK[held_key[:2]] = seconds
     return Figure(value, held.version == now_version, held.as_of)
 
 

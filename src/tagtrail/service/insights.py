@@ -17,18 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
-
 from tagtrail.attribution.path_rules import PathRules
 from tagtrail.collect.touchpoints import DIRECT, order_key
-from tagtrail.service.attribution import (
-    AttributionQuery,
-    store_attribution,
-)
+from tagtrail.service.attribution import AttributionQuery, journeys_attribution
 from tagtrail.service.campaigns import touch_key
 from tagtrail.service.collected import Collected
-from tagtrail.service.goals import list_goals
-from tagtrail.service.journeys import Journeys, collected_journeys, day_micros
+from tagtrail.service.journeys import Journeys, day_micros
 from tagtrail.service.reports import Window
 
 #: The models the comparison chart shows (docs/models.md defines each).
@@ -185,22 +179,6 @@ def engine_insights(journeys: Journeys, window: Window) -> Insights:
     return out
 
 
-def store_insights(
-    engine: Engine,
-    workspace_id: int,
-    window: Window,
-    *,
-    session_timeout: timedelta,
-    new_session_on_campaign_change: bool,
-) -> Insights:
-    """`engine_insights` of the workspace's collected journeys, read from the store."""
-    with collected_journeys(
-        engine, workspace_id, timeout=session_timeout,
-        new_session_on_campaign_change=new_session_on_campaign_change,
-    ) as journeys:  # fmt: skip
-        return engine_insights(journeys, window)
-
-
 def _second(when: datetime) -> datetime:
     """Whole seconds, as the engine reads the journey rows (R1 ties at one second)."""
     return when.replace(microsecond=0)
@@ -221,25 +199,15 @@ def link_credit(found: Insights, targets: Mapping[str, str]) -> dict[str, list[f
 
 
 def model_comparison(
-    engine: Engine,
-    workspace_id: int,
-    window: Window,
-    *,
-    session_timeout: timedelta,
-    new_session_on_campaign_change: bool,
-    ci_level: float = 0.9,
-    samples: int = 60,
+    journeys: Journeys, window: Window, *, ci_level: float = 0.9, samples: int = 60
 ) -> dict[str, Any]:
     """The engine's document for CHART_MODELS and the window's goal (default: the goal with
-    revenue), with bootstrap intervals; `{}` when the workspace has no goal. Rows after the
-    window's end are left out, and conversions before its start. The journeys are built in the
-    engine over the store (`store_attribution`), not loaded into Python."""
-    if not list_goals(engine, workspace_id):
+    revenue), with bootstrap intervals, over journeys built in the engine; `{}` when the
+    workspace has no goal. Rows after the window's end are left out, and conversions before
+    its start."""
+    if not journeys.goals:
         return {}
     query = AttributionQuery(
         CHART_MODELS, PathRules(), "channel", window.start, window.end, window.goal
     )
-    return store_attribution(
-        engine, workspace_id, query, session_timeout=session_timeout,
-        new_session_on_campaign_change=new_session_on_campaign_change, ci=(ci_level, samples),
-    )  # fmt: skip
+    return journeys_attribution(journeys, query, ci=(ci_level, samples))

@@ -11,11 +11,12 @@ figure of that version is a query over them, and only the figure (small) comes b
   facts and clicks — a human click is a touchpoint — the workspace's goals and the `journeys`
   counter bumped when rows are removed or re-flagged: one small query); when it is ahead of the
   figure's, the figure is computed again;
-- the page waits up to `WAIT` for it (plus `STARTUP` while the helper process starts, which
-  sign-in begins; and, when there is nothing to show yet, as long as the workspace's last
-  figure took if that was at most `FIRST`), so a small store is always shown current; else the
-  last one computed is shown at once with a note saying how old it is, or, before the first,
-  that it is being computed;
+- the page waits up to `WAIT` for it when it should take no longer (the workspace's last
+  figure's time; before the first, its collected rows at `ROWS_PER_SECOND`), or up to `FIRST`
+  when there is nothing to show yet and it should take no longer than that, plus `STARTUP`
+  while the helper process starts (sign-in begins it); so a small store is always shown
+  current; else the last figure computed is shown at once with a note saying how old it is,
+  or, before the first, that it is being computed;
 - one computation per figure at a time: a store that never stops changing is computed again
   as soon as the last one ends, only while pages ask for it.
 
@@ -49,13 +50,15 @@ from tagtrail.store.schema import goals
 logger = logging.getLogger(__name__)
 WAIT = 0.25
 STARTUP = 5.0  # what a page may also wait for the helper process to start, or for a first figure
-FIRST = 2.0  # a first figure is waited for when the workspace's last one took at most this
+FIRST = 2.0  # a first figure is waited for (so long) when it should take at most this
+ROWS_PER_SECOND = 100_000.0  # a build's speed on this project's 2-core machines, before the first
 KEPT = 64  # figures remembered (per store, workspace, session settings and key)
 # A version: the largest ids of the collected tables (a human click is a touchpoint), the
 # `journeys` counter, then the workspace's goals.
 _COLLECTED = ("events", "touchpoints", "identity_facts", "clicks")
 _LARGEST = "SELECT coalesce(max(id), 0) FROM {}"
 _JOURNEYS = "SELECT version FROM settings_versions WHERE name = 'journeys'"
+_IDS = len(_COLLECTED)
 _WORKER = Worker("tagtrail-journeys")
 
 #: (what, window): ("insights", Window) or ("models", Window).
@@ -90,7 +93,7 @@ class _Held:
 
 
 _HELD: dict[tuple[Any, ...], _Held] = {}
-_TOOK: dict[tuple[Any, ...], float] = {}  # (store, workspace) → seconds its last figure took
+_TOOK: dict[tuple[Any, ...], float] = {}  # (store, workspace) → seconds a figure takes (last)
 _LOCK = threading.Lock()
 
 
@@ -132,6 +135,7 @@ def compute(engine: Engine, workspace_id: int, minutes: float, split: bool, key:
 # The journeys last built (one build at a time is kept): its store, workspace and settings, the
 # version it was built at, and what closes it.
 _BUILT: dict[tuple[Any, ...], tuple[tuple[Any, ...], Journeys, ExitStack]] = {}
+_BUILDS = {"count": 0, "seconds": 0.0}  # builds made in this process, and the last one's time
 
 
 def _journeys(engine: Engine, workspace_id: int, minutes: float, split: bool) -> Journeys:
@@ -146,7 +150,7 @@ def _journeys(engine: Engine, workspace_id: int, minutes: float, split: bool) ->
     for _, _, closing in _BUILT.values():
         closing.close()
     _BUILT.clear()
-    stack = ExitStack()
+    stack, started = ExitStack(), time.monotonic()
     journeys = stack.enter_context(
         collected_journeys(
             engine, workspace_id, timeout=timedelta(minutes=minutes),
@@ -154,6 +158,8 @@ def _journeys(engine: Engine, workspace_id: int, minutes: float, split: bool) ->
         )
     )  # fmt: skip
     _BUILT[key] = (now, journeys, stack)
+    _BUILDS["count"] += 1
+    _BUILDS["seconds"] = time.monotonic() - started
     return journeys
 
 
@@ -165,12 +171,17 @@ _ENGINES: dict[str, Engine] = {}
 def _held_compute(
     url: str, workspace_id: int, minutes: float, split: bool, key: Key
 ) -> tuple[Any, float]:
-    """The figure and the seconds it took here."""
-    started = time.monotonic()
+    """The figure, and the seconds it takes here once the store has moved (its query and the
+    last build of the journeys)."""
+    started, builds = time.monotonic(), _BUILDS["count"]
     engine = _ENGINES.get(url)
     if engine is None:
         engine = _ENGINES[url] = create_engine_for(url)
-    return compute(engine, workspace_id, minutes, split, key), time.monotonic() - started
+    value = compute(engine, workspace_id, minutes, split, key)
+    seconds = time.monotonic() - started
+    if _BUILDS["count"] == builds:  # the journeys were already built: add what that took
+        seconds += float(_BUILDS["seconds"])
+    return value, seconds
 
 
 def _ready() -> bool:
@@ -217,12 +228,14 @@ def figure(
             while len(_HELD) > KEPT:
                 del _HELD[next(iter(_HELD))]
         took = _TOOK.get(held_key[:2])
-    if not _WORKER.answering.is_set():
+    # How long the figure should take: the workspace's last one, or its collected rows' count.
+    expected = float(sum(now_version[:_IDS])) / ROWS_PER_SECOND if took is None else took
+    if held.previous is None:  # nothing to show: a small store is waited for
+        wait = wait + FIRST if expected <= FIRST else 0.0
+    elif expected > wait:
+        wait = 0.0  # longer than a page may wait: the last figure at once
+    if wait > 0 and not _WORKER.answering.is_set():
         wait += STARTUP  # the helper process is still starting (a fresh server)
-    if held.previous is None and (took is None or took <= FIRST):
-        wait += (
-            STARTUP if took is None else took
-        )  # nothing to show yet: a small store is waited for
     try:
         value, seconds = held.future.result(timeout=wait)
     except FutureTimeout:

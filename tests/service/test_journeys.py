@@ -227,8 +227,8 @@ def test_the_engine_journeys_equal_the_from_scratch_ones(
     engine = workspace_source
     ws = _store(engine, items)
     timeout, campaigns = chosen["timeout"], chosen["campaigns"]
-    with collected_journeys(
-        engine, ws, timeout=timeout, new_session_on_campaign_change=campaigns
+    with collected_journeys(  # SQLite read by ADBC in a child process, as a large store is
+        engine, ws, timeout=timeout, new_session_on_campaign_change=campaigns, apart=True
     ) as found:
         oracle = load_collected(
             engine, ws, timeout=timeout, new_session_on_campaign_change=campaigns
@@ -291,12 +291,17 @@ def test_the_export_quotes_fields_as_the_csv_module_does(workspace_source: Engin
     assert '"u,""1"' in text and '"news,letter"' in text and "cr\rlf" in text
 
 
-def test_a_store_in_memory_is_refused_clearly() -> None:
+def test_a_store_in_memory_is_refused_clearly_when_read_apart() -> None:
     engine = prepare_store("sqlite://")
     try:
         ensure_workspace(engine, now=datetime(2026, 5, 1))
-        with pytest.raises(StoreError, match="in memory"), collected_journeys(engine, 1):
+        with (
+            pytest.raises(StoreError, match="in memory"),
+            collected_journeys(engine, 1, apart=True),
+        ):
             pass
+        with collected_journeys(engine, 1) as small:  # a small one is read in this process
+            assert small.default_goal() is None
     finally:
         engine.dispose()
 

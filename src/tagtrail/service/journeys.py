@@ -15,7 +15,7 @@ test compares them on random stores, SQLite and PostgreSQL), step by step (journ
    `new_session_on_campaign_change`, at a change of campaign); arrivals are the non-direct
    touches and a session's first touch when direct — window functions, one sort each;
 4. conversions are the goal events valued by the goal's revenue property (JSON in SQL, with
-   `Decimal`'s grammar for numeric strings); `default_goal` is one query;
+   `Decimal`'s grammar for numeric strings); `default_goal` sums each goal's distinct amounts;
 5. one goal's rows, sorted as `journey_rows` sorts them, make the table `journeys` that the
    DuckDB attribution engine reads in place (`duckdb_engine.load_relation`), or a Parquet file
    in the DESIGN §7 format (`export_parquet`, what `--engine spark` reads); every goal's rows
@@ -24,16 +24,18 @@ test compares them on random stores, SQLite and PostgreSQL), step by step (journ
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, Table, and_, case, or_, select, union, union_all
+from sqlalchemy import Engine, Table, and_, case, func, or_, select, union, union_all
 
 from tagtrail.collect import JOURNEY_COLUMNS, Goal, click_touchpoint, value_text
 from tagtrail.collect.touchpoints import CLICK_LANDING_WINDOW
@@ -304,11 +306,20 @@ class Journeys:
     goals: tuple[Goal, ...]
 
     def default_goal(self) -> str | None:
-        """`service.attribution.default_goal`, in SQL: None when the workspace has no goal."""
+        """`service.attribution.default_goal`: None when the workspace has no goal."""
         if not self.goals:
             return None
-        found = self.con.execute(sql.DEFAULT_GOAL).fetchone()
-        return None if found is None else str(found[0])
+        value: dict[str, Decimal] = defaultdict(Decimal)
+        count: dict[str, int] = defaultdict(int)
+        for goal, amount, n in self.con.execute(sql.GOAL_AMOUNTS).fetchall():
+            if amount is not None:
+                value[goal] += Decimal(amount) * n
+            count[goal] += n
+        best = max(
+            self.goals,
+            key=lambda g: (value.get(g.event, 0), g.revenue is not None, count.get(g.event, 0)),
+        )
+        return best.event
 
     def build(self, goal: str | None, start: date | None = None, end: date | None = None) -> str:
         """Make the table `journeys` (the DESIGN §7 columns, `content`, and `line`) of `goal`'s
@@ -370,7 +381,8 @@ class Journeys:
         return path
 
 
-#: A read of fewer identities than this is made in this process (no child process to start).
+#: A read of fewer identities, or of a store of fewer rows, than this is made in this process
+#: (no child process to start: a small store's journeys build in milliseconds).
 _APART_FROM: Final = 100_000
 
 
@@ -382,15 +394,20 @@ def collected_journeys(
     timeout: timedelta = timedelta(minutes=30),
     new_session_on_campaign_change: bool = False,
     identities: Collection[str] | None = None,
+    apart: bool | None = None,
 ) -> Iterator[Journeys]:
     """The workspace's arrivals and conversions in a fresh DuckDB connection, closed on exit;
-    with `identities`, only theirs, from their own rows (what a campaign's lift reads)."""
+    with `identities`, only theirs, from their own rows (what a campaign's lift reads).
+    `apart`: whether SQLite's rows are read in a child process (`store.arrow.read_arrow`);
+    None: when there are many (`_APART_FROM` identities asked for, or rows stored)."""
     if timeout <= timedelta(0):
         raise ValueError("the session timeout must be positive")
     catch_up(engine)  # rows a bulk load or an older version stored, not folded yet
     goals = list_goals(engine, workspace_id)
     queries = _store_queries(engine, workspace_id, goals, identities)
-    apart = identities is None or len(identities) >= _APART_FROM
+    if apart is None:
+        many = _stored_rows(engine) if identities is None else len(identities)
+        apart = many >= _APART_FROM
     tables = read_arrow(engine, queries, apart=apart)
     con = duckdb.connect()
     try:
@@ -417,6 +434,14 @@ def collected_journeys(
         yield Journeys(con, tuple(goals))
     finally:
         con.close()
+
+
+def _stored_rows(engine: Engine) -> int:
+    """About how many collected rows the store holds (the largest ids: index probes)."""
+    largest = [select(func.coalesce(func.max(t.c.id), 0)).scalar_subquery()
+               for t in (events, touchpoints, clicks)]  # fmt: skip
+    with engine.connect() as conn:
+        return int(sum(conn.execute(select(*largest)).one()))
 
 
 def _build(

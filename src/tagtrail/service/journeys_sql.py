@@ -200,8 +200,7 @@ CONVERSIONS: Final = """
 CREATE TEMP TABLE conversions AS
 SELECT who, mid, ts, goal, amount,
   CASE WHEN isfinite(number) THEN number ELSE 0.0 END AS value,
-  CASE WHEN isfinite(number) THEN coalesce(TRY_CAST(amount AS DECIMAL(38, 18)), 0) ELSE 0 END
-    AS exact
+  isfinite(number) IS TRUE AS finite
 FROM (SELECT *, TRY_CAST(amount AS DOUBLE) AS number FROM (
   SELECT *, {amount} AS amount FROM (
     SELECT * REPLACE (CASE WHEN json_valid(properties) THEN properties END AS properties)
@@ -223,13 +222,10 @@ DELETE FROM arrivals WHERE who NOT IN (SELECT who FROM wanted_in);
 DELETE FROM conversions WHERE who NOT IN (SELECT who FROM wanted_in)
 """
 
-# `default_goal`: the most value, then a revenue property, then the most conversions, then the
-# goal added first.
-DEFAULT_GOAL: Final = """
-SELECT g.event FROM goals_in g LEFT JOIN conversions c ON c.goal = g.event
-GROUP BY g.event, g.position, g.revenue
-ORDER BY coalesce(sum(c.exact), 0) DESC, g.revenue IS NOT NULL DESC, count(c.mid) DESC, g.position
-LIMIT 1
+# `default_goal`'s sums: each goal's conversions by distinct finite amount (summed as `Decimal`s
+# in Python, exact at any scale; `DECIMAL(38, 18)` rounded 1e-268 to 0).
+GOAL_AMOUNTS: Final = """
+SELECT goal, CASE WHEN finite THEN amount END AS amount, count(*) FROM conversions GROUP BY ALL
 """
 
 # The DESIGN §7 rows (`journey_rows`): the arrivals as touches, and conversions, sorted by

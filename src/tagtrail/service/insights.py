@@ -108,39 +108,41 @@ def insights(collected: Collected, window: Window) -> Insights:
     return out
 
 
-# `insights` in SQL over the journeys builder's tables (journeys_sql.py): each conversion of
-# the window with the last non-direct arrival of its identity (in `order_key` order) no later
-# than its second, after its goal's previous conversion's second, within the lookback.
+# `insights` in SQL over the journeys builder's tables (journeys_sql.py): each conversion with
+# the last non-direct arrival of its identity (in `order_key` order) no later than its second,
+# after its goal's previous conversion's second, within the lookback. It does not depend on
+# the window (only which conversions count does): made once per build, for every period.
 _CREDITED = """
-CREATE OR REPLACE TEMP TABLE credited AS
+CREATE TEMP TABLE IF NOT EXISTS credited AS
 WITH arrived AS (
   SELECT a.who, a.ts, a.mid, k.kind <> 'click' AS late, k.src, s.channel, s.campaign
   FROM arrivals a JOIN kept k USING (tid) JOIN sources s USING (sid) WHERE k.nondirect),
 converted AS (
   SELECT who, mid, ts, value,
     lag(ts // 1000000) OVER (PARTITION BY who, goal ORDER BY ts, mid) AS after
-  FROM conversions)
-SELECT c.who, c.mid AS cid, c.ts, c.value, a.channel, a.campaign, a.src, a.mid
-FROM converted c LEFT JOIN arrived a ON a.who = c.who AND a.ts // 1000000 <= c.ts // 1000000
-  AND (c.after IS NULL OR a.ts // 1000000 > c.after) AND c.ts - a.ts <= {lookback}
-WHERE c.ts >= {start} AND c.ts < {end}
-QUALIFY row_number() OVER (
-  PARTITION BY c.who, c.mid ORDER BY a.ts DESC, a.late DESC, a.mid DESC) = 1
-"""
-_BY_DAY = """SELECT strftime(make_timestamp(ts), '%Y-%m-%d') AS day, count(*), sum(value)
-FROM credited GROUP BY day ORDER BY day"""
-_BY_CHANNEL = "SELECT coalesce(channel, {direct}), count(*), sum(value) FROM credited GROUP BY 1"
-_BY_CAMPAIGN = """SELECT campaign, count(*), sum(value) FROM credited
-WHERE campaign <> '' AND campaign <> '(not set)' GROUP BY campaign"""
-# A credited touch's landing URL, from the row it came from (`src` of TOUCH_ROWS).
-_BY_LANDING = """
-WITH urls AS (
+  FROM conversions),
+chosen AS (
+  SELECT c.who, c.mid AS cid, c.ts, c.value, a.channel, a.campaign, a.src, a.mid
+  FROM converted c LEFT JOIN arrived a ON a.who = c.who AND a.ts // 1000000 <= c.ts // 1000000
+    AND (c.after IS NULL OR a.ts // 1000000 > c.after) AND c.ts - a.ts <= {lookback}
+  QUALIFY row_number() OVER (
+    PARTITION BY c.who, c.mid ORDER BY a.ts DESC, a.late DESC, a.mid DESC) = 1),
+-- a credited touch's landing URL, from the row it came from (`src` of TOUCH_ROWS)
+urls AS (
   SELECT 0 AS src, CAST(message_id AS VARCHAR) AS mid, CAST(url AS VARCHAR) AS url FROM ev_in
   UNION ALL SELECT 1, CAST(message_id AS VARCHAR), CAST(url AS VARCHAR) FROM tp_in
   UNION ALL SELECT 2, mid, url FROM human_clicks)
-SELECT u.url, count(*), sum(c.value) FROM credited c JOIN urls u USING (src, mid)
-WHERE u.url <> '' GROUP BY u.url
+SELECT chosen.*, u.url FROM chosen LEFT JOIN urls u USING (src, mid)
 """
+_IN = "ts >= {start} AND ts < {end}"  # a conversion of the window
+_BY_DAY = f"""SELECT strftime(make_timestamp(ts), '%Y-%m-%d') AS day, count(*), sum(value)
+FROM credited WHERE {_IN} GROUP BY day ORDER BY day"""
+_BY_CHANNEL = f"""SELECT coalesce(channel, {{direct}}), count(*), sum(value) FROM credited
+WHERE {_IN} GROUP BY 1"""
+_BY_CAMPAIGN = f"""SELECT campaign, count(*), sum(value) FROM credited
+WHERE {_IN} AND campaign <> '' AND campaign <> '(not set)' GROUP BY campaign"""
+_BY_LANDING = f"""SELECT url, count(*), sum(value) FROM credited
+WHERE {_IN} AND url <> '' GROUP BY url"""
 _ARRIVALS = """
 SELECT s.channel, count(*), count(DISTINCT a.who)
 FROM arrivals a JOIN kept k USING (tid) JOIN sources s USING (sid)
@@ -155,9 +157,9 @@ def engine_insights(journeys: Journeys, window: Window) -> Insights:
         "start": -(1 << 62) if window.start is None else day_micros(window.start),
         "end": 1 << 62 if window.end is None else day_micros(window.end + timedelta(days=1)),
     }
-    con.execute(_CREDITED.format(lookback=LOOKBACK // timedelta(microseconds=1), **bounds))
+    con.execute(_CREDITED.format(lookback=LOOKBACK // timedelta(microseconds=1)))
     out = Insights()
-    for day, count, value in con.execute(_BY_DAY).fetchall():
+    for day, count, value in con.execute(_BY_DAY.format(**bounds)).fetchall():
         out.by_day[day] = [float(count), float(value)]
         out.conversions += count
         out.revenue += float(value)
@@ -166,16 +168,21 @@ def engine_insights(journeys: Journeys, window: Window) -> Insights:
     for channel, count, people in con.execute(_ARRIVALS.format(**bounds)).fetchall():
         channels[channel].update(arrivals=float(count), people=float(people))
     direct = f"'{DIRECT}'"
-    for channel, count, value in con.execute(_BY_CHANNEL.format(direct=direct)).fetchall():
+    for channel, count, value in con.execute(
+        _BY_CHANNEL.format(direct=direct, **bounds)
+    ).fetchall():
         channels[channel].update(conversions=float(count), revenue=float(value))
     out.channels = dict(sorted(channels.items(), key=lambda kv: (-kv[1]["arrivals"], kv[0])))
     campaigns: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for campaign, count, value in con.execute(_BY_CAMPAIGN).fetchall():
+    for campaign, count, value in con.execute(_BY_CAMPAIGN.format(**bounds)).fetchall():
         slot = campaigns[touch_key(campaign)]
         slot[0] += count
         slot[1] += float(value)
     out.campaigns = dict(campaigns)
-    out.landings = {url: [float(n), float(v)] for url, n, v in con.execute(_BY_LANDING).fetchall()}
+    out.landings = {
+        url: [float(n), float(v)]
+        for url, n, v in con.execute(_BY_LANDING.format(**bounds)).fetchall()
+    }
     return out
 
 

@@ -61,6 +61,19 @@ class Goal:
     revenue: str | None = None
 
 
+def best_goal(
+    goals: Sequence[Goal], value: Mapping[str, Decimal], count: Mapping[str, int]
+) -> Goal:
+    """The goal with revenue among `goals` (not empty): the most value (`value` per goal
+    event), then one with a revenue property, then the most conversions (`count`); ties go to
+    the goal added first."""
+    return max(
+        goals,
+        key=lambda g: (value.get(g.event, Decimal(0)), g.revenue is not None,
+                       count.get(g.event, 0)),
+    )  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Conversion:
     message_id: str

@@ -25,7 +25,7 @@ from tagtrail.attribution import duckdb_engine
 from tagtrail.attribution.document import bootstrap, result_document, run_meta, run_models
 from tagtrail.attribution.path_rules import PathRules
 from tagtrail.attribution.paths import Collected as Paths
-from tagtrail.collect import Conversion, JourneyRow, journey_csv
+from tagtrail.collect import Conversion, JourneyRow, best_goal, journey_csv
 from tagtrail.errors import InvalidInput
 from tagtrail.service.collected import Collected
 from tagtrail.service.journeys import Journeys, collected_journeys
@@ -131,11 +131,7 @@ def default_goal(collected: Collected) -> str | None:
             count[conv.goal] = count.get(conv.goal, 0) + 1
     if not collected.goals:
         return None
-    best = max(
-        collected.goals,
-        key=lambda g: (value.get(g.event, 0), g.revenue is not None, count.get(g.event, 0)),
-    )
-    return best.event
+    return best_goal(collected.goals, value, count).event
 
 
 def _goal(collected: Collected, goal: str | None) -> str | None:

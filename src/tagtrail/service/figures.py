@@ -1,5 +1,5 @@
 """The dashboard's figures drawn from the collected journeys — conversions per period, credit per
-campaign, link and channel (`insights.store_insights`), the model comparison
+campaign, link and channel (`insights.engine_insights`), the model comparison
 (`insights.model_comparison`) — computed in the engine over the store, once per version of the
 store's collected data, in a helper process (`worker.py`).
 

@@ -37,7 +37,7 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import Engine, Table, and_, case, func, or_, select, union, union_all
 
-from tagtrail.collect import JOURNEY_COLUMNS, Goal, click_touchpoint, value_text
+from tagtrail.collect import JOURNEY_COLUMNS, Goal, best_goal, click_touchpoint, value_text
 from tagtrail.collect.touchpoints import CLICK_LANDING_WINDOW
 from tagtrail.service import journeys_sql as sql
 from tagtrail.service.goals import list_goals
@@ -315,11 +315,7 @@ class Journeys:
             if amount is not None:
                 value[goal] += Decimal(amount) * n
             count[goal] += n
-        best = max(
-            self.goals,
-            key=lambda g: (value.get(g.event, 0), g.revenue is not None, count.get(g.event, 0)),
-        )
-        return best.event
+        return best_goal(self.goals, value, count).event
 
     def build(self, goal: str | None, start: date | None = None, end: date | None = None) -> str:
         """Make the table `journeys` (the DESIGN §7 columns, `content`, and `line`) of `goal`'s

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, func, insert, select
 
 from tagtrail.attribution.registry import MODELS
 from tagtrail.collect import JourneyRow, journey_csv
@@ -33,7 +33,7 @@ from tagtrail.service.attribution import (
 )
 from tagtrail.service.collected import Collected, load_collected
 from tagtrail.service.insights import Insights, engine_insights, insights
-from tagtrail.service.journeys import collected_journeys
+from tagtrail.service.journeys import SPANNED, collected_journeys
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.service.reports import Window
 from tagtrail.store.database import prepare_store
@@ -146,15 +146,27 @@ def _row(ws: int, ids: dict[str, int], link: int, n: int, item: tuple[Any, ...])
 
 def _store(engine: Engine, items: list[tuple[Any, ...]]) -> int:
     ws, ids, link = _workspace(engine)
-    seen: set[tuple[Any, str]] = set()
-    with engine.begin() as conn:  # as a bulk load writes them: nothing folded yet
-        for n, item in enumerate(items):
+    _write(engine, (ws, ids, link), items, set())
+    return ws
+
+
+def _write(
+    engine: Engine,
+    workspace: tuple[int, dict[str, int], int],
+    items: list[tuple[Any, ...]],
+    seen: set[tuple[Any, str]],
+    first: int = 0,
+) -> None:
+    """Write `items` (numbered from `first`) as a bulk load writes them: nothing folded yet;
+    a message id already in `seen` is not written again."""
+    ws, ids, link = workspace
+    with engine.begin() as conn:
+        for n, item in enumerate(items, start=first):
             table, row = _row(ws, ids, link, n, item)
             key = (table, row.get("message_id", f"click{n}"))
             if key not in seen:
                 seen.add(key)
                 conn.execute(insert(table).values(row))
-    return ws
 
 
 def _engine_rows(found: Any) -> list[tuple[Any, ...]]:
@@ -261,6 +273,69 @@ def test_the_engine_journeys_equal_the_from_scratch_ones(
         engine, ws, query, session_timeout=timeout, new_session_on_campaign_change=campaigns
     )
     assert _strip(document) == _strip(collected_attribution(oracle, query))
+
+
+def _largest(engine: Engine) -> tuple[int, ...]:
+    """The largest ids of the tables a build reads only what is new of (`SPANNED`)."""
+    with engine.connect() as conn:
+        return tuple(
+            conn.execute(select(func.coalesce(func.max(t.c.id), 0))).scalar_one() for t in SPANNED
+        )
+
+
+@pytest.mark.timeout(900)  # each example spawns the SQLite reader once
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(first=actions, then=actions, chosen=options)
+def test_a_build_of_what_was_added_equals_a_build_of_everything(
+    workspace_source: Engine,
+    first: list[tuple[Any, ...]],
+    then: list[tuple[Any, ...]],
+    chosen: dict[str, Any],
+) -> None:
+    """The dashboard's builds read only the rows added since the last (`since`): merges of
+    earlier ids, late events before earlier ones and new goals' events included, the journeys
+    are those of a build of every row."""
+    engine = workspace_source
+    workspace, seen = _workspace(engine), set()
+    _write(engine, workspace, first, seen)
+    options = {"timeout": chosen["timeout"], "new_session_on_campaign_change": chosen["campaigns"]}
+    ws = workspace[0]
+    with collected_journeys(engine, ws, upto=_largest(engine), **options) as before:
+        rows = before.rows
+    _write(engine, workspace, then, seen, len(first))
+    _write(engine, _workspace(engine), then, set())  # another workspace's rows in between
+    upto = _largest(engine)
+    with (
+        collected_journeys(engine, ws, upto=upto, since=rows, **options) as added,
+        collected_journeys(engine, ws, upto=upto, apart=True, **options) as whole,
+    ):
+        assert added.csv_text() == whole.csv_text()
+        assert added.default_goal() == whole.default_goal()
+        goal = chosen["goal"] or whole.default_goal()
+        for found in (added, whole):
+            found.build(goal, chosen["start"], chosen["end"])
+        assert _engine_rows(added) == _engine_rows(whole)
+        assert added.rows is not None and added.rows.upto == upto
+
+
+def test_a_build_goes_up_to_the_ids_it_is_given(workspace_source: Engine) -> None:
+    """Rows after `upto` are not read (the version the figure names); an added read needs it."""
+    engine = workspace_source
+    items = [("track", (0, 0), "a1", "u1", "Signed Up", None)]
+    workspace = _workspace(engine)
+    _write(engine, workspace, items, set())
+    upto = _largest(engine)
+    _write(engine, workspace, [("track", (60, 0), "a2", "u2", "Signed Up", None)], set(), 1)
+    with collected_journeys(engine, workspace[0], upto=upto) as found:
+        assert found.csv_text().count("conversion") == 1
+        rows = found.rows
+    with pytest.raises(ValueError, match="ids up to which"):
+        with collected_journeys(engine, workspace[0], since=rows):
+            pass
 
 
 def test_a_workspace_without_goals_or_rows(workspace_source: Engine) -> None:

@@ -41,7 +41,7 @@ from typing import Any
 from sqlalchemy import Engine, select, text
 
 from tagtrail.service.insights import engine_insights, model_comparison
-from tagtrail.service.journeys import Journeys, collected_journeys
+from tagtrail.service.journeys import SPANNED, Journeys, collected_journeys
 from tagtrail.service.worker import Worker
 from tagtrail.settings import Settings
 from tagtrail.store.database import create_engine_for
@@ -147,6 +147,7 @@ def _journeys(engine: Engine, workspace_id: int, minutes: float, split: bool) ->
     held = _BUILT.get(key)
     if held is not None and held[0] == now:
         return held[1]
+    since = held[1].rows if held is not None and _added_to(held[0], now) else None
     for _, _, closing in _BUILT.values():
         closing.close()
     _BUILT.clear()
@@ -154,13 +155,26 @@ def _journeys(engine: Engine, workspace_id: int, minutes: float, split: bool) ->
     journeys = stack.enter_context(
         collected_journeys(
             engine, workspace_id, timeout=timedelta(minutes=minutes),
-            new_session_on_campaign_change=split,
+            new_session_on_campaign_change=split, upto=_upto(now), since=since,
         )
     )  # fmt: skip
     _BUILT[key] = (now, journeys, stack)
     _BUILDS["count"] += 1
     _BUILDS["seconds"] = time.monotonic() - started
     return journeys
+
+
+def _upto(held: tuple[Any, ...]) -> tuple[int, ...]:
+    """The largest ids of the events, touchpoints and clicks a version names."""
+    return tuple(int(held[_COLLECTED.index(t.name)]) for t in SPANNED)
+
+
+def _added_to(before: tuple[Any, ...], now: tuple[Any, ...]) -> bool:
+    """Whether the store has only been added to between two versions: the same `journeys`
+    counter and goals, no largest id smaller (so only the rows after `before`'s are new in
+    the tables `SPANNED`; the others are read whole)."""
+    same = before[_IDS:] == now[_IDS:]
+    return same and all(int(b) <= int(n) for b, n in zip(before[:_IDS], now[:_IDS], strict=True))
 
 
 # --- in the helper process -------------------------------------------------------------------

@@ -114,24 +114,40 @@ def _is_goal(goals: list[Goal]) -> Any:
     return and_(events.c.type == "track", chosen)
 
 
-def _workspace_queries(workspace_id: int, goals: list[Goal]) -> dict[str, Any]:
-    """The whole workspace's rows. Each table is scanned in its own order: SQLite took the
-    workspace filter to an index and fetched each row by its id from there, 4.5 s for 800k
-    recipients against 1.1 s for the scan, so the filter is on `workspace_id + 0`, which no
-    index serves."""
+#: The input tables of the rows that are only ever added to (a row removed or re-flagged bumps
+#: the store's `journeys` counter), with the table whose ids they follow.
+APPENDED: Final = {"ev_in": events, "tp_in": touchpoints, "ck_in": clicks, "goal_in": events}
+#: The appended tables' order in `Span`s and in `Rows.upto`.
+SPANNED: Final = (events, touchpoints, clicks)
+#: The ids of `SPANNED` read: (after, up to) of each, None for no bound.
+Span = tuple[tuple[int, int | None], ...]
+
+
+def _workspace_queries(workspace_id: int, goals: list[Goal], span: Span) -> dict[str, Any]:
+    """The workspace's rows, the appended tables' only in `span`. Each table is scanned in its
+    own order: SQLite took the workspace filter to an index and fetched each row by its id from
+    there, 4.5 s for 800k recipients against 1.1 s for the scan, so the filter is on
+    `workspace_id + 0`, which no index serves."""
     read = _columns()
+    bounds = dict(zip(SPANNED, span, strict=True))
 
     def scanned(table: Table) -> Any:
         return (table.c.workspace_id + 0) == workspace_id
 
+    def spanned(table: Table) -> tuple[Any, ...]:
+        after, upto = bounds[table]
+        return (table.c.id > after, *(() if upto is None else (table.c.id <= upto,)))
+
     return {
-        "ev_in": select(*read["ev_in"]).where(scanned(events)),
-        "tp_in": select(*read["tp_in"]).where(scanned(touchpoints)),
-        "ck_in": select(*read["ck_in"]).where(*_HUMAN),  # a full scan, fastest
+        "ev_in": select(*read["ev_in"]).where(scanned(events), *spanned(events)),
+        "tp_in": select(*read["tp_in"]).where(scanned(touchpoints), *spanned(touchpoints)),
+        "ck_in": select(*read["ck_in"]).where(*_HUMAN, *spanned(clicks)),  # a scan, fastest
         "links_in": select(*read["links_in"]).where(scanned(links)),
         "recipients_in": select(*read["recipients_in"]).where(scanned(recipients)),
         "nodes_in": select(*read["nodes_in"]).where(scanned(identity_nodes)),
-        "goal_in": select(*read["goal_in"]).where(scanned(events), _is_goal(goals)),
+        "goal_in": select(*read["goal_in"]).where(
+            scanned(events), _is_goal(goals), *spanned(events)
+        ),
     }
 
 
@@ -233,16 +249,9 @@ def _identity_queries(
     }
 
 
-def _store_queries(
-    engine: Engine, workspace_id: int, goals: list[Goal], identities: Collection[str] | None
-) -> dict[str, str]:
-    """The rows to read, as SQL text for the store's dialect (values bound as literals: ADBC
-    runs plain text): the workspace's, or those that can belong to `identities`."""
-    found = (
-        _workspace_queries(workspace_id, goals)
-        if identities is None
-        else _identity_queries(engine, workspace_id, goals, identities)
-    )
+def _sql(engine: Engine, found: dict[str, Any]) -> dict[str, str]:
+    """The queries as SQL text for the store's dialect (values bound as literals: ADBC runs
+    plain text)."""
     dialect = engine.dialect
     return {
         name: str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
@@ -250,9 +259,60 @@ def _store_queries(
     }
 
 
-def _traffic(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """The traffic source of each distinct (landing URL, referrer) of the clicks."""
-    landings = con.execute(sql.DISTINCT_LANDINGS).fetchall()
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """What a build of the whole workspace read: every input table, the largest id of each
+    `SPANNED` table it holds (None: it read them all), and the traffic of the click landings.
+    A later build passes it as `collected_journeys(since=…)` to read only what is new."""
+
+    tables: dict[str, pa.Table]
+    upto: tuple[int | None, ...]
+    traffic: pa.Table
+
+
+def _read(
+    engine: Engine,
+    workspace_id: int,
+    goals: list[Goal],
+    identities: Collection[str] | None,
+    upto: tuple[int, ...] | None,
+    since: Rows | None,
+    apart: bool | None,
+) -> dict[str, pa.Table]:
+    """The input tables: those of `identities`, or the workspace's up to `upto`; with `since`,
+    the rows of the appended tables after it added to its own (the rest read whole)."""
+    if identities is not None:
+        queries = _sql(engine, _identity_queries(engine, workspace_id, goals, identities))
+        many = len(identities)
+    else:
+        ends = upto if upto is not None else (None,) * len(SPANNED)
+        starts = since.upto if since is not None else (0,) * len(SPANNED)
+        span = tuple((start or 0, end) for start, end in zip(starts, ends, strict=True))
+        queries = _sql(engine, _workspace_queries(workspace_id, goals, span))
+        many = (
+            _stored_rows(engine)
+            if since is None or upto is None
+            else sum(end - (start or 0) for start, end in zip(starts, upto, strict=True))
+        )
+    if apart is None:
+        apart = many >= _APART_FROM
+    tables = read_arrow(engine, queries, apart=apart)
+    if since is not None:
+        for name in APPENDED:
+            tables[name] = pa.concat_tables(
+                [since.tables[name], tables[name]], promote_options="permissive"
+            )
+    return tables
+
+
+def _traffic(con: duckdb.DuckDBPyConnection, known: pa.Table | None) -> pa.Table:
+    """The traffic source of each distinct (landing URL, referrer) of the clicks: those of
+    `known`, and the others worked out now."""
+    found = sql.DISTINCT_LANDINGS
+    if known is not None:
+        con.register("known_in", known)
+        found = f"SELECT * FROM ({found}) ANTI JOIN known_in USING (url, referrer)"
+    landings = con.execute(found).fetchall()
     names = ("source", "medium", "campaign", "content", "term", "channel")
     columns: dict[str, list[str | None]] = {"url": [], "referrer": [], **{n: [] for n in names}}
     for url, referrer in landings:
@@ -263,7 +323,8 @@ def _traffic(con: duckdb.DuckDBPyConnection) -> pa.Table:
         columns["referrer"].append(referrer)
         for name in names:
             columns[name].append(getattr(touch, name))
-    return pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
+    new = pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
+    return new if known is None else pa.concat_tables([known, new])
 
 
 def _amount(pointer: str) -> str:
@@ -304,6 +365,7 @@ class Journeys:
 
     con: duckdb.DuckDBPyConnection
     goals: tuple[Goal, ...]
+    rows: Rows | None = None  # what it was built from (a whole workspace's read)
 
     def default_goal(self) -> str | None:
         """`service.attribution.default_goal`: None when the workspace has no goal."""
@@ -390,21 +452,25 @@ def collected_journeys(
     timeout: timedelta = timedelta(minutes=30),
     new_session_on_campaign_change: bool = False,
     identities: Collection[str] | None = None,
+    upto: tuple[int, ...] | None = None,
+    since: Rows | None = None,
     apart: bool | None = None,
 ) -> Iterator[Journeys]:
     """The workspace's arrivals and conversions in a fresh DuckDB connection, closed on exit;
     with `identities`, only theirs, from their own rows (what a campaign's lift reads).
-    `apart`: whether SQLite's rows are read in a child process (`store.arrow.read_arrow`);
-    None: when there are many (`_APART_FROM` identities asked for, or rows stored)."""
+    `upto`: the largest ids of `SPANNED` to read (the store's version; None: every row);
+    `since`: the `Rows` of an earlier build of the same workspace and goals, with no
+    `journeys` bump in between, whose appended tables' rows are not read again (only those
+    after them, up to `upto`). `apart`: whether SQLite's rows are read in a child process
+    (`store.arrow.read_arrow`); None: when there are many (`_APART_FROM` identities asked
+    for, or rows to read)."""
     if timeout <= timedelta(0):
         raise ValueError("the session timeout must be positive")
+    if since is not None and (identities is not None or upto is None or None in since.upto):
+        raise ValueError("an added read needs the ids up to which both reads go")
     catch_up(engine)  # rows a bulk load or an older version stored, not folded yet
     goals = list_goals(engine, workspace_id)
-    queries = _store_queries(engine, workspace_id, goals, identities)
-    if apart is None:
-        many = _stored_rows(engine) if identities is None else len(identities)
-        apart = many >= _APART_FROM
-    tables = read_arrow(engine, queries, apart=apart)
+    tables = _read(engine, workspace_id, goals, identities, upto, since, apart)
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -423,11 +489,15 @@ def collected_journeys(
                 }
             ),
         )
-        _build(con, timeout, new_session_on_campaign_change, goals)
+        known = since.traffic if since is not None else None
+        traffic = _build(con, timeout, new_session_on_campaign_change, goals, known)
+        rows = None
         if identities is not None:
             con.register("wanted_in", pa.table({"who": pa.array(list(identities), pa.string())}))
             con.execute(sql.ONLY_WANTED)
-        yield Journeys(con, tuple(goals))
+        else:
+            rows = Rows(tables, upto if upto is not None else (None,) * len(SPANNED), traffic)
+        yield Journeys(con, tuple(goals), rows)
     finally:
         con.close()
 
@@ -441,10 +511,17 @@ def _stored_rows(engine: Engine) -> int:
 
 
 def _build(
-    con: duckdb.DuckDBPyConnection, timeout: timedelta, campaigns: bool, goals: list[Goal]
-) -> None:
+    con: duckdb.DuckDBPyConnection,
+    timeout: timedelta,
+    campaigns: bool,
+    goals: list[Goal],
+    known: pa.Table | None,
+) -> pa.Table:
+    """Build the journeys from the input tables; return the click landings' traffic (`known`:
+    an earlier build's, whose landings are not worked out again)."""
     con.execute(sql.INPUTS)
-    con.register("traffic_in", _traffic(con))
+    traffic = _traffic(con, known)
+    con.register("traffic_in", traffic)
     con.execute(sql.SOURCES)
     window = CLICK_LANDING_WINDOW // timedelta(microseconds=1)
     con.execute("CREATE TEMP TABLE touches AS " + sql.with_identity(sql.TOUCH_ROWS))
@@ -460,6 +537,7 @@ def _build(
         streams = "split"
     con.execute(sql.ARRIVALS.format(streams=streams, stream=sql.STREAM))
     con.execute(sql.CONVERSIONS.format(amount=_value(goals), rows=sql.with_identity(sql.GOAL_ROWS)))
+    return traffic
 
 
 def journeys_csv(engine: Engine, workspace_id: int, **options: Any) -> str:

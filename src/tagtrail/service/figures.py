@@ -5,7 +5,8 @@ store's collected data, in a helper process (`worker.py`).
 
 No snapshot of Python objects is held: the journeys are built in DuckDB from the store
 (`service.journeys`) once per version and kept in the helper until the store moves, every
-figure of that version is a query over them, and only the figure (small) comes back. So:
+figure of that version is a query over them, and only the figure (small) comes back. A build
+for a newer version reads only the rows added since (`collected_journeys(since=...)`). So:
 
 - a page reads the store's journeys version (the largest ids of events, touchpoints, identity
   facts and clicks — a human click is a touchpoint — the workspace's goals and the `journeys`

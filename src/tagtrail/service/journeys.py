@@ -261,13 +261,17 @@ def _sql(engine: Engine, found: dict[str, Any]) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Rows:
-    """What a build of the whole workspace read: every input table, the largest id of each
-    `SPANNED` table it holds (None: it read them all), and the traffic of the click landings.
+    """What a build of the whole workspace up to given ids read: every input table, the largest
+    id of each `SPANNED` table it holds, and the traffic of the click landings.
     A later build passes it as `collected_journeys(since=…)` to read only what is new."""
 
     tables: dict[str, pa.Table]
-    upto: tuple[int | None, ...]
+    upto: tuple[int, ...]
     traffic: pa.Table
+
+
+#: The chunks an appended table may gather from added reads before they are made one.
+_CHUNKS: Final = 64
 
 
 def _read(
@@ -285,23 +289,25 @@ def _read(
         queries = _sql(engine, _identity_queries(engine, workspace_id, goals, identities))
         many = len(identities)
     else:
-        ends = upto if upto is not None else (None,) * len(SPANNED)
+        ends: tuple[int | None, ...] = upto if upto is not None else (None,) * len(SPANNED)
         starts = since.upto if since is not None else (0,) * len(SPANNED)
-        span = tuple((start or 0, end) for start, end in zip(starts, ends, strict=True))
+        span = tuple(zip(starts, ends, strict=True))
         queries = _sql(engine, _workspace_queries(workspace_id, goals, span))
         many = (
             _stored_rows(engine)
             if since is None or upto is None
-            else sum(end - (start or 0) for start, end in zip(starts, upto, strict=True))
+            else sum(end - start for start, end in zip(starts, upto, strict=True))
         )
     if apart is None:
         apart = many >= _APART_FROM
     tables = read_arrow(engine, queries, apart=apart)
     if since is not None:
         for name in APPENDED:
-            tables[name] = pa.concat_tables(
+            added = pa.concat_tables(
                 [since.tables[name], tables[name]], promote_options="permissive"
             )
+            # one chunk per added read: a helper that runs for days would scan thousands
+            tables[name] = added.combine_chunks() if added.column(0).num_chunks > _CHUNKS else added
     return tables
 
 
@@ -365,7 +371,7 @@ class Journeys:
 
     con: duckdb.DuckDBPyConnection
     goals: tuple[Goal, ...]
-    rows: Rows | None = None  # what it was built from (a whole workspace's read)
+    rows: Rows | None = None  # what it was built from (a whole workspace's read up to ids)
 
     def default_goal(self) -> str | None:
         """`service.attribution.default_goal`: None when the workspace has no goal."""
@@ -466,7 +472,7 @@ def collected_journeys(
     for, or rows to read)."""
     if timeout <= timedelta(0):
         raise ValueError("the session timeout must be positive")
-    if since is not None and (identities is not None or upto is None or None in since.upto):
+    if since is not None and (identities is not None or upto is None):
         raise ValueError("an added read needs the ids up to which both reads go")
     catch_up(engine)  # rows a bulk load or an older version stored, not folded yet
     goals = list_goals(engine, workspace_id)
@@ -491,12 +497,10 @@ def collected_journeys(
         )
         known = since.traffic if since is not None else None
         traffic = _build(con, timeout, new_session_on_campaign_change, goals, known)
-        rows = None
         if identities is not None:
             con.register("wanted_in", pa.table({"who": pa.array(list(identities), pa.string())}))
             con.execute(sql.ONLY_WANTED)
-        else:
-            rows = Rows(tables, upto if upto is not None else (None,) * len(SPANNED), traffic)
+        rows = Rows(tables, upto, traffic) if identities is None and upto is not None else None
         yield Journeys(con, tuple(goals), rows)
     finally:
         con.close()

@@ -12,11 +12,12 @@ click: the click row is its touchpoint too):
   uvicorn (`bench/bare_asgi.py`: uvloop, httptools) and under Granian (the same app on its ASGI
   interface, and `bench/bare_rsgi.py` on its RSGI interface; uvloop, HTTP/1), one worker each;
 - tagtrail: `tagtrail serve` with its default settings on a fresh data dir (SQLite, `FULL`, one
-  worker, the writer process), on one short link, under each server (`--server`: Granian, the
-  default, on its RSGI interface; uvicorn).
+  worker committing on its own event loop), on one short link, under each server (`--server`:
+  Granian, the default, on its RSGI interface; uvicorn); and the default server committing in
+  the writer process (`TAGTRAIL_WRITER=process`, what several workers use).
 Each round prints its runs and the load average it began at; the summary gives each set-up's
 median rate and the median of its per-round ratio to that round's nginx, with every round's
-ratio. After the rounds, each server's tagtrail again at half its median rate, paced by a wrk
+ratio. After the rounds, each tagtrail set-up again at half its median rate, paced by a wrk
 Lua `delay()` (wrk2, which paces open-loop, is not packaged in Debian): a closed loop of `c`
 connections each waiting 2 ms between an answer and its next request, `c` calibrated to give
 half the rate (with 10 ms pauses it took 3-4 times as many, and since one group commit wakes
@@ -207,6 +208,13 @@ def bare(server: str, args: argparse.Namespace) -> Run:
 
 
 SERVERS = ("granian", "uvicorn")  # `tagtrail serve --server`, the default (RSGI) first
+PROCESS_WRITER = "tagtrail writer process"
+# Each round's `tagtrail serve` set-ups by name: the default first, then uvicorn, then the
+# default server committing in the writer process instead of on its own loop.
+TAGTRAILS = {
+    **{f"tagtrail {server}": {"TAGTRAIL_SERVER": server} for server in SERVERS},
+    PROCESS_WRITER: {"TAGTRAIL_WRITER": "process"},
+}
 BARE = ("uvicorn", "granian", "granian-rsgi")
 
 
@@ -248,16 +256,15 @@ def main() -> None:
                 "nginx return 302", url, seconds=args.seconds, connections=args.connections
             )
         runs = [anchor] + [bare(server, args) for server in BARE]
-        for server in SERVERS:
-            with tagtrail({"env": {"TAGTRAIL_SERVER": server}}) as live:
-                runs.append(measure_top(f"tagtrail {server}", live, args))
+        for name, env in TAGTRAILS.items():
+            with tagtrail({"env": env}) as live:
+                runs.append(measure_top(name, live, args))
         rounds.append(Round(number, load, runs))
         print_round(rounds[-1])
     half: list[Run] = []
-    for server in SERVERS:
-        name = f"tagtrail {server}"
+    for name, env in TAGTRAILS.items():
         top = statistics.median(r.rps for rnd in rounds for r in rnd.runs if r.name == name)
-        with tagtrail({"env": {"TAGTRAIL_SERVER": server}}) as live:
+        with tagtrail({"env": env}) as live:
             measure_top("warm-up", live, args)
             half.append(measure_half(name, live, args, _at(top)))
     extra: list[Run] = []
@@ -346,8 +353,9 @@ def report(rounds: list[Round], half: list[Run], extra: list[Run], elapsed: floa
         "0 errors": all(r.bad == 0 for r in tagtrail_runs),
         "p99 <= 5 ms at half rate": default_half.p99_ms <= 5.0,
     }
-    print(f"\ndefault ({default}): {ratio:.3f} x nginx; beside it {SERVERS[1]}:")
-    print(f"  {medians[f'tagtrail {SERVERS[1]}']['ratio']:.3f} x nginx")
+    print(f"\ndefault ({default}, committing on its loop): {ratio:.3f} x nginx; beside it:")
+    for name in (f"tagtrail {SERVERS[1]}", PROCESS_WRITER):
+        print(f"  {name}: {medians[name]['ratio']:.3f} x nginx")
     for server in BARE:
         name = next(n for n in names if n.startswith(f"{server} bare"))
         own = f"tagtrail {server.removesuffix('-rsgi')}"  # tagtrail under the same server

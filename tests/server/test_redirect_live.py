@@ -154,7 +154,7 @@ def test_writer_threads_still_store_every_click(tmp_path: Path) -> None:
 
 
 def test_a_writer_process_that_dies_is_started_again(tmp_path: Path) -> None:
-    with start_server(data_dir=tmp_path / "data") as live:
+    with start_server(data_dir=tmp_path / "data", env={"TAGTRAIL_WRITER": "process"}) as live:
         live.create_link(DESTINATION, code="again")
         assert httpx.get(f"{live.origin}/again").status_code == 302
         found = subprocess.run(

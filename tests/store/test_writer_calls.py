@@ -1,7 +1,7 @@
-"""Service writes run on the writer (`Writes.call`), in the server process's writer thread and
-in the writer process, on SQLite and PostgreSQL: the result comes back, a domain error comes
-back as itself (with its hint and a refused link's issues), a driver error as a StoreError,
-and the call is committed once it is answered."""
+"""Service writes run on the writer (`Writes.call`) — the server process's writer thread, the
+loop writer's call thread, the writer process — on SQLite and PostgreSQL: the result comes
+back, a domain error comes back as itself (with its hint and a refused link's issues), a
+driver error as a StoreError, and the call is committed once it is answered."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tagtrail.service import campaigns, goals
 from tagtrail.service import links as link_service
 from tagtrail.service.keys import ensure_workspace
 from tagtrail.store.journal import JournalClient, journal_process
+from tagtrail.store.loop_writer import LoopWriter
 from tagtrail.store.schema import events
 from tagtrail.store.schema import goals as goals_table
 from tagtrail.store.writer import WriteQueue, Writes
@@ -35,13 +36,13 @@ def broken_write(engine: Engine) -> None:
 
 @asynccontextmanager
 async def _writer(kind: str, engine: Engine, store_url: str) -> AsyncIterator[Writes]:
-    if kind == "thread":
-        queue = WriteQueue(engine, batch=64)
-        queue.start()
+    if kind in ("thread", "loop"):
+        local = (WriteQueue if kind == "thread" else LoopWriter)(engine, batch=64)
+        local.start()
         try:
-            yield queue
+            yield local
         finally:
-            await queue.close()
+            await local.close()
         return
     with journal_process(
         store_url, sqlite_synchronous="FULL", batch=64, log_level="warning"
@@ -64,7 +65,7 @@ def _run(
     return asyncio.run(main())
 
 
-@pytest.mark.parametrize("kind", ["thread", "process"])
+@pytest.mark.parametrize("kind", ["thread", "loop", "process"])
 def test_a_call_returns_its_result_once_committed(
     kind: str, engine: Engine, store_url: str
 ) -> None:
@@ -83,7 +84,7 @@ def test_a_call_returns_its_result_once_committed(
         assert conn.execute(select(events.c.message_id)).scalars().all() == ["m1"]
 
 
-@pytest.mark.parametrize("kind", ["thread", "process"])
+@pytest.mark.parametrize("kind", ["thread", "loop", "process"])
 def test_domain_errors_come_back_as_themselves(kind: str, engine: Engine, store_url: str) -> None:
     workspace, _ = ensure_workspace(engine, now=datetime.now(UTC).replace(tzinfo=None))
     refused = link_service.LinkSpec(url="javascript:alert(1)", utm={"source": "a", "medium": "b"})

@@ -1,10 +1,12 @@
 """`tagtrail serve`: run the server under Granian's RSGI interface (default) or uvicorn
 (`--server uvicorn`).
 
-Either way the journal (the writer process) starts first and is started again if it dies, the
-app is `tagtrail.server.factory:app` built in each worker from the settings `serve` read, the
-address is bound before `serving on …` is printed, and SIGTERM drains the requests in flight
-(their clicks committed) before the journal commits what it was sent and exits.
+Either way the app is `tagtrail.server.factory:app` built in each worker from the settings
+`serve` read, the address is bound before `serving on …` is printed, and SIGTERM drains the
+requests in flight (their clicks committed) before the writer commits what it was sent and
+stops. One worker on the embedded SQLite store commits on its own event loop
+(`Settings.commits_in`); otherwise the journal (the writer process) starts first, and is started
+again if it dies.
 """
 
 from __future__ import annotations
@@ -84,15 +86,15 @@ def serve(
     )
     if (
         settings.workers > 1
-        and settings.writer == "thread"
+        and settings.commits_in != "process"
         and settings.store_url.startswith("sqlite")
     ):
         raise InvalidInput(
-            "several workers cannot share the embedded SQLite store with a writer thread each: "
-            "SQLite has one writer, and they would queue on its lock (throughput halves, p99 "
-            "grows to ~200 ms)",
-            hint="leave TAGTRAIL_WRITER at `process` (one writer for every worker), or run one "
-            "worker",
+            f"several workers cannot share the embedded SQLite store each committing itself "
+            f"(TAGTRAIL_WRITER={settings.writer}): SQLite has one writer, and they would queue "
+            "on its lock (throughput halves, p99 grows to ~200 ms)",
+            hint="set TAGTRAIL_WRITER to `process` or `auto` (one writer for every worker), or "
+            "run one worker",
         )
     listener = bind(settings.host, settings.port)  # a busy port stops here, before any output
     engine, _, key = init_store(settings)  # migrated, with a workspace, before any worker
@@ -115,7 +117,7 @@ def serve(
     )
     with contextlib.ExitStack() as stack:
         stack.callback(listener.close)
-        if settings.writer == "process":
+        if settings.commits_in == "process":
             journal = stack.enter_context(
                 journal_process(
                     settings.store_url,

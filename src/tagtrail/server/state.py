@@ -22,6 +22,7 @@ from tagtrail.service.recipients import Recipient, find_recipient, hash_phone_re
 from tagtrail.settings import Settings
 from tagtrail.store.database import prepare_store
 from tagtrail.store.journal import JournalClient
+from tagtrail.store.loop_writer import LoopWriter
 from tagtrail.store.writer import WriteQueue, Writes
 
 logger = logging.getLogger(__name__)
@@ -188,6 +189,10 @@ class ServerState:
             journal = JournalClient(settings.journal_socket)
             await journal.connect()
             self._writer = journal
+        elif settings.commits_in == "loop":
+            on_loop = LoopWriter(self.engine, batch=settings.commit_batch)
+            on_loop.start()
+            self._writer = on_loop
         else:
             queue = WriteQueue(self.engine, batch=settings.commit_batch)
             queue.start()

@@ -14,7 +14,10 @@ click: the click row is its touchpoint too):
 - tagtrail: `tagtrail serve` with its default settings on a fresh data dir (SQLite, `FULL`, one
   worker committing on its own event loop), on one short link, under each server (`--server`:
   Granian, the default, on its RSGI interface; uvicorn); and the default server committing in
-  the writer process (`TAGTRAIL_WRITER=process`, what several workers use).
+  the writer process (`TAGTRAIL_WRITER=process`, what several workers use);
+- the ceiling of tagtrail's click path: the default set-up with its click rows not committed
+  (`bench/unstored.py`), everything else as it is, each click still waiting for the end of its
+  pass of the loop as it waits for its commit: what a click costs before its storage.
 Each round prints its runs and the load average it began at; the summary gives each set-up's
 median rate and the median of its per-round ratio to that round's nginx, with every round's
 ratio. After the rounds, each tagtrail set-up again at half its median rate, paced by a wrk
@@ -216,12 +219,16 @@ TAGTRAILS = {
     PROCESS_WRITER: {"TAGTRAIL_WRITER": "process"},
 }
 BARE = ("uvicorn", "granian", "granian-rsgi")
+UNSTORED = "tagtrail, clicks not stored"
+UNSTORED_COMMAND = (sys.executable, str(ROOT / "bench" / "unstored.py"))
 
 
 @contextmanager
 def tagtrail(setup: dict[str, Any]) -> Iterator[LiveServer]:
     """A fresh `tagtrail serve` (new data dir or database) with `setup`'s options."""
     setup = dict(setup)
+    if setup.pop("unstored", False):
+        setup["command"] = UNSTORED_COMMAND
     with tempfile.TemporaryDirectory(prefix="tagtrail-bench-") as tmp:
         if setup.pop("postgres", False):
             with postgres_database() as db, start_server(database_url=db, **setup) as server:
@@ -259,6 +266,11 @@ def main() -> None:
         for name, env in TAGTRAILS.items():
             with tagtrail({"env": env}) as live:
                 runs.append(measure_top(name, live, args))
+        with tagtrail({"unstored": True}) as live:
+            ceiling = measure_top(UNSTORED, live, args)
+        assert ceiling.stored == 0, f"{UNSTORED}: {ceiling.stored} clicks were stored"
+        ceiling.stored = None  # not a stored-click run: out of the durability verdicts
+        runs.append(ceiling)
         rounds.append(Round(number, load, runs))
         print_round(rounds[-1])
     half: list[Run] = []
@@ -361,6 +373,11 @@ def report(rounds: list[Round], half: list[Run], extra: list[Run], elapsed: floa
         own = f"tagtrail {server.removesuffix('-rsgi')}"  # tagtrail under the same server
         share = medians[own]["rps"] / medians[name]["rps"]
         print(f"  {name}: {medians[name]['ratio']:.3f} x nginx ({own}: {share:.2f} x it)")
+    ceiling = medians[UNSTORED]
+    print(
+        f"  {UNSTORED}: {ceiling['ratio']:.3f} x nginx (the default: "
+        f"{medians[default]['rps'] / ceiling['rps']:.2f} x it)"
+    )
     print(f"at half ({default_half.rps:,.0f} req/s): p99 {default_half.p99_ms:.2f} ms")
     for what, ok in verdicts.items():
         print(f"target: {what:<30} {'PASS' if ok else 'FAIL'}")

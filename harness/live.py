@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,7 @@ class LiveServer:
     database_url: str | None = None
     workers: int = 1
     env: Mapping[str, str] = field(default_factory=dict)
+    command: tuple[str, ...] = (str(TAGTRAIL),)
 
     @property
     def origin(self) -> str:
@@ -166,6 +167,7 @@ class LiveServer:
             env=self.env,
             port=self.port,
             key=self.key,
+            command=self.command,
         )
 
 
@@ -177,13 +179,15 @@ def start_server(
     env: Mapping[str, str] | None = None,
     port: int | None = None,
     key: str | None = None,
+    command: Sequence[str] = (str(TAGTRAIL),),
 ) -> LiveServer:
     """Start `tagtrail serve` and wait until it answers; `key` is the admin key of a store that
-    already has one (the first start on a new store prints it, and that is what is read)."""
+    already has one (the first start on a new store prints it, and that is what is read);
+    `command` runs instead of the `tagtrail` script (a benchmark's launcher)."""
     assert data_dir is not None or database_url is not None, "give a data_dir or a database_url"
     port = port or free_port()
     logs = Path(tempfile.mkdtemp(prefix="tagtrail-live-"))
-    argv = [str(TAGTRAIL), "serve", "--port", str(port), "--workers", str(workers)]
+    argv = [*command, "serve", "--port", str(port), "--workers", str(workers)]
     if data_dir is not None:
         argv += ["--data-dir", str(data_dir)]
     if database_url is not None:
@@ -193,7 +197,9 @@ def start_server(
     full_env.update({"TAGTRAIL_LOG_LEVEL": "warning", **extra})
     with (logs / "stdout.txt").open("wb") as out, (logs / "stderr.txt").open("wb") as err:
         proc = subprocess.Popen(argv, stdout=out, stderr=err, env=full_env, start_new_session=True)
-    server = LiveServer(proc, port, key or "", logs, data_dir, database_url, workers, extra)
+    server = LiveServer(
+        proc, port, key or "", logs, data_dir, database_url, workers, extra, tuple(command)
+    )
     try:
         _wait_until_up(server)
         if not server.key:
